@@ -1,0 +1,78 @@
+// Lenient reading of received room events (the receive rules of ../shared/spec/voip-digest.md).
+//
+// What a peer may legitimately send is accepted: integer 0 is v0 and anything else is v1, party_id may be absent,
+// a missing hangup reason is user_hangup, unknown reasons and purposes are kept, sdpMid may be missing or "",
+// {"candidate": ""} is end-of-candidates, unknown keys are ignored and received ids are not held to the identifier
+// grammar. What cannot be used (no call_id, a field of the wrong JSON type, invalid UTF-8, a document too deep or too
+// large, ...) is rejected with a FieldError that names the field. The reader never throws and never reads past the
+// document, whatever the input.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mxcall/protocol/call_events.hpp"
+#include "mxcall/protocol/event_types.hpp"
+
+namespace mxcall::protocol {
+
+// Why an event or document was rejected. `field` is a path such as "content.candidates[2].sdpMLineIndex", or
+// "document" for problems with the JSON text as a whole.
+struct FieldError {
+  std::string field;
+  std::string reason;
+  std::string to_string() const { return field + ": " + reason; }
+  bool operator==(const FieldError&) const = default;
+};
+
+struct ReadLimits {
+  // The spec caps a whole event at 65536 bytes; a little headroom for servers that let bigger ones through.
+  std::size_t max_event_bytes = std::size_t{1} << 20;
+  std::size_t max_batch_bytes = std::size_t{64} << 20;
+  // Call events nest at most 5 levels (event.content.sdp_stream_metadata.<id>.purpose); unknown keys get room.
+  std::size_t max_depth = 64;
+};
+
+enum class ReadStatus : unsigned char {
+  call_event,      // `event` holds the typed event
+  not_call_event,  // well-formed, but its type is not on the call event list (a "skip")
+  invalid,         // `error` says why
+};
+
+struct ReadResult {
+  ReadStatus status = ReadStatus::invalid;
+  std::string_view type;  // the event's type when it could be read, else empty
+  RoomEvent event;        // meaningful only for ReadStatus::call_event
+  FieldError error;       // meaningful only for ReadStatus::invalid
+};
+
+// Reads events with simdjson On Demand. One reader per thread. Everything a result points at lives in the reader and
+// stays valid until the next read_* call on it.
+class EventReader {
+ public:
+  explicit EventReader(ReadLimits limits = {});
+  ~EventReader();
+  EventReader(EventReader&&) noexcept;
+  EventReader& operator=(EventReader&&) noexcept;
+
+  // One room event: a JSON object with type, sender, content, ...
+  ReadResult read_event(std::string_view json);
+
+  // A JSON array of room events, e.g. a /sync timeline. Events without room_id get `default_room_id`. Results are
+  // appended to `out`, one per element, in order. Returns an error only when the batch itself is unusable (not JSON,
+  // not an array, too large); each element's own problems are in its result.
+  std::optional<FieldError> read_events(std::string_view json_array, std::string_view default_room_id,
+                                        std::vector<ReadResult>& out);
+
+  const ReadLimits& limits() const { return limits_; }
+
+ private:
+  struct State;
+  ReadLimits limits_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace mxcall::protocol

@@ -1,0 +1,200 @@
+#include "mxcall/protocol/event_writer.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "mxcall/protocol/event_types.hpp"
+#include "mxcall/protocol/send_rules.hpp"
+
+namespace mxcall::protocol {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+constexpr std::string_view kStableMetadataKey = "sdp_stream_metadata";
+constexpr std::string_view kUnstableMetadataKey = "org.matrix.msc3077.sdp_stream_metadata";
+
+void key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+void str(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void field(JsonWriter& w, std::string_view k, std::string_view v) {
+  key(w, k);
+  str(w, v);
+}
+void optional_field(JsonWriter& w, std::string_view k, const std::optional<std::string_view>& v) {
+  if (v) field(w, k, *v);
+}
+
+void write_description(JsonWriter& w, std::string_view name, const SessionDescription& d) {
+  key(w, name);
+  w.StartObject();
+  field(w, "type", d.type);
+  field(w, "sdp", d.sdp);
+  w.EndObject();
+}
+
+void write_metadata_map(JsonWriter& w, const StreamMetadataMap& map) {
+  w.StartObject();
+  for (const auto& [stream_id, meta] : map) {
+    key(w, stream_id);
+    w.StartObject();
+    field(w, "purpose", meta.purpose);
+    key(w, "audio_muted");
+    w.Bool(meta.audio_muted);
+    key(w, "video_muted");
+    w.Bool(meta.video_muted);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+void write_metadata(JsonWriter& w, const StreamMetadataMap& map) {
+  key(w, kStableMetadataKey);
+  write_metadata_map(w, map);
+  key(w, kUnstableMetadataKey);
+  write_metadata_map(w, map);
+}
+
+void write_optional_metadata(JsonWriter& w, const std::optional<StreamMetadataMap>& map) {
+  if (map) write_metadata(w, *map);
+}
+
+void write_capabilities(JsonWriter& w, const std::optional<Capabilities>& caps) {
+  if (!caps) return;
+  key(w, "capabilities");
+  w.StartObject();
+  key(w, "m.call.transferee");
+  w.Bool(caps->transferee);
+  key(w, "m.call.dtmf");
+  w.Bool(caps->dtmf);
+  w.EndObject();
+}
+
+void write_optional_string_object(JsonWriter& w, std::initializer_list<std::pair<std::string_view, const std::optional<std::string_view>*>> fields) {
+  w.StartObject();
+  for (const auto& [name, value] : fields) optional_field(w, name, *value);
+  w.EndObject();
+}
+
+void write_fields(JsonWriter& w, const CallContent& content) {
+  const CallCommon& common = common_of(content);
+  field(w, "call_id", common.call_id);
+  field(w, "party_id", *common.party_id);
+  field(w, "version", "1");
+  std::visit(
+      [&](const auto& c) {
+        using T = std::remove_cvref_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, Invite>) {
+          write_description(w, "offer", c.offer);
+          key(w, "lifetime");
+          w.Uint64(c.lifetime_ms);
+          optional_field(w, "invitee", c.invitee);
+          write_optional_metadata(w, c.sdp_stream_metadata);
+          write_capabilities(w, c.capabilities);
+        } else if constexpr (std::is_same_v<T, Candidates>) {
+          key(w, "candidates");
+          w.StartArray();
+          for (const Candidate& cand : c.candidates) {
+            w.StartObject();
+            field(w, "candidate", cand.candidate);
+            optional_field(w, "sdpMid", cand.sdp_mid);
+            if (cand.sdp_mline_index) {
+              key(w, "sdpMLineIndex");
+              w.Uint(*cand.sdp_mline_index);
+            }
+            w.EndObject();
+          }
+          w.EndArray();
+        } else if constexpr (std::is_same_v<T, Answer>) {
+          write_description(w, "answer", c.answer);
+          write_optional_metadata(w, c.sdp_stream_metadata);
+          write_capabilities(w, c.capabilities);
+        } else if constexpr (std::is_same_v<T, SelectAnswer>) {
+          field(w, "selected_party_id", c.selected_party_id);
+        } else if constexpr (std::is_same_v<T, Reject>) {
+          // No reason: the spec's reject has none (check_send_rules refuses one).
+        } else if constexpr (std::is_same_v<T, Negotiate>) {
+          write_description(w, "description", c.description);
+          key(w, "lifetime");
+          w.Uint64(c.lifetime_ms);
+          write_optional_metadata(w, c.sdp_stream_metadata);
+          write_capabilities(w, c.capabilities);
+        } else if constexpr (std::is_same_v<T, SdpStreamMetadataChanged>) {
+          write_metadata(w, c.sdp_stream_metadata);
+        } else if constexpr (std::is_same_v<T, Hangup>) {
+          field(w, "reason", c.reason_text);
+        } else if constexpr (std::is_same_v<T, Replaces>) {
+          field(w, "replacement_id", c.replacement_id);
+          optional_field(w, "target_room", c.target_room);
+          key(w, "target_user");
+          w.StartObject();
+          field(w, "id", c.target_user.id);
+          optional_field(w, "display_name", c.target_user.display_name);
+          optional_field(w, "avatar_url", c.target_user.avatar_url);
+          w.EndObject();
+          optional_field(w, "create_call", c.create_call);
+          optional_field(w, "await_call", c.await_call);
+        } else if constexpr (std::is_same_v<T, RejectReplacement>) {
+          field(w, "replacement_id", c.replacement_id);
+          field(w, "reason", c.reason);
+          optional_field(w, "call_failure_reason", c.call_failure_reason);
+        } else if constexpr (std::is_same_v<T, AssertedIdentity>) {
+          key(w, "asserted_identity");
+          if (!c.asserted_identity) {
+            w.Null();
+          } else {
+            const auto& id = *c.asserted_identity;
+            write_optional_string_object(
+                w, {{"id", &id.id}, {"display_name", &id.display_name}, {"avatar_url", &id.avatar_url}});
+          }
+        }
+      },
+      content);
+}
+
+void finish(rapidjson::StringBuffer& buffer, std::string& out) { out.assign(buffer.GetString(), buffer.GetSize()); }
+
+}  // namespace
+
+std::optional<FieldError> write_content(const CallContent& content, std::string& out) {
+  out.clear();
+  if (auto e = check_send_rules(content, VersionCheck::skip)) return e;
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  write_fields(w, content);
+  w.EndObject();
+  finish(buffer, out);
+  return std::nullopt;
+}
+
+std::optional<FieldError> write_room_event(const RoomEvent& event, std::string& out) {
+  out.clear();
+  if (auto e = check_send_rules(event.content, VersionCheck::skip)) return e;
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  field(w, "type", type_name(static_cast<EventKind>(event.content.index())));
+  field(w, "sender", event.sender);
+  if (!event.room_id.empty()) field(w, "room_id", event.room_id);
+  if (!event.event_id.empty()) field(w, "event_id", event.event_id);
+  if (event.origin_server_ts) {
+    key(w, "origin_server_ts");
+    w.Int64(*event.origin_server_ts);
+  }
+  if (event.age_ms) {
+    key(w, "unsigned");
+    w.StartObject();
+    key(w, "age");
+    w.Int64(*event.age_ms);
+    w.EndObject();
+  }
+  key(w, "content");
+  w.StartObject();
+  write_fields(w, event.content);
+  w.EndObject();
+  w.EndObject();
+  finish(buffer, out);
+  return std::nullopt;
+}
+
+}  // namespace mxcall::protocol
