@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh main
 shared=${MXCALL_SHARED_DIR:-../shared}
-build/tools/mxcall/mxcall-spec-examples "$shared/matrix-spec/data/event-schemas/examples" > build/spec-examples.jsonl
+build/tests/support/mxcall-spec-examples "$shared/matrix-spec/data/event-schemas/examples" > build/spec-examples.jsonl
 build/tools/mxcall/mxcall validate build/spec-examples.jsonl

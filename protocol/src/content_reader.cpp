@@ -144,11 +144,11 @@ bool read_candidate(JsonInput& in, od::value v, const Path& path, Candidate& out
         if (key == "sdpMLineIndex") {
           bool is_null = false;
           if (!in.is_null(field, path.child(key), is_null)) return false;
-          if (is_null) return true;
-          std::uint32_t index = 0;
-          if (!in.index(field, path.child(key), index)) return false;
-          out.sdp_mline_index = index;
-          return true;
+          if (is_null) {
+            in.note_leniency(path.child(key), "null (a sender leaves the field out instead)");
+            return true;
+          }
+          return in.index(field, path.child(key), out.sdp_mline_index);
         }
         return in.skip(field, path.child(key), 4);
       })) {
@@ -231,6 +231,7 @@ template <typename Content, typename OnField>
 bool read_fields(JsonInput& in, od::object obj, const Path& path, Content& content, std::initializer_list<Required*> required,
                  OnField&& on_field) {
   bool saw_call_id = false;
+  content.common.version = Version{Version::Form::absent, {}, false};  // until the field says otherwise
   if (!in.fields(obj, path, [&](std::string_view key, od::value v) {
         bool handled = false;
         if (!common_field(in, key, v, path, content.common, saw_call_id, handled)) return false;
@@ -265,7 +266,10 @@ bool metadata_field(JsonInput& in, std::string_view key, od::value v, const Path
   }
   bool is_null = false;
   if (!in.is_null(v, path.child(key), is_null)) return false;
-  if (is_null) return true;
+  if (is_null) {
+    in.note_leniency(path.child(key), "null (a sender leaves the field out instead)");
+    return true;
+  }
   StreamMetadataMap map;
   if (!read_stream_metadata(in, v, path.child(key), map)) return false;
   *target = std::move(map);
@@ -405,6 +409,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
         return false;
       }
       // Rule 49: a missing reason is user_hangup. An empty one is treated the same way.
+      if (reason && reason->empty()) in.note_leniency(path.child("reason"), "an empty string (send user_hangup)");
       c.reason_present = reason.has_value() && !reason->empty();
       c.reason_text = c.reason_present ? *reason : std::string_view("user_hangup");
       out = std::move(c);

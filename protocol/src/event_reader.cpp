@@ -138,6 +138,7 @@ ReadResult read_room_event(JsonInput& in, od::value value, std::string_view defa
   }
   if (!has_room) event.room_id = default_room_id;
   result.status = ReadStatus::call_event;
+  result.leniency = in.leniency();
   return result;
 }
 
@@ -149,6 +150,35 @@ EventReader::EventReader(EventReader&&) noexcept = default;
 EventReader& EventReader::operator=(EventReader&&) noexcept = default;
 
 namespace {
+
+// A document that is a lone scalar: either broken JSON ("not json") or valid JSON that is no event ("42").
+FieldError scalar_document_error(JsonInput& in, od::document& doc) {
+  const Path root;
+  od::json_type type;
+  simdjson::error_code e = doc.type().get(type);
+  if (!e) {
+    switch (type) {
+      case od::json_type::null: {
+        bool is_null = false;
+        e = doc.is_null().get(is_null);
+        if (!e && !is_null) e = simdjson::N_ATOM_ERROR;
+        break;
+      }
+      case od::json_type::boolean: e = doc.get_bool().error(); break;
+      case od::json_type::number: e = doc.get_number().error(); break;
+      case od::json_type::string: e = doc.get_string().error(); break;
+      default: break;
+    }
+  }
+  const char* rest = nullptr;
+  if (!e && doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) e = simdjson::TAPE_ERROR;
+  if (e) {
+    in.fail_json(root, e);
+  } else {
+    in.fail(root, "expected an object, got " + std::string(detail::json_type_name(type)));
+  }
+  return in.error();
+}
 
 // Copies `json` into the padded buffer (simdjson reads up to SIMDJSON_PADDING bytes past the end) and opens its
 // top-level value.
@@ -162,7 +192,9 @@ std::optional<FieldError> open_document(std::vector<char>& buffer, od::parser& p
     in.fail_json(root, e);
     return in.error();
   }
-  if (auto e = doc.get_value().get(top)) {
+  auto e = doc.get_value().get(top);
+  if (e == simdjson::SCALAR_DOCUMENT_AS_VALUE) return scalar_document_error(in, doc);
+  if (e) {
     in.fail_json(root, e);
     return in.error();
   }

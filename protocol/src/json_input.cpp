@@ -43,6 +43,10 @@ bool JsonInput::fail(const Path& path, std::string reason) {
   return false;
 }
 
+void JsonInput::note_leniency(const Path& path, std::string what) {
+  if (!leniency_) leniency_ = FieldError{path.to_string(), std::move(what)};
+}
+
 bool JsonInput::fail_json(const Path& path, simdjson::error_code code) {
   switch (code) {
     case simdjson::UTF8_ERROR: return fail(path, "invalid UTF-8");
@@ -64,6 +68,7 @@ bool JsonInput::expect_type(od::value v, const Path& path, od::json_type wanted,
     bool is_null_value = false;
     if (auto e = v.is_null().get(is_null_value)) return fail_json(path, e);
     if (!is_null_value) return fail(path, "not valid JSON (a bad literal)");
+    note_leniency(path, "null (a sender leaves the field out instead)");
     was_null = true;
     return true;
   }
@@ -92,7 +97,10 @@ bool JsonInput::optional_string(od::value v, const Path& path, std::optional<std
 
 bool JsonInput::optional_nonempty_string(od::value v, const Path& path, std::optional<std::string_view>& out) {
   if (!optional_string(v, path, out)) return false;
-  if (out && out->empty()) out.reset();
+  if (out && out->empty()) {
+    note_leniency(path, "an empty string (a sender leaves the field out instead)");
+    out.reset();
+  }
   return true;
 }
 
@@ -136,8 +144,11 @@ bool JsonInput::duration_ms(od::value v, const Path& path, std::uint64_t& out) {
   if (!expect_type(v, path, od::json_type::number, "a number of milliseconds", false, was_null)) return false;
   od::number n;
   if (auto e = v.get_number().get(n)) return fail_json(path, e);
+  bool is_float = n.get_number_type() == od::number_type::floating_point_number;
   switch (whole_number(n, std::uint64_t{1} << 53, out)) {
-    case WholeNumber::ok: return true;
+    case WholeNumber::ok:
+      if (is_float) note_leniency(path, "a floating-point number (the schema says integer)");
+      return true;
     case WholeNumber::negative: return fail(path, "must not be negative");
     case WholeNumber::fractional: return fail(path, "expected a whole number of milliseconds");
     case WholeNumber::too_large: return fail(path, "too large (over 2^53 milliseconds)");
@@ -145,17 +156,26 @@ bool JsonInput::duration_ms(od::value v, const Path& path, std::uint64_t& out) {
   return true;
 }
 
-bool JsonInput::index(od::value v, const Path& path, std::uint32_t& out) {
+bool JsonInput::index(od::value v, const Path& path, std::optional<std::uint32_t>& out) {
   bool was_null = false;
   if (!expect_type(v, path, od::json_type::number, "a number", false, was_null)) return false;
   od::number n;
   if (auto e = v.get_number().get(n)) return fail_json(path, e);
   std::uint64_t value = 0;
+  bool is_float = n.get_number_type() == od::number_type::floating_point_number;
+  // mtxclient writes an uninitialised index when it has none, so a number that is no m-line index reads as absent
+  // rather than costing the whole candidates event.
   switch (whole_number(n, 65535, value)) {
-    case WholeNumber::ok: out = static_cast<std::uint32_t>(value); return true;
-    case WholeNumber::negative: return fail(path, "must not be negative");
-    case WholeNumber::fractional: return fail(path, "expected a whole number");
-    case WholeNumber::too_large: return fail(path, "too large for an m-line index (over 65535)");
+    case WholeNumber::ok:
+      if (is_float) note_leniency(path, "a floating-point number (an m-line index is a whole number)");
+      out = static_cast<std::uint32_t>(value);
+      return true;
+    case WholeNumber::negative:
+    case WholeNumber::fractional:
+    case WholeNumber::too_large:
+      note_leniency(path, "not an m-line index (a whole number from 0 to 65535); read as absent");
+      out.reset();
+      return true;
   }
   return true;
 }

@@ -37,7 +37,13 @@ class JsonInput {
   void reset() {
     failed_ = false;
     error_ = {};
+    leniency_.reset();
   }
+
+  // Records the first place where the reader accepted something a conformant sender would not write (an empty
+  // string for an absent value, null, 6e4 for an integer). Strict validation reports it; lenient reading ignores it.
+  void note_leniency(const Path& path, std::string what);
+  const std::optional<FieldError>& leniency() const { return leniency_; }
 
   bool fail(const Path& path, std::string reason);
   bool fail_json(const Path& path, simdjson::error_code code);
@@ -51,7 +57,8 @@ class JsonInput {
   bool boolean(od::value v, const Path& path, bool& out);
   bool duration_ms(od::value v, const Path& path, std::uint64_t& out);  // whole, non-negative milliseconds
   bool int64(od::value v, const Path& path, std::int64_t& out);
-  bool index(od::value v, const Path& path, std::uint32_t& out);  // sdpMLineIndex: a whole number, any JSON number
+  // sdpMLineIndex: any JSON number; one that is no valid index reads as absent (noted as a leniency).
+  bool index(od::value v, const Path& path, std::optional<std::uint32_t>& out);
   bool is_null(od::value v, const Path& path, bool& out);  // true (and consumed) when v is null
 
   // Opens an object, failing with "expected an object" otherwise.
@@ -84,6 +91,7 @@ class JsonInput {
   std::size_t max_depth_;
   bool failed_ = false;
   FieldError error_;
+  std::optional<FieldError> leniency_;
 };
 
 std::string_view json_type_name(od::json_type type);

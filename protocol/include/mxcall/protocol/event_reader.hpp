@@ -47,6 +47,8 @@ struct ReadResult {
   std::string_view type;  // the event's type when it could be read, else empty
   RoomEvent event;        // meaningful only for ReadStatus::call_event
   FieldError error;       // meaningful only for ReadStatus::invalid
+  // The first thing the lenient reader accepted that a conformant sender would not write (see --strict).
+  std::optional<FieldError> leniency;
 };
 
 // Reads events with simdjson On Demand. One reader per thread. Everything a result points at lives in the reader and

@@ -1,0 +1,29 @@
+// mxcall: the command-line program. Each subcommand lives in its own file.
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "validate_command.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: mxcall <command> [options]\n"
+    "commands:\n"
+    "  validate [--strict] [--json] [FILE...]   check m.call.* room events (see mxcall validate --help)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "validate") return mxcall::tools::run_validate(args);
+  std::cerr << "mxcall: unknown command '" << command << "'\n" << kUsage;
+  return 2;
+}

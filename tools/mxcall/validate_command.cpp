@@ -1,0 +1,218 @@
+#include "validate_command.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string_view>
+
+#include "document_source.hpp"
+#include "mxcall/protocol/event_reader.hpp"
+#include "mxcall/protocol/send_rules.hpp"
+
+namespace mxcall::tools {
+namespace {
+
+using protocol::ReadResult;
+using protocol::ReadStatus;
+
+constexpr std::string_view kUsage =
+    "usage: mxcall validate [--strict] [--json] [FILE...]\n"
+    "Reads room events (one JSON object, a JSON array of them, or JSON lines) from each FILE, or from standard input\n"
+    "when there is none or FILE is -, and prints one line per event:\n"
+    "  ok <type> <call_id>         a call event that can be used\n"
+    "  skip <type>                 not a call event\n"
+    "  invalid <type or ?>: <why>  names the field and what is wrong with it\n"
+    "  --strict  apply the sending rules: what a spec-conformant sender must produce\n"
+    "  --json    print one JSON object per event instead\n"
+    "Exit status: 0 when no event was invalid, 1 when one was, 2 on a usage or file error.\n";
+
+struct Options {
+  bool strict = false;
+  bool json = false;
+  std::vector<std::string> files;
+};
+
+class Validator {
+ public:
+  explicit Validator(const Options& options) : options_(options) {}
+
+  bool any_invalid() const { return any_invalid_; }
+
+  void validate_stream(std::FILE* file, std::string_view input_name) {
+    const auto& limits = reader_.limits();
+    DocumentSource source(file, limits.max_event_bytes, limits.max_batch_bytes);
+    InputDocument doc;
+    while (source.next(doc)) validate_document(doc, input_name);
+    if (source.read_error()) {
+      std::cerr << "mxcall validate: error reading " << input_name << ": " << std::strerror(errno) << "\n";
+      read_failed_ = true;
+    }
+  }
+
+  bool read_failed() const { return read_failed_; }
+
+ private:
+  void validate_document(const InputDocument& doc, std::string_view input_name) {
+    const auto& limits = reader_.limits();
+    auto first = doc.text.find_first_not_of(" \t");
+    bool is_array = !doc.too_large && first != std::string::npos && doc.text[first] == '[';
+    if (!is_array) {
+      if (doc.too_large || doc.size > limits.max_event_bytes) {
+        report_error(input_name, doc.line, {}, {"document", "the document is " + std::to_string(doc.size) +
+                                                              " bytes, over the " +
+                                                              std::to_string(limits.max_event_bytes) + "-byte limit"});
+        return;
+      }
+      report(input_name, doc.line, reader_.read_event(doc.text));
+      return;
+    }
+    batch_.clear();
+    if (auto error = reader_.read_events(doc.text, {}, batch_)) {
+      // Whatever was read before the batch broke is still reported, then the batch's own error.
+      for (const auto& result : batch_) report(input_name, doc.line, result);
+      report_error(input_name, doc.line, {}, *error);
+      return;
+    }
+    for (const auto& result : batch_) report(input_name, doc.line, result);
+  }
+
+  void report(std::string_view input_name, std::size_t line, const ReadResult& result) {
+    if (result.status == ReadStatus::invalid) {
+      report_error(input_name, line, result.type, result.error);
+      return;
+    }
+    if (result.status == ReadStatus::not_call_event) {
+      print(input_name, line, "skip", result.type, {}, nullptr);
+      return;
+    }
+    if (options_.strict) {
+      std::optional<protocol::FieldError> error = result.leniency;
+      if (!error) error = protocol::check_send_rules(result.event.content);
+      if (error) {
+        report_error(input_name, line, result.type, *error);
+        return;
+      }
+    }
+    print(input_name, line, "ok", result.type, protocol::common_of(result.event.content).call_id, nullptr);
+  }
+
+  void report_error(std::string_view input_name, std::size_t line, std::string_view type,
+                    const protocol::FieldError& error) {
+    any_invalid_ = true;
+    print(input_name, line, "invalid", type, {}, &error);
+  }
+
+  void print(std::string_view input_name, std::size_t line, std::string_view result, std::string_view type,
+             std::string_view call_id, const protocol::FieldError* error) {
+    if (!options_.json) {
+      std::string out(result);
+      out += ' ';
+      out += type.empty() ? "?" : printable(type);
+      if (error) out += ": " + printable(error->to_string());
+      if (!call_id.empty()) out += " " + printable(call_id);
+      out += '\n';
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return;
+    }
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    auto str = [&](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+    w.StartObject();
+    w.Key("input");
+    str(input_name);
+    w.Key("line");
+    w.Uint64(line);
+    w.Key("result");
+    str(result);
+    w.Key("type");
+    if (type.empty()) w.Null(); else str(type);
+    if (!call_id.empty()) {
+      w.Key("call_id");
+      str(call_id);
+    }
+    if (error) {
+      w.Key("field");
+      str(error->field);
+      w.Key("reason");
+      str(error->reason);
+    }
+    w.EndObject();
+    std::string out(buffer.GetString(), buffer.GetSize());
+    out += '\n';
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+
+  // Text output stays one line per event whatever a hostile event holds: control bytes are shown escaped.
+  static std::string printable(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+      if (c < 0x20 || c == 0x7f) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02x", c);
+        out += hex;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out;
+  }
+
+  const Options& options_;
+  protocol::EventReader reader_;
+  std::vector<ReadResult> batch_;
+  bool any_invalid_ = false;
+  bool read_failed_ = false;
+};
+
+}  // namespace
+
+int run_validate(const std::vector<std::string>& args) {
+  Options options;
+  bool only_files = false;
+  for (const std::string& arg : args) {
+    if (!only_files && arg == "--") {
+      only_files = true;
+    } else if (!only_files && arg == "--strict") {
+      options.strict = true;
+    } else if (!only_files && arg == "--json") {
+      options.json = true;
+    } else if (!only_files && (arg == "--help" || arg == "-h")) {
+      std::cout << kUsage;
+      return 0;
+    } else if (!only_files && arg.size() > 1 && arg[0] == '-') {
+      std::cerr << "mxcall validate: unknown option " << arg << "\n" << kUsage;
+      return 2;
+    } else {
+      options.files.push_back(arg);
+    }
+  }
+  if (options.files.empty()) options.files.push_back("-");
+
+  Validator validator(options);
+  bool file_error = false;
+  for (const std::string& name : options.files) {
+    if (name == "-") {
+      validator.validate_stream(stdin, "-");
+      continue;
+    }
+    std::FILE* file = std::fopen(name.c_str(), "rb");
+    if (file == nullptr) {
+      std::cerr << "mxcall validate: cannot open " << name << ": " << std::strerror(errno) << "\n";
+      file_error = true;
+      continue;
+    }
+    validator.validate_stream(file, name);
+    std::fclose(file);
+  }
+  std::fflush(stdout);
+  if (file_error || validator.read_failed()) return 2;
+  return validator.any_invalid() ? 1 : 0;
+}
+
+}  // namespace mxcall::tools
