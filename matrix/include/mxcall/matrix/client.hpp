@@ -1,0 +1,162 @@
+// The homeserver client: login, /sync, sending room events, TURN, direct-message rooms. Blocking calls on libcurl;
+// every method may be called from any thread (a sync thread and a send thread at once is the normal use).
+// It carries events and makes no call-protocol decision.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mxcall/matrix/error.hpp"
+#include "mxcall/matrix/session.hpp"
+#include "mxcall/matrix/sync.hpp"
+
+namespace mxcall::matrix {
+
+namespace detail {
+class HttpHandle;
+}
+
+// Retries of one request. Bounded twice: in attempts and in total time, whichever ends first.
+struct RetryPolicy {
+  int max_attempts = 8;
+  std::chrono::milliseconds max_total{60000};
+  std::chrono::milliseconds initial_backoff{250};  // doubled after each 5xx or lost connection, with jitter
+  std::chrono::milliseconds max_backoff{8000};
+  std::chrono::milliseconds max_retry_after{30000};  // a 429 asking for longer ends the retries
+  // Before the first answer from the homeserver a refused connection is most likely a wrong address: fail at once.
+  bool retry_unreachable_before_first_answer = false;
+};
+
+struct ClientConfig {
+  std::string homeserver;  // base URL of the client API, e.g. https://matrix.example.org
+  bool verify_tls = true;  // real homeservers are HTTPS; turn this off only for a test server you run yourself
+  std::string ca_file;     // extra CA bundle (PEM), e.g. for a private CA
+  RetryPolicy retry;
+  std::chrono::milliseconds request_timeout{30000};  // one HTTP request, except /sync which adds its long-poll time
+  std::chrono::milliseconds connect_timeout{10000};
+  std::string user_agent = "mxcall/0.1";
+  std::string session_path;       // when set, the session is saved there (0600) after login and each batch
+  std::string device_display_name = "mxcall";
+  SyncFilterOptions filter;
+};
+
+struct WhoAmI {
+  std::string user_id;
+  std::string device_id;
+};
+
+struct SyncOptions {
+  std::chrono::milliseconds timeout{30000};  // long-poll time the server may hold the request
+  bool full_state = false;
+  const std::atomic<bool>* cancel = nullptr;  // a second cancel flag for this call alone (a Syncer's stop)
+};
+
+struct RawResponse {
+  int status = 0;
+  std::string body;
+};
+
+class Client {
+ public:
+  explicit Client(ClientConfig config);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // --- sessions
+  Result<Session> login_password(const std::string& user, const std::string& password,
+                                 const std::string& device_id = {});
+  Result<Session> login_token(const std::string& login_token, const std::string& device_id = {});
+  // Uses an access token obtained elsewhere; whoami fills in the user and device.
+  Result<Session> use_access_token(const std::string& access_token);
+  // Resumes from the session file of ClientConfig::session_path (checked with whoami).
+  Result<Session> resume();
+  Result<WhoAmI> whoami();
+  Status logout();
+  Session session() const;
+  void set_session(Session session);
+  Status save() const;  // to ClientConfig::session_path; a no-op without one
+
+  // --- sync
+  // One /sync with the call filter and the session's since token. Does not advance the session: call
+  // commit(batch) once the batch has been handed on, so a crash in between replays it rather than losing it.
+  Result<SyncBatch> sync(const SyncOptions& options = {});
+  Status commit(const SyncBatch& batch);
+
+  // --- sending
+  // A fresh transaction id. Ids are never reused by this device, across restarts too (a block of numbers is reserved
+  // in the session file before it is used).
+  std::string next_txn_id();
+  // PUT /rooms/{room}/send/{type}/{txn}; retried with the same txn id, so the server stores the event once. Returns
+  // the event id. Encrypted rooms go through the CryptoHook when there is one.
+  Result<std::string> send_event(const std::string& room_id, const std::string& type, std::string_view content_json,
+                                 const std::string& txn_id, const std::atomic<bool>* cancel = nullptr);
+
+  // --- rooms
+  Result<std::string> create_room(std::string_view body_json);
+  Result<std::string> create_dm(const std::string& user_id, bool encrypted = false);
+  Status invite(const std::string& room_id, const std::string& user_id);
+  Result<std::string> join(const std::string& room_id_or_alias);
+  Status leave(const std::string& room_id);
+  // The newest room listed for `user_id` in m.direct that we are joined to and they are joined or invited in.
+  Result<std::optional<std::string>> find_dm(const std::string& user_id);
+  Status add_direct(const std::string& user_id, const std::string& room_id);  // records a DM in m.direct
+  Result<std::vector<std::string>> joined_rooms();
+  // GET /rooms/{room}/messages; the raw JSON answer (used by tests and tools to check what the room holds).
+  Result<std::string> messages(const std::string& room_id, std::string_view dir = "b", int limit = 100,
+                               const std::string& from = {});
+
+  // --- TURN
+  Result<std::string> turn_server_json();  // the raw reply of GET /voip/turnServer; see turn.hpp for parsing
+
+  // --- encryption
+  void set_crypto_hook(std::shared_ptr<CryptoHook> hook);
+  bool room_encrypted(const std::string& room_id) const;
+
+  // --- plumbing
+  // Any client-server API call, authenticated when logged in, with the retry policy. `path` starts with /_matrix.
+  // Non-2xx answers become Errors.
+  Result<RawResponse> api(const char* method, const std::string& path, std::string_view body = {},
+                          bool authenticated = true);
+  // Aborts requests in flight and back-off sleeps (they return ErrorCode::cancelled) until reset_cancel().
+  void cancel();
+  void reset_cancel();
+  void wake();  // wakes back-off sleeps so they look at their cancel flags again
+  const ClientConfig& config() const { return config_; }
+  static std::string escape(std::string_view path_segment);
+
+ private:
+  struct Pool;
+  Result<RawResponse> request(const char* method, const std::string& path, std::string_view body, bool auth,
+                              std::chrono::milliseconds extra_timeout, const RetryPolicy& policy,
+                              const std::atomic<bool>* cancel_too = nullptr);
+  Result<Session> finish_login(const RawResponse& response);
+  Error login_error(const Error& error, const std::string& user);
+  Result<SyncBatch> parse_sync(const std::string& body, SyncBatch batch);
+  void note_encrypted(const std::string& room_id, std::vector<Notice>& notices);
+  Status save_locked() const;
+
+  ClientConfig config_;
+  std::unique_ptr<Pool> pool_;
+  mutable std::mutex mutex_;  // guards session_, reserved_txn_, encrypted_rooms_, reported_rooms_, hook_
+  Session session_;
+  std::uint64_t reserved_txn_ = 0;  // txn numbers below this are written to the session file as used
+  std::set<std::string> encrypted_rooms_;
+  std::set<std::string> reported_rooms_;
+  std::shared_ptr<CryptoHook> hook_;
+  std::atomic<bool> cancel_{false};
+  std::atomic<bool> answered_{false};
+  std::string instance_tag_;  // in every txn id, so a device whose session file was lost still never repeats one
+  std::mutex sleep_mutex_;
+  std::condition_variable sleep_cv_;
+};
+
+}  // namespace mxcall::matrix

@@ -1,0 +1,172 @@
+// /sync with the call filter, and the hand-over of whole batches (decrypted where a hook can) to the call layer.
+#include <nlohmann/json.hpp>
+
+#include "client_internal.hpp"
+#include "mxcall/matrix/client.hpp"
+
+namespace mxcall::matrix {
+
+using nlohmann::json;
+
+std::string call_sync_filter(const SyncFilterOptions& options) {
+  json types = json::array();
+  for (auto type : kCallEventTypes) types.push_back(std::string(type));
+  json state_types = {"m.room.member", "m.room.join_rules", "m.room.encryption"};
+  json filter = {
+      {"presence", {{"types", json::array()}}},
+      {"account_data", {{"types", {"m.direct"}}}},
+      {"room",
+       {{"timeline", {{"types", types}, {"limit", options.timeline_limit}}},
+        {"state", {{"types", state_types}, {"lazy_load_members", options.lazy_load_members}}},
+        {"ephemeral", {{"types", json::array()}}},
+        {"account_data", {{"types", json::array()}}}}},
+  };
+  return filter.dump();
+}
+
+void Client::note_encrypted(const std::string& room_id, std::vector<Notice>& notices) {
+  // Called with mutex_ held.
+  if (hook_ || !reported_rooms_.insert(room_id).second) return;
+  notices.push_back(Notice{NoticeKind::encrypted_room_without_hook, room_id,
+                           "room " + room_id + " is end-to-end encrypted and no decryption hook is set: calls in "
+                           "that room cannot be seen or answered; plug in a CryptoHook, or call in an unencrypted "
+                           "room"});
+}
+
+namespace {
+
+json events_of(const json& section) {
+  if (section.is_object() && section.contains("events") && section["events"].is_array()) return section["events"];
+  return json::array();
+}
+
+bool is_type(const json& event, std::string_view type) {
+  return event.is_object() && event.contains("type") && event["type"].is_string() &&
+         event["type"].get_ref<const std::string&>() == type;
+}
+
+}  // namespace
+
+Result<SyncBatch> Client::sync(const SyncOptions& options) {
+  SyncBatch batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.since = session_.since;
+  }
+  std::string path = "/_matrix/client/v3/sync?filter=" + escape(call_sync_filter(config_.filter)) +
+                     "&timeout=" + std::to_string(options.timeout.count());
+  if (!batch.since.empty()) path += "&since=" + escape(batch.since);
+  if (options.full_state) path += "&full_state=true";
+  auto response = request("GET", path, {}, true, options.timeout, config_.retry, options.cancel);
+  if (!response) return response.error();
+  // value() and get() throw on a field of the wrong type; one malformed reply must not take the process down.
+  try {
+    return parse_sync(response->body, std::move(batch));
+  } catch (const json::exception& e) {
+    return detail::bad_response(config_.homeserver, "/sync", e.what());
+  }
+}
+
+Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("next_batch") || !j["next_batch"].is_string()) {
+    return detail::bad_response(config_.homeserver, "/sync", "no next_batch");
+  }
+  batch.next_batch = j["next_batch"].get<std::string>();
+
+  std::shared_ptr<CryptoHook> hook;
+  std::string me;
+  {
+    std::lock_guard lock(mutex_);
+    hook = hook_;
+    me = session_.user_id;
+  }
+  for (const auto& event : events_of(j.value("account_data", json::object()))) {
+    if (is_type(event, "m.direct") && event.contains("content")) batch.direct_json = event["content"].dump();
+  }
+
+  const json rooms = j.value("rooms", json::object());
+  auto room_section = [&](const char* name) { return rooms.is_object() ? rooms.value(name, json::object()) : json{}; };
+
+  for (const auto& [room_id, room] : room_section("join").items()) {
+    RoomBatch rb;
+    rb.room_id = room_id;
+    rb.membership = Membership::join;
+    json state = events_of(room.value("state", json::object()));
+    json timeline_section = room.value("timeline", json::object());
+    json timeline = events_of(timeline_section);
+    rb.limited = timeline_section.value("limited", false);
+    if (timeline_section.contains("prev_batch") && timeline_section["prev_batch"].is_string()) {
+      rb.prev_batch = timeline_section["prev_batch"].get<std::string>();
+    }
+    bool has_encrypted_events = false;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto* list : {&state, &timeline}) {
+        for (const auto& event : *list) {
+          if (is_type(event, "m.room.encryption")) encrypted_rooms_.insert(room_id);
+          if (is_type(event, "m.room.encrypted")) has_encrypted_events = true;
+        }
+      }
+      if (has_encrypted_events) encrypted_rooms_.insert(room_id);
+      rb.encrypted = encrypted_rooms_.count(room_id) != 0;
+      if (rb.encrypted) note_encrypted(room_id, batch.notices);
+    }
+    if (has_encrypted_events && hook) {
+      for (auto& event : timeline) {
+        if (!is_type(event, "m.room.encrypted")) continue;
+        auto plain = hook->decrypt(room_id, event.dump());
+        auto decrypted = plain ? json::parse(*plain, nullptr, false) : json{};
+        if (!decrypted.is_object() || !decrypted.contains("type") || !decrypted.contains("content")) {
+          batch.notices.push_back(Notice{NoticeKind::undecryptable_event, room_id,
+                                         "an event in room " + room_id + " (" + event.value("event_id", "?") +
+                                             ") could not be decrypted; a call event in it is not seen"});
+          continue;
+        }
+        for (const char* key : {"event_id", "sender", "origin_server_ts", "room_id", "unsigned"}) {
+          if (!decrypted.contains(key) && event.contains(key)) decrypted[key] = event[key];
+        }
+        event = std::move(decrypted);
+      }
+    }
+    rb.state_json = state.dump();
+    rb.timeline_json = timeline.dump();
+    batch.rooms.push_back(std::move(rb));
+  }
+
+  for (const auto& [room_id, room] : room_section("invite").items()) {
+    RoomBatch rb;
+    rb.room_id = room_id;
+    rb.membership = Membership::invite;
+    json state = events_of(room.value("invite_state", json::object()));
+    for (const auto& event : state) {
+      if (is_type(event, "m.room.member") && event.value("state_key", "") == me) {
+        rb.inviter = event.value("sender", "");
+        if (event.contains("content") && event["content"].is_object()) {
+          rb.is_direct = event["content"].value("is_direct", false);
+        }
+      }
+      if (is_type(event, "m.room.encryption")) rb.encrypted = true;
+    }
+    rb.state_json = state.dump();
+    batch.rooms.push_back(std::move(rb));
+  }
+
+  for (const auto& [room_id, room] : room_section("leave").items()) {
+    RoomBatch rb;
+    rb.room_id = room_id;
+    rb.membership = Membership::leave;
+    rb.state_json = events_of(room.value("state", json::object())).dump();
+    rb.timeline_json = events_of(room.value("timeline", json::object())).dump();
+    batch.rooms.push_back(std::move(rb));
+  }
+  return batch;
+}
+
+Status Client::commit(const SyncBatch& batch) {
+  std::lock_guard lock(mutex_);
+  session_.since = batch.next_batch;
+  return save_locked();
+}
+
+}  // namespace mxcall::matrix
