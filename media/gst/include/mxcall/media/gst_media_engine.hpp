@@ -1,0 +1,126 @@
+// The GStreamer webrtcbin media engine (Debian 12, GStreamer 1.22). Everything here is an addition to the shared
+// MediaEngine interface: where media comes from and goes to, ICE restrictions for tests, and counters that tests and
+// benchmarks use to prove that media really flows. No GStreamer header leaks out of this file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "mxcall/media/media_engine.hpp"
+
+namespace mxcall::media {
+
+namespace audio_source {
+struct Tone {
+  double frequency_hz = 440.0;
+  double volume = 0.3;  // 0..1 of full scale
+};
+struct WavFile {
+  std::string path;  // played once at real-time pace, then silence
+};
+struct Device {};  // the default capture device (PulseAudio or ALSA, whichever autoaudiosrc finds)
+}  // namespace audio_source
+using AudioSource = std::variant<audio_source::Tone, audio_source::WavFile, audio_source::Device>;
+
+namespace video_source {
+struct TestPattern {
+  int width = 320, height = 240, fps = 15;
+};
+struct V4l2 {
+  std::string device = "/dev/video0";
+  int width = 640, height = 480, fps = 15;
+};
+}  // namespace video_source
+// monostate: no camera; a video call still receives video and answers a video offer without sending any.
+using VideoSource = std::variant<std::monostate, video_source::TestPattern, video_source::V4l2>;
+
+namespace audio_sink {
+struct WavFile {
+  std::string path;  // 48 kHz mono S16; the header is completed when the session closes
+};
+struct Device {};
+struct Null {};
+}  // namespace audio_sink
+using AudioSink = std::variant<audio_sink::Null, audio_sink::WavFile, audio_sink::Device>;
+
+enum class VideoSink : std::uint8_t { null, device };
+
+struct GstEngineOptions {
+  AudioSource audio_source = audio_source::Tone{};
+  VideoSource video_source = video_source::TestPattern{};
+  AudioSink audio_sink = audio_sink::Null{};
+  VideoSink video_sink = VideoSink::null;
+  // Adds 127.0.0.1 to the ICE agent and gathers nothing else: libnice skips loopback interfaces, and tests must
+  // never send media anywhere but loopback. Outside tests leave it off and the agent gathers normally.
+  bool loopback_only = false;
+  // Opus encoder complexity (0..10): 10 is GStreamer's default; lower values trade quality for CPU on busy hosts.
+  int opus_complexity = 10;
+  // How long a webrtcbin operation (create offer/answer, set description) may take before the session fails.
+  std::uint32_t operation_timeout_ms = 10000;
+  // Remote SDPs larger than this are refused before parsing.
+  std::size_t max_remote_sdp_bytes = 256 * 1024;
+};
+
+// Counters kept by the engine itself (pad probes), independent of webrtcbin's statistics.
+struct GstSessionCounters {
+  std::uint64_t rtp_packets_sent_audio = 0;      // RTP packets that entered webrtcbin from our audio sender
+  std::uint64_t rtp_packets_sent_video = 0;
+  std::uint64_t rtp_packets_received_audio = 0;  // RTP packets that left webrtcbin towards our decoders
+  std::uint64_t rtp_packets_received_video = 0;
+  std::uint64_t audio_samples_decoded = 0;       // 48 kHz samples out of the Opus decoder
+  std::uint64_t video_frames_decoded = 0;
+  // The greatest distance between consecutive decoded audio buffers' arrival since the last reset, in ms; the
+  // benchmark calls a call "gapped" when this exceeds a threshold.
+  double max_audio_gap_ms = 0;
+  bool send_audio_open = false;                  // the audio valve state: false when held, muted or refused
+  bool send_video_open = false;
+};
+
+// A session of this engine: MediaSession plus the counters above.
+class GstMediaSession : public MediaSession {
+ public:
+  virtual GstSessionCounters counters() const = 0;
+  virtual void reset_gap_measurement() = 0;
+};
+
+class GstMediaEngine final : public MediaEngine {
+ public:
+  explicit GstMediaEngine(GstEngineOptions options = {});
+  ~GstMediaEngine() override;
+  GstMediaEngine(const GstMediaEngine&) = delete;
+  GstMediaEngine& operator=(const GstMediaEngine&) = delete;
+
+  std::optional<std::string> check_ready() override;
+  std::unique_ptr<MediaSession> open_session(const SessionConfig& config, MediaEventSink& sink) override;
+  // The same, typed; tests and the benchmark use the counters.
+  std::unique_ptr<GstMediaSession> open_gst_session(const SessionConfig& config, MediaEventSink& sink);
+
+  const GstEngineOptions& options() const { return options_; }
+
+ private:
+  GstEngineOptions options_;
+};
+
+// The GStreamer elements a call needs, each with the Debian package that ships it. check_ready() looks each up in the
+// registry; exposed so documentation and tests use one list.
+struct RequiredElement {
+  const char* element;
+  const char* debian_package;
+};
+std::vector<RequiredElement> required_elements(const GstEngineOptions& options);
+
+// webrtcbin's forms of an RTCIceServer (see ice_servers.cpp): "stun://host:port" for the stun-server property and
+// "turn(s)://user:pass@host:port?transport=x" (user and password percent-encoded) for add-turn-server. URIs that
+// are neither are skipped and named in `rejected`.
+struct WebrtcbinIceConfig {
+  std::optional<std::string> stun_server;
+  std::vector<std::string> turn_servers;
+  std::vector<std::string> rejected;
+};
+WebrtcbinIceConfig to_webrtcbin_ice_config(const std::vector<IceServer>& servers);
+
+}  // namespace mxcall::media

@@ -1,0 +1,104 @@
+#include "sdp_info.hpp"
+
+#include <gst/sdp/sdp.h>
+
+#include <cstdlib>
+#include <memory>
+#include <strings.h>
+
+namespace mxcall::media::gst {
+namespace {
+
+protocol::Direction direction_of(const GstSDPMedia* media, protocol::Direction session_default) {
+  for (auto [name, dir] : {std::pair{"sendrecv", protocol::Direction::sendrecv},
+                           std::pair{"sendonly", protocol::Direction::sendonly},
+                           std::pair{"recvonly", protocol::Direction::recvonly},
+                           std::pair{"inactive", protocol::Direction::inactive}}) {
+    if (gst_sdp_media_get_attribute_val(media, name) != nullptr) return dir;
+  }
+  return session_default;
+}
+
+// "111 opus/48000/2" -> (111, "opus")
+std::optional<std::pair<int, std::string>> parse_rtpmap(const char* value) {
+  char* end = nullptr;
+  long pt = std::strtol(value, &end, 10);
+  if (end == value || *end != ' ' || pt < 0 || pt > 127) return std::nullopt;
+  std::string rest(end + 1);
+  return std::pair{static_cast<int>(pt), rest.substr(0, rest.find('/'))};
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> SdpInfo::first(std::string_view kind) const {
+  for (std::uint32_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].kind == kind && !lines[i].rejected) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> SdpInfo::index_of_mid(std::string_view mid) const {
+  for (std::uint32_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].mid == mid) return i;
+  }
+  return std::nullopt;
+}
+
+std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp) {
+  // GstSDP accepts almost anything and yields an empty message; require the grammar's first line ourselves.
+  if (!sdp.starts_with("v=0")) return std::string("not an SDP (it does not start with v=0)");
+  GstSDPMessage* raw = nullptr;
+  gst_sdp_message_new(&raw);
+  std::unique_ptr<GstSDPMessage, decltype(&gst_sdp_message_free)> msg(raw, &gst_sdp_message_free);
+  if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(sdp.data()), static_cast<guint>(sdp.size()),
+                                   msg.get()) != GST_SDP_OK) {
+    return std::string("the SDP could not be parsed");
+  }
+  protocol::Direction session_dir = protocol::Direction::sendrecv;
+  for (auto [name, dir] : {std::pair{"sendonly", protocol::Direction::sendonly},
+                           std::pair{"recvonly", protocol::Direction::recvonly},
+                           std::pair{"inactive", protocol::Direction::inactive}}) {
+    if (gst_sdp_message_get_attribute_val(msg.get(), name) != nullptr) session_dir = dir;
+  }
+  SdpInfo info;
+  for (guint i = 0; i < gst_sdp_message_medias_len(msg.get()); ++i) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(msg.get(), i);
+    MediaLine line;
+    line.kind = gst_sdp_media_get_media(media) ? gst_sdp_media_get_media(media) : "";
+    const char* mid = gst_sdp_media_get_attribute_val(media, "mid");
+    line.mid = mid ? mid : "";
+    line.rejected = gst_sdp_media_get_port(media) == 0;
+    line.direction = direction_of(media, session_dir);
+    for (guint a = 0; a < gst_sdp_media_attributes_len(media); ++a) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, a);
+      if (g_strcmp0(attr->key, "rtpmap") != 0 || attr->value == nullptr) continue;
+      auto map = parse_rtpmap(attr->value);
+      if (!map) continue;
+      line.codecs.push_back(map->second);
+      // Payload types come from the peer's offer (browsers renumber freely); the first Opus/VP8 is its preference.
+      if (line.kind == "audio" && !line.opus_pt && strcasecmp(map->second.c_str(), "opus") == 0) {
+        line.opus_pt = map->first;
+      }
+      if (line.kind == "video" && !line.vp8_pt && strcasecmp(map->second.c_str(), "VP8") == 0) {
+        line.vp8_pt = map->first;
+      }
+    }
+    info.lines.push_back(std::move(line));
+  }
+  return info;
+}
+
+std::optional<std::string> check_remote_sdp(const SdpInfo& info) {
+  if (info.lines.empty()) return "the SDP has no m-line";
+  auto audio = info.first("audio");
+  if (!audio) return "the SDP has no (enabled) audio m-line";
+  const MediaLine& line = info.lines[*audio];
+  if (!line.opus_pt) {
+    std::string offered;
+    for (const auto& c : line.codecs) offered += (offered.empty() ? "" : ", ") + c;
+    return "the audio m-line has no Opus (it lists: " + (offered.empty() ? std::string("nothing") : offered) + ")";
+  }
+  return std::nullopt;
+}
+
+}  // namespace mxcall::media::gst

@@ -1,0 +1,41 @@
+// What the session needs to know about an SDP before and after webrtcbin sees it: which m-lines carry audio and
+// video, the payload types the peer uses for Opus and VP8, the directions, and the mids (candidates are keyed by
+// them). Reading a remote SDP here first also turns garbage into a clear failure instead of a webrtcbin warning.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "mxcall/protocol/media_io.hpp"
+
+namespace mxcall::media::gst {
+
+struct MediaLine {
+  std::string kind;  // "audio", "video", "application", ...
+  std::string mid;
+  bool rejected = false;  // port 0
+  protocol::Direction direction = protocol::Direction::sendrecv;
+  std::optional<int> opus_pt;  // audio only
+  std::optional<int> vp8_pt;   // video only
+  std::vector<std::string> codecs;  // encoding names as written, for error messages
+};
+
+struct SdpInfo {
+  std::vector<MediaLine> lines;
+
+  // The first usable (not rejected) line of that kind, by m-line index.
+  std::optional<std::uint32_t> first(std::string_view kind) const;
+  std::optional<std::uint32_t> index_of_mid(std::string_view mid) const;
+};
+
+// Parses any SDP; an error string when it is not SDP at all.
+std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp);
+
+// A remote SDP we can carry a call with: at least one audio line with Opus. An error line naming what is wrong
+// otherwise ("no audio m-line", "the audio m-line offers only PCMU, G722 and no Opus", ...).
+std::optional<std::string> check_remote_sdp(const SdpInfo& info);
+
+}  // namespace mxcall::media::gst

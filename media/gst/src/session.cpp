@@ -1,0 +1,496 @@
+#include "session.hpp"
+
+#include <gst/video/video.h>
+#include <nice/agent.h>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <memory>
+#include <thread>
+
+namespace mxcall::media::gst {
+namespace op_t = protocol::media_op;
+namespace ev = protocol::media_event;
+using protocol::Direction;
+using protocol::MediaFailure;
+
+namespace {
+
+// A promise whose reply we wait for with a deadline; the state outlives a timed-out wait (webrtcbin may still
+// answer later), hence the shared_ptr handed to GStreamer.
+struct PromiseState {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+};
+
+void promise_changed(GstPromise*, gpointer data) {
+  auto& state = *static_cast<std::shared_ptr<PromiseState>*>(data);
+  {
+    std::lock_guard lock(state->m);
+    state->done = true;
+  }
+  state->cv.notify_all();
+}
+
+void promise_state_free(gpointer data) { delete static_cast<std::shared_ptr<PromiseState>*>(data); }
+
+bool receives(Direction d) { return d == Direction::sendrecv || d == Direction::recvonly; }
+
+}  // namespace
+
+Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEventSink& sink)
+    : options_(options), config_(std::move(config)), sink_(sink) {
+  pipeline_ = gst_pipeline_new(nullptr);
+  webrtc_ = gst_element_factory_make("webrtcbin", "webrtc");
+  if (!pipeline_ || !webrtc_) {
+    if (pipeline_) gst_object_unref(pipeline_);
+    if (webrtc_) gst_object_unref(webrtc_);
+    pipeline_ = webrtc_ = nullptr;
+    fail(MediaFailure::internal, "webrtcbin is missing: install gstreamer1.0-plugins-bad");
+    return;
+  }
+  gst_bin_add(GST_BIN(pipeline_), webrtc_);
+  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+
+  GObject* ice = nullptr;
+  g_object_get(webrtc_, "ice-agent", &ice, nullptr);
+  if (options_.loopback_only && ice) {
+    // libnice skips loopback interfaces; an explicit local address also stops it enumerating the others, which is
+    // what keeps tests on 127.0.0.1.
+    NiceAgent* agent = nullptr;
+    g_object_get(ice, "agent", &agent, nullptr);
+    if (agent) {
+      NiceAddress address;
+      nice_address_init(&address);
+      nice_address_set_from_string(&address, "127.0.0.1");
+      nice_agent_add_local_address(agent, &address);
+      g_object_unref(agent);
+    }
+    g_object_set(ice, "ice-tcp", FALSE, nullptr);
+  }
+  if (ice) g_object_unref(ice);
+
+  WebrtcbinIceConfig servers = to_webrtcbin_ice_config(config_.ice_servers);
+  if (servers.stun_server) g_object_set(webrtc_, "stun-server", servers.stun_server->c_str(), nullptr);
+  for (const auto& turn : servers.turn_servers) {
+    gboolean ok = FALSE;
+    g_signal_emit_by_name(webrtc_, "add-turn-server", turn.c_str(), &ok);
+  }
+  if (config_.relay_only) {
+    g_object_set(webrtc_, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);
+  }
+
+  g_signal_connect(webrtc_, "on-ice-candidate", G_CALLBACK(&Session::on_ice_candidate), this);
+  g_signal_connect(webrtc_, "notify::ice-connection-state", G_CALLBACK(&Session::on_ice_state), this);
+  g_signal_connect(webrtc_, "notify::ice-gathering-state", G_CALLBACK(&Session::on_gathering_state), this);
+  g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&Session::on_pad_added), this);
+
+  GstBus* bus = gst_element_get_bus(pipeline_);
+  gst_bus_set_sync_handler(bus, reinterpret_cast<GstBusSyncHandler>(&Session::on_bus_message), this, nullptr);
+  gst_object_unref(bus);
+
+  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    fail(MediaFailure::internal, "the pipeline would not start (see check_ready())");
+  }
+}
+
+Session::~Session() {
+  close();
+  if (pipeline_) gst_object_unref(pipeline_);
+}
+
+void Session::emit(protocol::MediaEventKind event) {
+  if (closed_) return;
+  sink_.on_media_event({config_.call, std::move(event)});
+}
+
+void Session::fail(MediaFailure failure, std::string detail) {
+  if (closed_ || failed_.exchange(true)) return;
+  sink_.on_media_event({config_.call, ev::Failed{failure, std::move(detail)}});
+}
+
+GstStructure* Session::run(const char* signal, GstStructure* options, const GstWebRTCSessionDescription* desc,
+                           std::string* error) {
+  auto state = std::make_shared<PromiseState>();
+  GstPromise* promise =
+      gst_promise_new_with_change_func(promise_changed, new std::shared_ptr<PromiseState>(state), promise_state_free);
+  if (desc) {
+    g_signal_emit_by_name(webrtc_, signal, desc, promise);
+  } else {
+    g_signal_emit_by_name(webrtc_, signal, options, promise);
+  }
+  bool done;
+  {
+    std::unique_lock lock(state->m);
+    done = state->cv.wait_for(lock, std::chrono::milliseconds(options_.operation_timeout_ms),
+                              [&] { return state->done; });
+  }
+  GstStructure* result = nullptr;
+  if (!done) {
+    gst_promise_interrupt(promise);
+    *error = std::string(signal) + " timed out after " + std::to_string(options_.operation_timeout_ms) + " ms";
+  } else if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) {
+    *error = std::string(signal) + " was interrupted";
+  } else if (const GstStructure* reply = gst_promise_get_reply(promise)) {
+    GError* err = nullptr;
+    if (gst_structure_has_field(reply, "error")) {
+      gst_structure_get(reply, "error", G_TYPE_ERROR, &err, nullptr);
+      *error = std::string(signal) + ": " + (err ? err->message : "failed");
+      if (err) g_error_free(err);
+    } else {
+      result = gst_structure_copy(reply);
+    }
+  } else {
+    result = gst_structure_new_empty("reply");  // set-*-description replies with nothing on success
+  }
+  gst_promise_unref(promise);
+  return result;
+}
+
+void Session::set_transceiver_directions(bool answering) {
+  // Hold is sendonly on the wire, never inactive: webrtcbin 1.22 ends its receive pads on inactive and never
+  // restarts them. When both sides hold, the answer must still be recvonly, so an answerer that holds keeps recv.
+  GstWebRTCRTPTransceiverDirection dir = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV;
+  if (holding_) {
+    bool peer_holds_us = answering && remote_ && remote_->first("audio") &&
+                         !receives(remote_->lines[*remote_->first("audio")].direction);
+    dir = peer_holds_us ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+  }
+  for (SendBranch* branch : {audio_ ? &*audio_ : nullptr, video_ ? &*video_ : nullptr}) {
+    if (!branch || !branch->webrtc_pad) continue;
+    GstWebRTCRTPTransceiver* t = nullptr;
+    g_object_get(branch->webrtc_pad, "transceiver", &t, nullptr);
+    if (t) {
+      g_object_set(t, "direction", dir, nullptr);
+      gst_object_unref(t);
+    }
+  }
+}
+
+void Session::apply_gates() {
+  auto peer_receives = [&](const char* kind) {
+    if (!remote_) return true;
+    auto index = remote_->first(kind);
+    // The peer's line says what it does; it receives from us when it is sendrecv or recvonly.
+    return index && receives(remote_->lines[*index].direction);
+  };
+  bool base = !holding_ && !local_no_send_;
+  auto gate = [&](std::optional<SendBranch>& branch, bool open, bool video) {
+    if (!branch) return;
+    if (open && !branch->open && video) {
+      // The decoder on the other side waits for a keyframe after a gap; ask for one now instead of in 2 s.
+      GstPad* src = gst_element_get_static_pad(branch->encoder, "src");
+      gst_pad_send_event(src, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+      gst_object_unref(src);
+    }
+    branch->open = open;
+    g_object_set(branch->valve, "drop", open ? FALSE : TRUE, nullptr);
+  };
+  gate(audio_, base && !muted_audio_ && peer_receives("audio"), false);
+  gate(video_, base && !muted_video_ && peer_receives("video"), true);
+}
+
+void Session::wait_for_sender_caps() {
+  // webrtcbin writes the codec parameters (fmtp) and the ssrc-level msid from the caps a sender has pushed; a
+  // description created before the first caps event names neither, and sdp_stream_metadata would name no stream.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (GstPad* pad : waiting_for_caps_) {
+    while (!gst_pad_has_current_caps(pad) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  waiting_for_caps_.clear();
+}
+
+bool Session::describe(bool offer, const std::string& stream_id) {
+  wait_for_sender_caps();
+  for (SendBranch* branch : {audio_ ? &*audio_ : nullptr, video_ ? &*video_ : nullptr}) {
+    if (branch && branch->webrtc_pad && !stream_id.empty()) {
+      g_object_set(branch->webrtc_pad, "msid", stream_id.c_str(), nullptr);
+    }
+  }
+  std::string error;
+  GstStructure* reply = run(offer ? "create-offer" : "create-answer", nullptr, nullptr, &error);
+  GstWebRTCSessionDescription* desc = nullptr;
+  if (reply) {
+    gst_structure_get(reply, offer ? "offer" : "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
+    gst_structure_free(reply);
+  }
+  if (!desc) {
+    fail(MediaFailure::local_description, error.empty() ? "webrtcbin gave no description" : error);
+    return false;
+  }
+  gchar* text = gst_sdp_message_as_text(desc->sdp);
+  std::string sdp(text);
+  g_free(text);
+  if (auto parsed = parse_sdp(sdp); auto* info = std::get_if<SdpInfo>(&parsed)) {
+    std::lock_guard lock(mu_);
+    local_ = *info;
+  }
+  // The description goes out before set-local-description starts gathering, so no candidate can overtake it.
+  emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
+  reply = run("set-local-description", nullptr, desc, &error);
+  gst_webrtc_session_description_free(desc);
+  if (!reply) {
+    fail(MediaFailure::local_description, error);
+    return false;
+  }
+  gst_structure_free(reply);
+  if (gathering_complete_ && !gathering_complete_reported_) {
+    gathering_complete_reported_ = true;
+    emit(ev::GatheringComplete{});
+  } else if (gathering_complete_reported_) {
+    emit(ev::GatheringComplete{});  // a renegotiation gathers nothing new: say so, as for the first description
+  }
+  return true;
+}
+
+void Session::create_offer(const op_t::CreateOffer& op) {
+  if (!pipeline_ || closed_ || failed_) return;
+  if (op.media.audio && !audio_ && !build_audio_branch(111, std::nullopt)) return;
+  if (op.media.video && !video_) {
+    if (std::holds_alternative<std::monostate>(options_.video_source)) {
+      add_recvonly_video_transceiver();
+    } else if (!build_video_branch(96, std::nullopt)) {
+      return;
+    }
+  }
+  if (op.ice_restart || restart_pending_) restart_pending_ = false;  // see restart_ice()
+  set_transceiver_directions(false);
+  apply_gates();
+  describe(true, op.stream_id);
+}
+
+void Session::create_answer(const op_t::CreateAnswer& op) {
+  if (!pipeline_ || closed_ || failed_) return;
+  if (!remote_ || remote_type_ != "offer") {
+    fail(MediaFailure::local_description, "create_answer without a remote offer");
+    return;
+  }
+  auto audio_line = remote_->first("audio");
+  int opus_pt = *remote_->lines[*audio_line].opus_pt;  // check_remote_sdp guaranteed both
+  if (!audio_) {
+    if (op.media.audio && !build_audio_branch(opus_pt, *audio_line)) return;
+  } else {
+    set_payload_type(*audio_, "audio", "OPUS", 48000, opus_pt);
+  }
+  if (auto video_line = remote_->first("video"); video_line && remote_->lines[*video_line].vp8_pt) {
+    int vp8_pt = *remote_->lines[*video_line].vp8_pt;
+    if (!video_ && op.media.video && !std::holds_alternative<std::monostate>(options_.video_source)) {
+      if (!build_video_branch(vp8_pt, *video_line)) return;
+    } else if (video_) {
+      set_payload_type(*video_, "video", "VP8", 90000, vp8_pt);
+    }
+  }
+  set_transceiver_directions(true);
+  apply_gates();
+  describe(false, op.stream_id);
+}
+
+void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
+  if (!pipeline_ || closed_ || failed_) return;
+  if (op.sdp.size() > options_.max_remote_sdp_bytes) {
+    fail(MediaFailure::remote_description, "the remote SDP is " + std::to_string(op.sdp.size()) +
+                                               " bytes, over the limit of " +
+                                               std::to_string(options_.max_remote_sdp_bytes));
+    return;
+  }
+  GstWebRTCSDPType type;
+  if (op.type == "offer") {
+    type = GST_WEBRTC_SDP_TYPE_OFFER;
+  } else if (op.type == "answer") {
+    type = GST_WEBRTC_SDP_TYPE_ANSWER;
+  } else {
+    fail(MediaFailure::remote_description, "unsupported remote description type \"" + op.type + "\"");
+    return;
+  }
+  auto parsed = parse_sdp(op.sdp);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    fail(MediaFailure::remote_description, "remote " + op.type + ": " + *error);
+    return;
+  }
+  SdpInfo info = std::get<SdpInfo>(parsed);
+  if (auto problem = check_remote_sdp(info)) {
+    fail(MediaFailure::remote_description, "remote " + op.type + ": " + *problem);
+    return;
+  }
+  GstSDPMessage* msg = nullptr;
+  gst_sdp_message_new_from_text(op.sdp.c_str(), &msg);
+  GstWebRTCSessionDescription* desc = gst_webrtc_session_description_new(type, msg);  // takes msg
+  std::string error;
+  GstStructure* reply = run("set-remote-description", nullptr, desc, &error);
+  gst_webrtc_session_description_free(desc);
+  if (!reply) {
+    fail(MediaFailure::remote_description, "remote " + op.type + " refused by webrtcbin: " + error);
+    return;
+  }
+  gst_structure_free(reply);
+  remote_ = std::move(info);
+  remote_type_ = op.type;
+  apply_gates();
+}
+
+void Session::add_remote_candidate(const op_t::AddRemoteCandidate& op) {
+  if (!pipeline_ || closed_ || failed_) return;
+  std::string candidate = op.candidate;
+  if (candidate.starts_with("a=")) candidate.erase(0, 2);
+  if (candidate.empty()) return;  // an end-of-candidates marker in candidate form: never fed to the agent
+  guint mline = 0;
+  if (op.sdp_mline_index) {
+    mline = *op.sdp_mline_index;
+  } else if (op.sdp_mid && remote_) {
+    mline = remote_->index_of_mid(*op.sdp_mid).value_or(0);
+  }
+  g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.c_str());
+}
+
+void Session::end_of_remote_candidates() {
+  // libnice keeps checking the pairs it has; with trickle the marker changes nothing we can act on in 1.22.
+}
+
+void Session::set_direction(Direction direction) {
+  holding_ = direction == Direction::sendonly || direction == Direction::inactive;
+  local_no_send_ = direction == Direction::recvonly;
+  // Holding stops our media at once; the SDP that follows (create_offer) tells the peer to stop too.
+  apply_gates();
+}
+
+void Session::set_muted(const op_t::SetMuted& op) {
+  muted_audio_ = op.audio;
+  muted_video_ = op.video;
+  apply_gates();
+}
+
+void Session::restart_ice() { restart_pending_ = true; }
+
+void Session::close() {
+  if (closed_.exchange(true) || !pipeline_) return;
+  g_signal_handlers_disconnect_by_data(webrtc_, this);
+  GstElement* wav = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    wav = wav_encoder_;
+    wav_encoder_ = nullptr;
+  }
+  if (wav) {
+    // wavenc writes the RIFF sizes only on EOS; the pad's stream lock orders this after any buffer in flight.
+    GstPad* pad = gst_element_get_static_pad(wav, "sink");
+    gst_pad_send_event(pad, gst_event_new_eos());
+    gst_object_unref(pad);
+    gst_object_unref(wav);
+  }
+  gst_element_set_state(pipeline_, GST_STATE_NULL);
+  for (SendBranch* branch : {audio_ ? &*audio_ : nullptr, video_ ? &*video_ : nullptr}) {
+    if (branch && branch->webrtc_pad) {
+      gst_object_unref(branch->webrtc_pad);
+      branch->webrtc_pad = nullptr;
+    }
+  }
+  GstBus* bus = gst_element_get_bus(pipeline_);
+  gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
+  gst_object_unref(bus);
+}
+
+void Session::on_ice_candidate(GstElement*, guint mline, gchar* candidate, Session* self) {
+  if (!candidate || !*candidate) return;
+  ev::LocalCandidate out;
+  out.candidate = candidate;
+  out.sdp_mline_index = mline;
+  {
+    std::lock_guard lock(self->mu_);
+    if (mline < self->local_.lines.size() && !self->local_.lines[mline].mid.empty()) {
+      out.sdp_mid = self->local_.lines[mline].mid;
+    }
+  }
+  self->emit(std::move(out));
+}
+
+void Session::on_ice_state(GObject* webrtc, GParamSpec*, Session* self) {
+  GstWebRTCICEConnectionState state;
+  g_object_get(webrtc, "ice-connection-state", &state, nullptr);
+  std::optional<protocol::IceState> mapped;
+  switch (state) {
+    case GST_WEBRTC_ICE_CONNECTION_STATE_CHECKING: mapped = protocol::IceState::checking; break;
+    case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED:
+    case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED: mapped = protocol::IceState::connected; break;
+    case GST_WEBRTC_ICE_CONNECTION_STATE_DISCONNECTED: mapped = protocol::IceState::disconnected; break;
+    case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED: mapped = protocol::IceState::failed; break;
+    case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED: mapped = protocol::IceState::closed; break;
+    default: break;
+  }
+  if (!mapped) return;
+  // connected and completed are one state for the protocol: report changes only.
+  if (self->ice_state_.exchange(static_cast<int>(*mapped)) == static_cast<int>(*mapped)) return;
+  self->emit(ev::IceStateChanged{*mapped});
+}
+
+void Session::on_gathering_state(GObject* webrtc, GParamSpec*, Session* self) {
+  GstWebRTCICEGatheringState state;
+  g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || self->gathering_complete_.exchange(true)) return;
+  self->emit(ev::GatheringComplete{});
+}
+
+GstBusSyncReply Session::on_bus_message(GstBus*, GstMessage* message, Session* self) {
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ERROR: {
+      GError* err = nullptr;
+      gchar* debug = nullptr;
+      gst_message_parse_error(message, &err, &debug);
+      std::string source = GST_MESSAGE_SRC_NAME(message) ? GST_MESSAGE_SRC_NAME(message) : "?";
+      std::string detail = source + ": " + (err ? err->message : "error");
+      // Errors from our sources (device busy, file missing, no camera) are the user's media, not the call's.
+      GstObject* src = GST_MESSAGE_SRC(message);
+      bool local = false;
+      for (GstObject* o = src; o; o = GST_OBJECT_PARENT(o)) {
+        const char* name = GST_OBJECT_NAME(o);
+        if (name && (g_str_equal(name, "asrc") || g_str_equal(name, "vsrc"))) local = true;
+      }
+      self->fail(local ? MediaFailure::local_media : MediaFailure::internal, detail);
+      if (err) g_error_free(err);
+      g_free(debug);
+      break;
+    }
+    case GST_MESSAGE_ELEMENT: {
+      const GstStructure* s = gst_message_get_structure(message);
+      if (s && gst_structure_has_name(s, "level")) {
+        const GValue* rms = gst_structure_get_value(s, "rms");
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS  // level's rms is a GValueArray in 1.22
+        if (rms && G_VALUE_HOLDS(rms, g_value_array_get_type())) {
+          auto* array = static_cast<GValueArray*>(g_value_get_boxed(rms));
+          if (array && array->n_values > 0) {
+            double db = g_value_get_double(g_value_array_get_nth(array, 0));
+            self->audio_level_ = std::pow(10.0, db / 20.0);
+          }
+        }
+        G_GNUC_END_IGNORE_DEPRECATIONS
+      }
+      break;
+    }
+    default: break;
+  }
+  return GST_BUS_DROP;
+}
+
+GstSessionCounters Session::counters() const {
+  GstSessionCounters c;
+  c.rtp_packets_sent_audio = sent_audio_;
+  c.rtp_packets_sent_video = sent_video_;
+  c.rtp_packets_received_audio = recv_audio_;
+  c.rtp_packets_received_video = recv_video_;
+  c.audio_samples_decoded = samples_decoded_;
+  c.video_frames_decoded = frames_decoded_;
+  c.max_audio_gap_ms = static_cast<double>(max_gap_ns_.load()) / 1e6;
+  c.send_audio_open = audio_ && audio_->open;
+  c.send_video_open = video_ && video_->open;
+  return c;
+}
+
+void Session::reset_gap_measurement() {
+  last_audio_ns_ = 0;
+  max_gap_ns_ = 0;
+}
+
+}  // namespace mxcall::media::gst

@@ -1,0 +1,113 @@
+// One call's pipeline: webrtcbin plus our send branches (source, valve, encoder, payloader) and the receive branches
+// it asks for (pad-added). Signalling operations run synchronously on the caller's thread: each waits for
+// webrtcbin's promise (bounded by operation_timeout_ms), so the protocol never sees events out of order and a
+// stuck webrtcbin becomes a Failed event rather than a hang. ICE callbacks arrive on webrtcbin's threads.
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mxcall/media/gst_media_engine.hpp"
+#include "sdp_info.hpp"
+
+namespace mxcall::media::gst {
+
+// A send branch ending in a webrtcbin sink pad. Elements are owned by the pipeline; pointers stay valid until close.
+struct SendBranch {
+  GstElement* valve = nullptr;
+  GstElement* encoder = nullptr;
+  GstElement* payloader = nullptr;
+  GstElement* rtp_caps = nullptr;  // capsfilter naming the payload type: webrtcbin reads the PT from these caps
+  GstPad* webrtc_pad = nullptr;    // request pad on webrtcbin (ref held)
+  int payload_type = 0;
+  bool open = false;
+};
+
+class Session final : public GstMediaSession {
+ public:
+  Session(const GstEngineOptions& options, SessionConfig config, MediaEventSink& sink);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Whether the constructor managed to build and start the pipeline; when not, a Failed event was already sent.
+  bool started() const { return pipeline_ != nullptr; }
+
+  void create_offer(const protocol::media_op::CreateOffer& op) override;
+  void create_answer(const protocol::media_op::CreateAnswer& op) override;
+  void set_remote_description(const protocol::media_op::SetRemoteDescription& op) override;
+  void add_remote_candidate(const protocol::media_op::AddRemoteCandidate& op) override;
+  void end_of_remote_candidates() override;
+  void set_direction(protocol::Direction direction) override;
+  void set_muted(const protocol::media_op::SetMuted& op) override;
+  void restart_ice() override;
+  void close() override;
+  SessionStats stats() const override;
+  GstSessionCounters counters() const override;
+  void reset_gap_measurement() override;
+
+ private:
+  // branches.cpp
+  bool build_audio_branch(int payload_type, std::optional<std::uint32_t> mline);
+  bool build_video_branch(int payload_type, std::optional<std::uint32_t> mline);
+  bool attach_branch(SendBranch& branch, GstElement* first, GstElement* last, std::optional<std::uint32_t> mline,
+                     const char* kind);
+  void set_payload_type(SendBranch& branch, const char* media, const char* encoding, int clock_rate, int pt);
+  void add_receive_branch(GstPad* pad);
+  void add_recvonly_video_transceiver();
+  static void on_pad_added(GstElement* webrtc, GstPad* pad, Session* self);
+
+  // session.cpp
+  void wait_for_sender_caps();
+  bool describe(bool offer, const std::string& stream_id);
+  void apply_gates();
+  void set_transceiver_directions(bool answering);
+  void fail(protocol::MediaFailure failure, std::string detail);
+  void emit(protocol::MediaEventKind event);
+  GstStructure* run(const char* signal, GstStructure* options, const GstWebRTCSessionDescription* desc,
+                    std::string* error);
+  static void on_ice_candidate(GstElement* webrtc, guint mline, gchar* candidate, Session* self);
+  static void on_ice_state(GObject* webrtc, GParamSpec*, Session* self);
+  static void on_gathering_state(GObject* webrtc, GParamSpec*, Session* self);
+  static GstBusSyncReply on_bus_message(GstBus* bus, GstMessage* message, Session* self);
+
+  GstEngineOptions options_;
+  SessionConfig config_;
+  MediaEventSink& sink_;
+  GstElement* pipeline_ = nullptr;
+  GstElement* webrtc_ = nullptr;
+  std::optional<SendBranch> audio_, video_;
+  std::vector<GstPad*> waiting_for_caps_;  // new sender pads whose caps webrtcbin has not seen yet
+
+  // App-thread state.
+  bool holding_ = false;         // we put the peer on hold (sendonly/inactive asked): we stop sending too
+  bool local_no_send_ = false;   // recvonly asked: webrtcbin cannot offer it on a used transceiver; gate instead
+  bool muted_audio_ = false, muted_video_ = false;
+  bool restart_pending_ = false;
+  std::optional<SdpInfo> remote_;
+  std::string remote_type_;
+  bool gathering_complete_reported_ = false;
+
+  // Shared with GStreamer threads.
+  mutable std::mutex mu_;
+  SdpInfo local_;                 // mids for our candidates
+  bool wav_sink_used_ = false;    // the WAV file records the first audio stream only
+  GstElement* wav_encoder_ = nullptr;
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<int> ice_state_{-1};
+  std::atomic<bool> gathering_complete_{false};
+  std::atomic<std::uint64_t> sent_audio_{0}, sent_video_{0}, recv_audio_{0}, recv_video_{0};
+  std::atomic<std::uint64_t> samples_decoded_{0}, frames_decoded_{0};
+  std::atomic<double> audio_level_{-1.0};
+  std::atomic<std::int64_t> last_audio_ns_{0};
+  std::atomic<std::int64_t> max_gap_ns_{0};
+};
+
+}  // namespace mxcall::media::gst

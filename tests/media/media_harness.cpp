@@ -1,0 +1,215 @@
+#include "media_harness.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <numbers>
+#include <thread>
+
+namespace mxcall::media::test {
+namespace ev = protocol::media_event;
+using namespace std::chrono_literals;
+
+void EventQueue::on_media_event(protocol::MediaEvent event) {
+  {
+    std::lock_guard lock(m_);
+    events_.push_back(std::move(event));
+  }
+  cv_.notify_all();
+}
+
+std::optional<protocol::MediaEvent> EventQueue::pop(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(m_);
+  if (!cv_.wait_for(lock, timeout, [&] { return !events_.empty(); })) return std::nullopt;
+  auto event = std::move(events_.front());
+  events_.pop_front();
+  return event;
+}
+
+GstEngineOptions tone_options(double frequency_hz, std::string wav_path) {
+  GstEngineOptions o;
+  o.audio_source = audio_source::Tone{frequency_hz, 0.3};
+  o.video_source = video_source::TestPattern{};
+  if (wav_path.empty()) {
+    o.audio_sink = audio_sink::Null{};
+  } else {
+    o.audio_sink = audio_sink::WavFile{std::move(wav_path)};
+  }
+  o.loopback_only = true;
+  return o;
+}
+
+Pair::Pair(GstEngineOptions a_options, GstEngineOptions b_options, SessionConfig config) {
+  a.name = "A";
+  b.name = "B";
+  a.stream_id = "streamA";
+  b.stream_id = "streamB";
+  a.engine = std::make_unique<GstMediaEngine>(std::move(a_options));
+  b.engine = std::make_unique<GstMediaEngine>(std::move(b_options));
+  config.call = {"!room:test", "call-a"};
+  a.session = a.engine->open_gst_session(config, a.events);
+  config.call.call_id = "call-b";
+  b.session = b.engine->open_gst_session(config, b.events);
+}
+
+Pair::~Pair() {
+  if (a.session) a.session->close();
+  if (b.session) b.session->close();
+}
+
+void Pair::offer(Side& from, bool ice_restart) {
+  if (ice_restart) from.session->restart_ice();
+  from.session->create_offer({from.wants, from.stream_id, ice_restart});
+}
+
+void Pair::handle(Side& from, protocol::MediaEvent event) {
+  Side& to = other(from);
+  std::visit(
+      [&](auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, ev::LocalDescription>) {
+          from.descriptions.push_back(e);
+          if (!to.session) return;
+          to.session->set_remote_description({e.type, e.sdp});
+          if (e.type == "offer") {
+            to.session->create_answer({to.wants, to.stream_id});
+          } else {
+            ++answers_applied;
+          }
+        } else if constexpr (std::is_same_v<T, ev::LocalCandidate>) {
+          ++from.candidates;
+          if (forward_candidates && to.session) to.session->add_remote_candidate({e.candidate, e.sdp_mid, e.sdp_mline_index});
+        } else if constexpr (std::is_same_v<T, ev::GatheringComplete>) {
+          from.gathering_complete = true;
+        } else if constexpr (std::is_same_v<T, ev::IceStateChanged>) {
+          from.ice_states.push_back(e.state);
+        } else if constexpr (std::is_same_v<T, ev::Failed>) {
+          from.failures.push_back(e);
+        }
+      },
+      event.event);
+}
+
+bool Pair::pump_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    bool any = false;
+    for (Side* s : {&a, &b}) {
+      while (auto e = s->events.pop(0ms)) {
+        any = true;
+        handle(*s, std::move(*e));
+      }
+    }
+    if (!any) std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+void Pair::pump_for(std::chrono::milliseconds duration) {
+  pump_until([] { return false; }, duration);
+}
+
+bool Pair::negotiate(Side& from, bool ice_restart, std::chrono::milliseconds timeout) {
+  int before = answers_applied;
+  offer(from, ice_restart);
+  return pump_until([&] { return answers_applied > before || !a.failures.empty() || !b.failures.empty(); },
+                    timeout) &&
+         answers_applied > before;
+}
+
+bool Pair::connect(std::chrono::milliseconds timeout) {
+  if (!negotiate(a, false, timeout)) return false;
+  return pump_until([&] { return a.connected() && b.connected(); }, timeout);
+}
+
+std::pair<std::uint64_t, std::uint64_t> Pair::audio_packets_during(std::chrono::milliseconds window) {
+  auto a0 = a.counters().rtp_packets_received_audio, b0 = b.counters().rtp_packets_received_audio;
+  pump_for(window);
+  return {a.counters().rtp_packets_received_audio - a0, b.counters().rtp_packets_received_audio - b0};
+}
+
+std::vector<std::int16_t> read_wav(const std::string& path, int* sample_rate) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::int16_t> samples;
+  auto u32 = [&](std::size_t at) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at])) |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 1])) << 8 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 2])) << 16 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 3])) << 24;
+  };
+  if (bytes.size() < 44 || std::string(bytes.data(), 4) != "RIFF") return samples;
+  std::size_t at = 12;
+  *sample_rate = 0;
+  while (at + 8 <= bytes.size()) {
+    std::string id(bytes.data() + at, 4);
+    std::uint32_t size = u32(at + 4);
+    if (id == "fmt ") *sample_rate = static_cast<int>(u32(at + 12));
+    if (id == "data") {
+      std::size_t begin = at + 8;
+      std::size_t end = (size == 0 || begin + size > bytes.size()) ? bytes.size() : begin + size;
+      for (std::size_t i = begin; i + 1 < end; i += 2) {
+        samples.push_back(static_cast<std::int16_t>(static_cast<unsigned char>(bytes[i]) |
+                                                    static_cast<unsigned char>(bytes[i + 1]) << 8));
+      }
+      break;
+    }
+    at += 8 + size + (size & 1);
+  }
+  return samples;
+}
+
+double rms(const std::vector<std::int16_t>& samples) {
+  if (samples.empty()) return 0;
+  double sum = 0;
+  for (auto s : samples) sum += static_cast<double>(s) * s;
+  return std::sqrt(sum / static_cast<double>(samples.size()));
+}
+
+namespace {
+double goertzel_power(const std::int16_t* x, std::size_t n, double freq, int rate) {
+  double w = 2.0 * std::numbers::pi * freq / rate, coeff = 2.0 * std::cos(w);
+  double s1 = 0, s2 = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    double s0 = x[i] + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+}
+}  // namespace
+
+double dominant_frequency(const std::vector<std::int16_t>& samples, int rate, double lo, double hi) {
+  std::size_t n = static_cast<std::size_t>(rate);  // one second: 1 Hz resolution before refinement
+  if (samples.size() < n) n = samples.size();
+  if (n == 0) return 0;
+  // The loudest second, so that silence before the call connected does not dilute the measurement.
+  std::size_t best_at = 0;
+  double best_energy = -1;
+  for (std::size_t at = 0; at + n <= samples.size(); at += n / 4) {
+    double e = 0;
+    for (std::size_t i = at; i < at + n; i += 16) e += static_cast<double>(samples[i]) * samples[i];
+    if (e > best_energy) best_energy = e, best_at = at;
+  }
+  const std::int16_t* x = samples.data() + best_at;
+  double best_f = lo, best_p = -1;
+  for (double f = lo; f <= hi; f += 4) {
+    double p = goertzel_power(x, n, f, rate);
+    if (p > best_p) best_p = p, best_f = f;
+  }
+  double center = best_f;
+  for (double f = center - 4; f <= center + 4; f += 0.25) {
+    double p = goertzel_power(x, n, f, rate);
+    if (p > best_p) best_p = p, best_f = f;
+  }
+  return best_f;
+}
+
+std::string temp_dir() {
+  std::string tmpl = "/tmp/mxcall-media-XXXXXX";
+  char* dir = mkdtemp(tmpl.data());
+  return dir ? std::string(dir) : std::string("/tmp");
+}
+
+}  // namespace mxcall::media::test
