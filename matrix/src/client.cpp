@@ -61,6 +61,10 @@ void Client::cancel() {
 
 void Client::reset_cancel() { cancel_ = false; }
 
+ClientStats Client::stats() const {
+  return ClientStats{n_requests_.load(), n_rate_limited_.load(), n_server_errors_.load(), n_transport_errors_.load()};
+}
+
 void Client::wake() {
   std::lock_guard lock(sleep_mutex_);
   sleep_cv_.notify_all();
@@ -129,9 +133,11 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
     auto handle = pool_->take();
     auto outcome = handle->perform(req, &cancel_, cancel_too);
     pool_->give(std::move(handle));
+    ++n_requests_;
 
     milliseconds delay{0};
     if (auto* failure = std::get_if<detail::TransportError>(&outcome)) {
+      ++n_transport_errors_;
       last = detail::transport_error(*failure, config_.homeserver);
       bool retry = failure->kind == detail::TransportFailure::lost ||
                    failure->kind == detail::TransportFailure::timeout ||
@@ -146,6 +152,7 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
       if (response.status >= 200 && response.status < 300) return RawResponse{response.status, std::move(response.body)};
       last = detail::http_error(response, config_.homeserver, path);
       if (response.status == 429) {
+        ++n_rate_limited_;
         auto body_json = json::parse(response.body, nullptr, false);
         long wait_ms = -1;
         if (body_json.is_object() && body_json.contains("retry_after_ms") && body_json["retry_after_ms"].is_number()) {
@@ -157,6 +164,7 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
         if (wait_ms < 0) backoff = std::min(backoff * 2, policy.max_backoff);
         if (delay > policy.max_retry_after) break;
       } else if (response.status >= 500) {
+        ++n_server_errors_;
         delay = backoff;
         backoff = std::min(backoff * 2, policy.max_backoff);
       } else {
@@ -198,24 +206,32 @@ Result<Session> Client::finish_login(const RawResponse& response) {
 Error Client::login_error(const Error& error, const std::string& user) {
   if (error.http_status != 403 || error.errcode != "M_FORBIDDEN") return error;
   // Synapse (like most servers) answers the same M_FORBIDDEN for an unknown user and a wrong password, so as not to
-  // confirm who exists. The public profile tells them apart where the server allows profile look-ups.
-  std::string user_id = user;
-  if (user_id.empty() || user_id[0] != '@') {
-    std::string host = config_.homeserver.substr(config_.homeserver.find("://") + 3);
-    user_id = "@" + user + ":" + host.substr(0, host.find('/'));
-  }
+  // confirm who exists. Public look-ups tell them apart where the server allows them: the profile of a full user id
+  // (its server name is known only then), or the registration availability check for a bare localpart.
   RetryPolicy once = config_.retry;
-  once.max_attempts = 2;
-  auto profile = request("GET", "/_matrix/client/v3/profile/" + escape(user_id), {}, false, milliseconds{0}, once);
-  if (!profile && profile.error().http_status == 404) {
+  once.max_attempts = 1;
+  std::optional<bool> exists;
+  if (!user.empty() && user[0] == '@' && user.find(':') != std::string::npos) {
+    auto profile = request("GET", "/_matrix/client/v3/profile/" + escape(user), {}, false, milliseconds{0}, once);
+    if (profile) exists = true;
+    else if (profile.error().http_status == 404) exists = false;
+  } else {
+    auto available = request("GET", "/_matrix/client/v3/register/available?username=" + escape(user), {}, false,
+                             milliseconds{0}, once);
+    if (available) exists = false;
+    else if (available.error().errcode == "M_USER_IN_USE") exists = true;
+  }
+  if (exists == false) {
     return Error{ErrorCode::unknown_user,
-                 "login refused: there is no user " + user_id + " on " + config_.homeserver +
+                 "login refused: there is no user " + user + " on " + config_.homeserver +
                      "; check the user name (and the homeserver), or register the user first",
                  403, error.errcode, error.server_text};
   }
+  std::string what = exists == true ? "wrong password for " + user
+                                    : "wrong password for " + user + ", or no such user (the server does not say which)";
   return Error{ErrorCode::wrong_password,
-               "login refused: wrong password for " + user + " on " + config_.homeserver +
-                   " (" + error.errcode + "); check the password or log in with a token",
+               "login refused: " + what + " on " + config_.homeserver + " (" + error.errcode +
+                   "); check the user name and password, or log in with a token",
                403, error.errcode, error.server_text};
 }
 

@@ -158,7 +158,13 @@ std::variant<HttpResponse, TransportError> HttpHandle::perform(const HttpRequest
   curl_slist_free_all(headers);
   if (code != CURLE_OK) {
     std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-    return TransportError{classify(code), detail};
+    auto kind = classify(code);
+    // A server that does not speak TLS often just waits for more of the ClientHello: curl reports a timeout, but
+    // the cause is TLS, and retrying will not help.
+    if (kind == TransportFailure::timeout && detail.find("SSL connection timeout") != std::string::npos) {
+      kind = TransportFailure::tls;
+    }
+    return TransportError{kind, detail};
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

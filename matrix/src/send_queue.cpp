@@ -58,7 +58,7 @@ void SendQueue::run(Lane& lane) {
     OutgoingEvent event;
     {
       std::unique_lock lock(mutex_);
-      work_cv_.wait(lock, [&] { return stopping_ || !lane.queue.empty(); });
+      work_cv_.wait(lock, [&] { return stopping_ || (!paused_ && !lane.queue.empty()); });
       if (stopping_) return;
       event = std::move(lane.queue.front());
       lane.queue.pop_front();
@@ -71,6 +71,17 @@ void SendQueue::run(Lane& lane) {
     --pending_;
     if (pending_ == 0) idle_cv_.notify_all();
   }
+}
+
+void SendQueue::pause() {
+  std::lock_guard lock(mutex_);
+  paused_ = true;
+}
+
+void SendQueue::resume() {
+  std::lock_guard lock(mutex_);
+  paused_ = false;
+  work_cv_.notify_all();
 }
 
 bool SendQueue::wait_idle(std::chrono::milliseconds timeout) {

@@ -81,14 +81,16 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
     hook = hook_;
     me = session_.user_id;
   }
-  for (const auto& event : events_of(j.value("account_data", json::object()))) {
+  const json account_data = events_of(j.value("account_data", json::object()));
+  for (const auto& event : account_data) {
     if (is_type(event, "m.direct") && event.contains("content")) batch.direct_json = event["content"].dump();
   }
 
   const json rooms = j.value("rooms", json::object());
   auto room_section = [&](const char* name) { return rooms.is_object() ? rooms.value(name, json::object()) : json{}; };
 
-  for (const auto& [room_id, room] : room_section("join").items()) {
+  const json joined = room_section("join");
+  for (const auto& [room_id, room] : joined.items()) {
     RoomBatch rb;
     rb.room_id = room_id;
     rb.membership = Membership::join;
@@ -134,7 +136,8 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
     batch.rooms.push_back(std::move(rb));
   }
 
-  for (const auto& [room_id, room] : room_section("invite").items()) {
+  const json invited = room_section("invite");
+  for (const auto& [room_id, room] : invited.items()) {
     RoomBatch rb;
     rb.room_id = room_id;
     rb.membership = Membership::invite;
@@ -152,7 +155,8 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
     batch.rooms.push_back(std::move(rb));
   }
 
-  for (const auto& [room_id, room] : room_section("leave").items()) {
+  const json left = room_section("leave");
+  for (const auto& [room_id, room] : left.items()) {
     RoomBatch rb;
     rb.room_id = room_id;
     rb.membership = Membership::leave;

@@ -59,6 +59,14 @@ struct SyncOptions {
   const std::atomic<bool>* cancel = nullptr;  // a second cancel flag for this call alone (a Syncer's stop)
 };
 
+// Counters since the client was made (all requests, all threads), for tests, logs and the benchmark.
+struct ClientStats {
+  std::uint64_t requests = 0;          // HTTP attempts, retries included
+  std::uint64_t rate_limited = 0;      // 429 answers
+  std::uint64_t server_errors = 0;     // 5xx answers
+  std::uint64_t transport_errors = 0;  // attempts with no HTTP answer (refused, lost, timed out)
+};
+
 struct RawResponse {
   int status = 0;
   std::string body;
@@ -131,6 +139,7 @@ class Client {
   void reset_cancel();
   void wake();  // wakes back-off sleeps so they look at their cancel flags again
   const ClientConfig& config() const { return config_; }
+  ClientStats stats() const;
   static std::string escape(std::string_view path_segment);
 
  private:
@@ -154,7 +163,8 @@ class Client {
   std::shared_ptr<CryptoHook> hook_;
   std::atomic<bool> cancel_{false};
   std::atomic<bool> answered_{false};
-  std::string instance_tag_;  // in every txn id, so a device whose session file was lost still never repeats one
+  std::string instance_tag_;
+  std::atomic<std::uint64_t> n_requests_{0}, n_rate_limited_{0}, n_server_errors_{0}, n_transport_errors_{0};  // in every txn id, so a device whose session file was lost still never repeats one
   std::mutex sleep_mutex_;
   std::condition_variable sleep_cv_;
 };

@@ -67,6 +67,10 @@ class SendQueue {
   std::optional<std::string> push(std::string room_id, std::string type, std::string content_json,
                                   std::optional<SendPriority> priority = {});
 
+  // While paused, events are queued but not sent (e.g. while the application knows it is offline).
+  void pause();
+  void resume();
+
   // True once nothing is queued or in flight; false if `timeout` passed first.
   bool wait_idle(std::chrono::milliseconds timeout);
   std::size_t pending() const;
@@ -93,6 +97,7 @@ class SendQueue {
   std::condition_variable idle_cv_;
   std::size_t pending_ = 0;
   bool stopping_ = false;
+  bool paused_ = false;
   std::atomic<bool> abort_{false};
 };
 

@@ -1,0 +1,69 @@
+// A Synapse that rate-limits sending hard (2 events/s, burst 3): candidate sends get 429, wait retry_after_ms, and
+// still arrive in order, exactly once; a hangup queued behind them overtakes the ones not yet sent.
+#include <mutex>
+
+#include "helpers.hpp"
+#include "mxcall/matrix/send_queue.hpp"
+
+namespace mxcall::testing {
+namespace {
+
+using nlohmann::json;
+
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new SynapseEnvironment([] {
+  SynapseOptions options;
+  options.turn = false;
+  options.message_per_second = 2;
+  options.message_burst = 3;
+  return options;
+}()));
+
+matrix::ClientConfig patient_config() {
+  auto config = test_config();
+  config.retry.max_attempts = 30;
+  config.retry.max_total = std::chrono::milliseconds{60000};
+  return config;
+}
+
+TEST(RateLimit, CandidatesArriveInOrderExactlyOnce) {
+  auto alice = new_user("alice", patient_config());
+  auto bob = new_user("bob", patient_config());
+  auto room = shared_room(alice, bob);
+  std::mutex mutex;
+  std::vector<matrix::SendOutcome> outcomes;
+  matrix::SendQueue queue(*alice.client, [&](const matrix::SendOutcome& outcome) {
+    std::lock_guard lock(mutex);
+    outcomes.push_back(outcome);
+  });
+  constexpr int kCandidates = 12;
+  for (int i = 0; i < kCandidates; ++i) {
+    json content = {{"call_id", "rl"}, {"party_id", "P"}, {"version", "1"},
+                    {"candidates", {{{"candidate", "candidate:" + std::to_string(i) + " 1 udp 1 127.0.0.1 9 typ host"},
+                                     {"sdpMid", "0"}, {"sdpMLineIndex", 0}}}}};
+    queue.push(room, "m.call.candidates", content.dump());
+  }
+  queue.push(room, "m.call.hangup", R"({"call_id":"rl","party_id":"P","version":"1","reason":"user_hangup"})");
+  ASSERT_TRUE(queue.wait_idle(std::chrono::seconds{90}));
+  for (const auto& outcome : outcomes) EXPECT_TRUE(outcome.event_id.ok()) << outcome.event_id.error().message;
+  EXPECT_GE(alice.client->stats().rate_limited, 1u) << "the test needs Synapse to have said 429";
+
+  std::vector<int> order;
+  int hangup_at = -1;
+  for (const auto& event : room_events(*alice.client, room)) {
+    if (event["type"] == "m.call.candidates") {
+      std::string text = event["content"]["candidates"][0]["candidate"];
+      order.push_back(std::stoi(text.substr(std::string("candidate:").size())));
+    } else if (event["type"] == "m.call.hangup") {
+      hangup_at = static_cast<int>(order.size());
+    }
+  }
+  std::vector<int> expected;
+  for (int i = 0; i < kCandidates; ++i) expected.push_back(i);
+  EXPECT_EQ(order, expected);
+  // The hangup went out as soon as the candidate in flight was done, not after all twelve.
+  EXPECT_GE(hangup_at, 0);
+  EXPECT_LE(hangup_at, 2);
+}
+
+}  // namespace
+}  // namespace mxcall::testing
