@@ -7,44 +7,31 @@ namespace {
 constexpr std::string_view kStableMetadataKey = "sdp_stream_metadata";
 constexpr std::string_view kUnstableMetadataKey = "org.matrix.msc3077.sdp_stream_metadata";
 
-std::string_view trim_right(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-bool read_version(JsonInput& in, od::value v, const Path& path, Version& out) {
-  od::json_type type;
-  if (auto e = v.type().get(type)) return in.fail_json(path, e);
-  switch (type) {
-    case od::json_type::string: {
-      std::string_view s;
-      if (!in.string(v, path, s)) return false;
-      out = Version{Version::Form::string, s, false};
+bool read_version(JsonInput& in, dom::element v, const Path& path, Version& out) {
+  switch (v.type()) {
+    case dom::element_type::STRING: {
+      std::string_view text;
+      in.string(v, path, text);
+      out = Version{Version::Form::string, text, 0, false};
       return true;
     }
-    case od::json_type::number: {
-      std::string_view token = v.raw_json_token();
-      od::number n;
-      if (auto e = v.get_number().get(n)) return in.fail_json(path, e);
-      bool zero = n.is_double() ? n.get_double() == 0.0 : (n.is_int64() ? n.get_int64() == 0 : n.get_uint64() == 0);
-      out = Version{Version::Form::number, trim_right(token), zero};
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: {
+      double number = v.is_int64()    ? static_cast<double>(v.get_int64().value_unsafe())
+                      : v.is_uint64() ? static_cast<double>(v.get_uint64().value_unsafe())
+                                      : v.get_double().value_unsafe();
+      out = Version{Version::Form::number, {}, number, number == 0.0};
       return true;
     }
-    case od::json_type::null: {
-      bool is_null = false;
-      if (!in.is_null(v, path, is_null)) return false;
-      out = Version{Version::Form::absent, {}, false};
-      return true;
-    }
+    case dom::element_type::NULL_VALUE: out = Version{Version::Form::absent, {}, 0, false}; return true;
     default:
-      return in.fail(path, "expected a string or a number, got " + std::string(json_type_name(type)));
+      return in.fail(path, "expected a string or a number, got " + std::string(json_type_name(v.type())));
   }
 }
 
 // Handles call_id, party_id and version; returns true with `handled` false for any other key.
-bool common_field(JsonInput& in, std::string_view key, od::value v, const Path& path, CallCommon& common,
+bool common_field(JsonInput& in, std::string_view key, dom::element v, const Path& path, CallCommon& common,
                   bool& saw_call_id, bool& handled) {
   handled = true;
   if (key == "call_id") {
@@ -57,12 +44,12 @@ bool common_field(JsonInput& in, std::string_view key, od::value v, const Path& 
   return true;
 }
 
-bool read_description(JsonInput& in, od::value v, const Path& path, SessionDescription& out) {
-  od::object obj;
+bool read_description(JsonInput& in, dom::element v, const Path& path, SessionDescription& out) {
+  dom::object obj;
   if (!in.object(v, path, obj)) return false;
   bool saw_sdp = false;
   out = {};
-  if (!in.fields(obj, path, [&](std::string_view key, od::value child) {
+  if (!in.fields(obj, [&](std::string_view key, dom::element child) {
         if (key == "sdp") {
           saw_sdp = true;
           return in.string(child, path.child(key), out.sdp);
@@ -74,7 +61,7 @@ bool read_description(JsonInput& in, od::value v, const Path& path, SessionDescr
           out.type = type.value_or(std::string_view{});
           return true;
         }
-        return in.skip(child, path.child(key), 3);
+        return true;
       })) {
     return false;
   }
@@ -82,24 +69,24 @@ bool read_description(JsonInput& in, od::value v, const Path& path, SessionDescr
   return true;
 }
 
-bool read_stream_metadata(JsonInput& in, od::value v, const Path& path, StreamMetadataMap& out) {
-  od::object obj;
+bool read_stream_metadata(JsonInput& in, dom::element v, const Path& path, StreamMetadataMap& out) {
+  dom::object obj;
   if (!in.object(v, path, obj)) return false;
   out.clear();
-  return in.fields(obj, path, [&](std::string_view stream_id, od::value entry) {
+  return in.fields(obj, [&](std::string_view stream_id, dom::element entry) {
     Path entry_path = path.child(stream_id);
-    od::object entry_obj;
+    dom::object entry_obj;
     if (!in.object(entry, entry_path, entry_obj)) return false;
     StreamMetadata meta;
     bool saw_purpose = false;
-    if (!in.fields(entry_obj, entry_path, [&](std::string_view key, od::value field) {
+    if (!in.fields(entry_obj, [&](std::string_view key, dom::element field) {
           if (key == "purpose") {
             saw_purpose = true;
             return in.string(field, entry_path.child(key), meta.purpose);
           }
           if (key == "audio_muted") return in.boolean(field, entry_path.child(key), meta.audio_muted);
           if (key == "video_muted") return in.boolean(field, entry_path.child(key), meta.video_muted);
-          return in.skip(field, entry_path.child(key), 5);
+          return true;
         })) {
       return false;
     }
@@ -111,46 +98,37 @@ bool read_stream_metadata(JsonInput& in, od::value v, const Path& path, StreamMe
 
 // MSC2747: anything but a boolean true means "not supported", so nothing in here can make the event invalid except
 // broken JSON.
-bool read_capabilities(JsonInput& in, od::value v, const Path& path, std::optional<Capabilities>& out) {
-  od::json_type type;
-  if (auto e = v.type().get(type)) return in.fail_json(path, e);
-  if (type != od::json_type::object) return in.skip(v, path, 2);
-  od::object obj;
-  if (!in.object(v, path, obj)) return false;
+bool read_capabilities(JsonInput& in, dom::element v, const Path&, std::optional<Capabilities>& out) {
+  dom::object obj;
+  if (v.get_object().get(obj)) return true;  // not an object: no capabilities
   Capabilities caps;
-  if (!in.fields(obj, path, [&](std::string_view key, od::value field) {
-        od::json_type field_type;
-        if (auto e = field.type().get(field_type)) return in.fail_json(path.child(key), e);
-        bool* flag = key == "m.call.transferee" ? &caps.transferee : key == "m.call.dtmf" ? &caps.dtmf : nullptr;
-        if (flag == nullptr || field_type != od::json_type::boolean) return in.skip(field, path.child(key), 3);
-        return in.boolean(field, path.child(key), *flag);
-      })) {
-    return false;
-  }
+  in.fields(obj, [&](std::string_view key, dom::element field) {
+    bool* flag = key == "m.call.transferee" ? &caps.transferee : key == "m.call.dtmf" ? &caps.dtmf : nullptr;
+    if (flag != nullptr) *flag = field.is_bool() && field.get_bool().value_unsafe();
+    return true;
+  });
   out = caps;
   return true;
 }
 
-bool read_candidate(JsonInput& in, od::value v, const Path& path, Candidate& out) {
-  od::object obj;
+bool read_candidate(JsonInput& in, dom::element v, const Path& path, Candidate& out) {
+  dom::object obj;
   if (!in.object(v, path, obj)) return false;
   bool saw_candidate = false;
-  if (!in.fields(obj, path, [&](std::string_view key, od::value field) {
+  if (!in.fields(obj, [&](std::string_view key, dom::element field) {
         if (key == "candidate") {
           saw_candidate = true;
           return in.string(field, path.child(key), out.candidate);
         }
         if (key == "sdpMid") return in.optional_nonempty_string(field, path.child(key), out.sdp_mid);
         if (key == "sdpMLineIndex") {
-          bool is_null = false;
-          if (!in.is_null(field, path.child(key), is_null)) return false;
-          if (is_null) {
+          if (field.is_null()) {
             in.note_leniency(path.child(key), "null (a sender leaves the field out instead)");
             return true;
           }
           return in.index(field, path.child(key), out.sdp_mline_index);
         }
-        return in.skip(field, path.child(key), 4);
+        return true;
       })) {
     return false;
   }
@@ -158,14 +136,13 @@ bool read_candidate(JsonInput& in, od::value v, const Path& path, Candidate& out
   return true;
 }
 
-bool read_candidates_array(JsonInput& in, od::value v, const Path& path, std::vector<Candidate>& out) {
-  od::array arr;
+bool read_candidates_array(JsonInput& in, dom::element v, const Path& path, std::vector<Candidate>& out) {
+  dom::array arr;
   if (!in.array(v, path, arr)) return false;
   out.clear();
+  out.reserve(8);  // one allocation covers nearly every batch browsers send
   std::size_t i = 0;
-  for (auto element : arr) {
-    od::value item;
-    if (auto e = std::move(element).get(item)) return in.fail_json(path.element(i), e);
+  for (dom::element item : arr) {
     Candidate candidate;
     if (!read_candidate(in, item, path.element(i), candidate)) return false;
     out.push_back(candidate);
@@ -174,18 +151,18 @@ bool read_candidates_array(JsonInput& in, od::value v, const Path& path, std::ve
   return true;
 }
 
-bool read_target_user(JsonInput& in, od::value v, const Path& path, TargetUser& out) {
-  od::object obj;
+bool read_target_user(JsonInput& in, dom::element v, const Path& path, TargetUser& out) {
+  dom::object obj;
   if (!in.object(v, path, obj)) return false;
   bool saw_id = false;
-  if (!in.fields(obj, path, [&](std::string_view key, od::value field) {
+  if (!in.fields(obj, [&](std::string_view key, dom::element field) {
         if (key == "id") {
           saw_id = true;
           return in.string(field, path.child(key), out.id);
         }
         if (key == "display_name") return in.optional_string(field, path.child(key), out.display_name);
         if (key == "avatar_url") return in.optional_string(field, path.child(key), out.avatar_url);
-        return in.skip(field, path.child(key), 3);
+        return true;
       })) {
     return false;
   }
@@ -193,21 +170,19 @@ bool read_target_user(JsonInput& in, od::value v, const Path& path, TargetUser& 
   return true;
 }
 
-bool read_identity(JsonInput& in, od::value v, const Path& path, std::optional<AssertedIdentityInfo>& out) {
-  bool is_null = false;
-  if (!in.is_null(v, path, is_null)) return false;
-  if (is_null) {
+bool read_identity(JsonInput& in, dom::element v, const Path& path, std::optional<AssertedIdentityInfo>& out) {
+  if (v.is_null()) {
     out.reset();
     return true;
   }
-  od::object obj;
+  dom::object obj;
   if (!in.object(v, path, obj)) return false;
   AssertedIdentityInfo info;
-  if (!in.fields(obj, path, [&](std::string_view key, od::value field) {
+  if (!in.fields(obj, [&](std::string_view key, dom::element field) {
         if (key == "id") return in.optional_string(field, path.child(key), info.id);
         if (key == "display_name") return in.optional_string(field, path.child(key), info.display_name);
         if (key == "avatar_url") return in.optional_string(field, path.child(key), info.avatar_url);
-        return in.skip(field, path.child(key), 3);
+        return true;
       })) {
     return false;
   }
@@ -228,11 +203,11 @@ struct Required {
 };
 
 template <typename Content, typename OnField>
-bool read_fields(JsonInput& in, od::object obj, const Path& path, Content& content, std::initializer_list<Required*> required,
+bool read_fields(JsonInput& in, dom::object obj, const Path& path, Content& content, std::initializer_list<Required*> required,
                  OnField&& on_field) {
   bool saw_call_id = false;
   content.common.version = Version{Version::Form::absent, {}, false};  // until the field says otherwise
-  if (!in.fields(obj, path, [&](std::string_view key, od::value v) {
+  if (!in.fields(obj, [&](std::string_view key, dom::element v) {
         bool handled = false;
         if (!common_field(in, key, v, path, content.common, saw_call_id, handled)) return false;
         if (handled) return true;
@@ -253,7 +228,7 @@ void settle_metadata(std::optional<StreamMetadataMap>& stable, std::optional<Str
   if (!stable && unstable) stable = std::move(unstable);
 }
 
-bool metadata_field(JsonInput& in, std::string_view key, od::value v, const Path& path,
+bool metadata_field(JsonInput& in, std::string_view key, dom::element v, const Path& path,
                     std::optional<StreamMetadataMap>& stable, std::optional<StreamMetadataMap>& unstable,
                     bool& handled) {
   handled = true;
@@ -264,9 +239,7 @@ bool metadata_field(JsonInput& in, std::string_view key, od::value v, const Path
     handled = false;
     return true;
   }
-  bool is_null = false;
-  if (!in.is_null(v, path.child(key), is_null)) return false;
-  if (is_null) {
+  if (v.is_null()) {
     in.note_leniency(path.child(key), "null (a sender leaves the field out instead)");
     return true;
   }
@@ -278,19 +251,19 @@ bool metadata_field(JsonInput& in, std::string_view key, od::value v, const Path
 
 }  // namespace
 
-bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) {
+bool read_content(JsonInput& in, EventKind kind, dom::element v, CallContent& out) {
   const Path root;
   const Path path = root.child("content");
-  od::object obj;
+  dom::object obj;
   if (!in.object(v, path, obj)) return false;
-  auto skip = [&](std::string_view key, od::value child) { return in.skip(child, path.child(key), 2); };
+  auto skip = [](std::string_view, dom::element) { return true; };  // unknown keys are ignored
 
   switch (kind) {
     case EventKind::invite: {
       Invite c;
       Required offer{"offer", "an invite must carry the offer"}, lifetime{"lifetime", "an invite must say how long it rings"};
       std::optional<StreamMetadataMap> unstable;
-      if (!read_fields(in, obj, path, c, {&offer, &lifetime}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {&offer, &lifetime}, [&](std::string_view key, dom::element f) {
             bool handled = false;
             if (!metadata_field(in, key, f, path, c.sdp_stream_metadata, unstable, handled)) return false;
             if (handled) return true;
@@ -309,7 +282,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
     case EventKind::candidates: {
       Candidates c;
       Required list{"candidates", "the event exists to carry them"};
-      if (!read_fields(in, obj, path, c, {&list}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {&list}, [&](std::string_view key, dom::element f) {
             if (key == "candidates") return list.seen = true, read_candidates_array(in, f, path.child(key), c.candidates);
             return skip(key, f);
           })) {
@@ -322,7 +295,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
       Answer c;
       Required answer{"answer", "an answer must carry the SDP answer"};
       std::optional<StreamMetadataMap> unstable;
-      if (!read_fields(in, obj, path, c, {&answer}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {&answer}, [&](std::string_view key, dom::element f) {
             bool handled = false;
             if (!metadata_field(in, key, f, path, c.sdp_stream_metadata, unstable, handled)) return false;
             if (handled) return true;
@@ -339,7 +312,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
     case EventKind::select_answer: {
       SelectAnswer c;
       Required selected{"selected_party_id", "it names the chosen party"};
-      if (!read_fields(in, obj, path, c, {&selected}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {&selected}, [&](std::string_view key, dom::element f) {
             if (key == "selected_party_id") {
               return selected.seen = true, in.string(f, path.child(key), c.selected_party_id);
             }
@@ -352,7 +325,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
     }
     case EventKind::reject: {
       Reject c;
-      if (!read_fields(in, obj, path, c, {}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {}, [&](std::string_view key, dom::element f) {
             if (key == "reason") return in.optional_string(f, path.child(key), c.reason);
             return skip(key, f);
           })) {
@@ -366,7 +339,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
       Required description{"description", "a negotiate carries an offer or an answer"};
       Required lifetime{"lifetime", "a negotiate must say how long it is valid"};
       std::optional<StreamMetadataMap> unstable;
-      if (!read_fields(in, obj, path, c, {&description, &lifetime}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {&description, &lifetime}, [&](std::string_view key, dom::element f) {
             bool handled = false;
             if (!metadata_field(in, key, f, path, c.sdp_stream_metadata, unstable, handled)) return false;
             if (handled) return true;
@@ -386,7 +359,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
     case EventKind::sdp_stream_metadata_changed: {
       SdpStreamMetadataChanged c;
       std::optional<StreamMetadataMap> stable, unstable;
-      if (!read_fields(in, obj, path, c, {}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {}, [&](std::string_view key, dom::element f) {
             bool handled = false;
             if (!metadata_field(in, key, f, path, stable, unstable, handled)) return false;
             return handled || skip(key, f);
@@ -402,7 +375,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
     case EventKind::hangup: {
       Hangup c;
       std::optional<std::string_view> reason;
-      if (!read_fields(in, obj, path, c, {}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {}, [&](std::string_view key, dom::element f) {
             if (key == "reason") return in.optional_string(f, path.child(key), reason);
             return skip(key, f);
           })) {
@@ -419,7 +392,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
       Replaces c;
       Required replacement{"replacement_id", "it identifies the transfer"};
       Required target{"target_user", "it names who the call is transferred to"};
-      if (!read_fields(in, obj, path, c, {&replacement, &target}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {&replacement, &target}, [&](std::string_view key, dom::element f) {
             if (key == "replacement_id") return replacement.seen = true, in.string(f, path.child(key), c.replacement_id);
             if (key == "target_user") return target.seen = true, read_target_user(in, f, path.child(key), c.target_user);
             if (key == "target_room") return in.optional_nonempty_string(f, path.child(key), c.target_room);
@@ -440,7 +413,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
       RejectReplacement c;
       Required replacement{"replacement_id", "it names the refused transfer"};
       Required reason{"reason", "it says why the transfer was refused"};
-      if (!read_fields(in, obj, path, c, {&replacement, &reason}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {&replacement, &reason}, [&](std::string_view key, dom::element f) {
             if (key == "replacement_id") return replacement.seen = true, in.string(f, path.child(key), c.replacement_id);
             if (key == "reason") return reason.seen = true, in.string(f, path.child(key), c.reason);
             if (key == "call_failure_reason") return in.optional_string(f, path.child(key), c.call_failure_reason);
@@ -454,7 +427,7 @@ bool read_content(JsonInput& in, EventKind kind, od::value v, CallContent& out) 
     case EventKind::asserted_identity: {
       AssertedIdentity c;
       Required identity{"asserted_identity", "an object, or null to revert"};
-      if (!read_fields(in, obj, path, c, {&identity}, [&](std::string_view key, od::value f) {
+      if (!read_fields(in, obj, path, c, {&identity}, [&](std::string_view key, dom::element f) {
             if (key == "asserted_identity") {
               return identity.seen = true, read_identity(in, f, path.child(key), c.asserted_identity);
             }

@@ -7,6 +7,6 @@
 
 namespace mxcall::protocol::detail {
 
-bool read_content(JsonInput& in, EventKind kind, od::value content, CallContent& out);
+bool read_content(JsonInput& in, EventKind kind, dom::element content, CallContent& out);
 
 }  // namespace mxcall::protocol::detail

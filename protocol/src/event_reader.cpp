@@ -8,13 +8,16 @@
 
 namespace mxcall::protocol {
 
+namespace dom = simdjson::dom;
 using detail::JsonInput;
-namespace od = simdjson::ondemand;
 using detail::Path;
 
 struct EventReader::State {
-  explicit State(const ReadLimits& limits) : parser(limits.max_batch_bytes), input(limits.max_depth) {}
-  od::parser parser;
+  // Depth is fixed at allocation; later documents grow the capacity and keep it.
+  explicit State(const ReadLimits& limits)
+      : parser(limits.max_batch_bytes), allocation(parser.allocate(4096, limits.max_depth)) {}
+  dom::parser parser;
+  simdjson::error_code allocation;  // a failure here is reported by the first parse
   std::vector<char> buffer;  // the input, copied with the padding simdjson reads ahead into
   JsonInput input;
 };
@@ -25,121 +28,109 @@ std::string size_reason(std::size_t size, std::size_t limit) {
   return "the document is " + std::to_string(size) + " bytes, over the " + std::to_string(limit) + "-byte limit";
 }
 
-ReadResult invalid(std::string_view type, const FieldError& error) {
-  ReadResult result;
+void mark_invalid(ReadResult& result, std::string_view type, const FieldError& error) {
   result.status = ReadStatus::invalid;
   result.type = type;
   result.error = error;
-  return result;
 }
 
-// Finds the event's `type` first: /sync may put `content` before it, and the content cannot be read without it.
-bool find_type(JsonInput& in, od::object& obj, const Path& root, std::string_view& type, bool& found) {
-  found = false;
-  od::value v;
-  auto e = obj.find_field_unordered("type").get(v);
-  if (e == simdjson::SUCCESS) {
-    found = true;
-    return in.string(v, root.child("type"), type);
-  }
-  if (e != simdjson::NO_SUCH_FIELD) return in.fail_json(root, e);
-  // The key may be spelled with escapes ("typ\u0065"), which find_field_unordered does not unescape.
-  if (auto r = obj.reset().error()) return in.fail_json(root, r);
-  return in.fields(obj, root, [&](std::string_view key, od::value child) {
-    if (key == "type" && !found) {
-      found = true;
-      return in.string(child, root.child(key), type);
-    }
-    return in.skip(child, root.child(key), 1);
-  });
-}
-
-bool read_unsigned(JsonInput& in, od::value v, const Path& path, std::optional<std::int64_t>& age) {
-  bool is_null = false;
-  if (!in.is_null(v, path, is_null)) return false;
-  if (is_null) return true;
-  od::object obj;
+bool read_unsigned(JsonInput& in, dom::element v, const Path& path, std::optional<std::int64_t>& age) {
+  if (v.is_null()) return true;
+  dom::object obj;
   if (!in.object(v, path, obj)) return false;
-  return in.fields(obj, path, [&](std::string_view key, od::value child) {
-    if (key != "age") return in.skip(child, path.child(key), 2);
-    std::int64_t value = 0;
-    if (!in.int64(child, path.child(key), value)) return false;
-    age = value;
-    return true;
-  });
+  dom::element value;
+  if (obj.at_key("age").get(value)) return true;
+  std::int64_t parsed = 0;
+  if (!in.int64(value, path.child("age"), parsed)) return false;
+  age = parsed;
+  return true;
 }
 
-bool optional_int(JsonInput& in, od::value v, const Path& path, std::optional<std::int64_t>& out) {
-  bool is_null = false;
-  if (!in.is_null(v, path, is_null)) return false;
-  if (is_null) return true;
+bool optional_int(JsonInput& in, dom::element v, const Path& path, std::optional<std::int64_t>& out) {
+  if (v.is_null()) return true;
   std::int64_t value = 0;
   if (!in.int64(v, path, value)) return false;
   out = value;
   return true;
 }
 
-ReadResult read_room_event(JsonInput& in, od::value value, std::string_view default_room_id) {
+// Fills `result` in place: results are large and a batch holds hundreds of them. One pass over the envelope finds
+// every field wherever it is (/sync may put `content` before `type`); the content is read once the type is known.
+void read_room_event(JsonInput& in, dom::element value, std::string_view default_room_id, ReadResult& result) {
   in.reset();
   const Path root;
-  od::object obj;
-  if (!in.object(value, root, obj)) return invalid({}, in.error());
+  dom::object obj;
+  if (!in.object(value, root, obj)) return mark_invalid(result, {}, in.error());
 
-  std::string_view type;
-  bool has_type = false;
-  if (!find_type(in, obj, root, type, has_type)) return invalid(type, in.error());
-  if (!has_type) {
-    in.fail(root.child("type"), "missing (every room event has one)");
-    return invalid({}, in.error());
-  }
-  if (auto e = obj.reset().error()) {
-    in.fail_json(root, e);
-    return invalid(type, in.error());
-  }
-
-  std::optional<EventKind> kind = kind_of_type(type);
-  ReadResult result;
-  result.type = type;
   RoomEvent& event = result.event;
-  event.type = type;
-  bool has_content = false, has_sender = false, has_room = false;
-
-  bool ok = in.fields(obj, root, [&](std::string_view key, od::value child) {
-    const Path path = root.child(key);
+  std::optional<dom::element> type_value, content, sender, room_id, event_id, origin_server_ts, unsigned_data;
+  bool duplicate_type = false;
+  for (dom::key_value_pair field : obj) {
+    std::string_view key = field.key;
     if (key == "type") {
-      std::string_view again;
-      if (!in.string(child, path, again)) return false;
-      return again == type || in.fail(path, "given twice with different values");
+      duplicate_type = type_value.has_value();
+      if (duplicate_type) break;
+      type_value = field.value;
+    } else if (key == "content") {
+      content = field.value;  // a repeated key: the last one counts, as in JavaScript
+    } else if (key == "sender") {
+      sender = field.value;
+    } else if (key == "room_id") {
+      room_id = field.value;
+    } else if (key == "event_id") {
+      event_id = field.value;
+    } else if (key == "origin_server_ts") {
+      origin_server_ts = field.value;
+    } else if (key == "unsigned") {
+      unsigned_data = field.value;
     }
-    if (!kind) return in.skip(child, path, 1);  // not a call event: check its JSON, read nothing
-    if (key == "content") {
-      has_content = true;
-      return detail::read_content(in, *kind, child, event.content);
-    }
-    if (key == "sender") return has_sender = true, in.string(child, path, event.sender);
-    if (key == "room_id") return has_room = true, in.string(child, path, event.room_id);
-    if (key == "event_id") return in.string(child, path, event.event_id);
-    if (key == "origin_server_ts") return optional_int(in, child, path, event.origin_server_ts);
-    if (key == "unsigned") return read_unsigned(in, child, path, event.age_ms);
-    return in.skip(child, path, 1);
-  });
-  if (!ok) return invalid(type, in.error());
+  }
+  if (duplicate_type) {
+    in.fail(root.child("type"), "given twice (an event has one type)");
+    return mark_invalid(result, {}, in.error());
+  }
+  if (!type_value) {
+    in.fail(root.child("type"), "missing (every room event has one)");
+    return mark_invalid(result, {}, in.error());
+  }
+  std::string_view type;
+  if (!in.string(*type_value, root.child("type"), type)) return mark_invalid(result, {}, in.error());
+  result.type = type;
+  std::optional<EventKind> kind = kind_of_type(type);
   if (!kind) {
     result.status = ReadStatus::not_call_event;
-    return result;
+    return;
   }
-  if (!has_content) {
+  event.type = type;
+  bool ok = (!sender || in.string(*sender, root.child("sender"), event.sender)) &&
+            (!room_id || in.string(*room_id, root.child("room_id"), event.room_id)) &&
+            (!event_id || in.string(*event_id, root.child("event_id"), event.event_id)) &&
+            (!origin_server_ts ||
+             optional_int(in, *origin_server_ts, root.child("origin_server_ts"), event.origin_server_ts)) &&
+            (!unsigned_data || read_unsigned(in, *unsigned_data, root.child("unsigned"), event.age_ms)) &&
+            (!content || detail::read_content(in, *kind, *content, event.content));
+  if (!ok) return mark_invalid(result, type, in.error());
+  if (!content) {
     in.fail(root.child("content"), "missing (a call event carries its fields there)");
-    return invalid(type, in.error());
+    return mark_invalid(result, type, in.error());
   }
-  if (!has_sender) {
+  if (!sender) {
     in.fail(root.child("sender"), "missing (a call party is the pair sender, party_id)");
-    return invalid(type, in.error());
+    return mark_invalid(result, type, in.error());
   }
-  if (!has_room) event.room_id = default_room_id;
+  if (!room_id) event.room_id = default_room_id;
   result.status = ReadStatus::call_event;
   result.leniency = in.leniency();
-  return result;
+}
+
+std::string_view padded_copy(std::vector<char>& buffer, std::string_view json) {
+  if (buffer.size() < json.size() + simdjson::SIMDJSON_PADDING) buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  if (!json.empty()) std::memcpy(buffer.data(), json.data(), json.size());
+  return {buffer.data(), json.size()};
+}
+
+void make_room_for_padding(std::string& json) {
+  if (json.capacity() < json.size() + simdjson::SIMDJSON_PADDING) json.reserve(json.size() + simdjson::SIMDJSON_PADDING);
 }
 
 }  // namespace
@@ -149,106 +140,69 @@ EventReader::~EventReader() = default;
 EventReader::EventReader(EventReader&&) noexcept = default;
 EventReader& EventReader::operator=(EventReader&&) noexcept = default;
 
-namespace {
-
-// A document that is a lone scalar: either broken JSON ("not json") or valid JSON that is no event ("42").
-FieldError scalar_document_error(JsonInput& in, od::document& doc) {
-  const Path root;
-  od::json_type type;
-  simdjson::error_code e = doc.type().get(type);
-  if (!e) {
-    switch (type) {
-      case od::json_type::null: {
-        bool is_null = false;
-        e = doc.is_null().get(is_null);
-        if (!e && !is_null) e = simdjson::N_ATOM_ERROR;
-        break;
-      }
-      case od::json_type::boolean: e = doc.get_bool().error(); break;
-      case od::json_type::number: e = doc.get_number().error(); break;
-      case od::json_type::string: e = doc.get_string().error(); break;
-      default: break;
-    }
-  }
-  const char* rest = nullptr;
-  if (!e && doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) e = simdjson::TAPE_ERROR;
+// Parses the whole document (grammar, UTF-8 and depth checked for every byte); `data` has SIMDJSON_PADDING readable
+// bytes after `size`.
+std::optional<FieldError> EventReader::parse(const char* data, std::size_t size, dom::element& top) {
+  State& s = *state_;
+  s.input.reset();
+  simdjson::error_code e = s.allocation;
+  if (!e) e = s.parser.parse(data, size, false).get(top);
   if (e) {
-    in.fail_json(root, e);
-  } else {
-    in.fail(root, "expected an object, got " + std::string(detail::json_type_name(type)));
-  }
-  return in.error();
-}
-
-// Copies `json` into the padded buffer (simdjson reads up to SIMDJSON_PADDING bytes past the end) and opens its
-// top-level value.
-std::optional<FieldError> open_document(std::vector<char>& buffer, od::parser& parser, JsonInput& in,
-                                        std::string_view json, od::document& doc, od::value& top) {
-  const Path root;
-  if (buffer.size() < json.size() + simdjson::SIMDJSON_PADDING) buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
-  if (!json.empty()) std::memcpy(buffer.data(), json.data(), json.size());
-  in.reset();
-  if (auto e = parser.iterate(buffer.data(), json.size(), buffer.size()).get(doc)) {
-    in.fail_json(root, e);
-    return in.error();
-  }
-  auto e = doc.get_value().get(top);
-  if (e == simdjson::SCALAR_DOCUMENT_AS_VALUE) return scalar_document_error(in, doc);
-  if (e) {
-    in.fail_json(root, e);
-    return in.error();
+    s.input.fail_json(Path{}, e, limits_.max_depth);
+    return s.input.error();
   }
   return std::nullopt;
 }
 
-}  // namespace
+ReadResult EventReader::read_padded(const char* data, std::size_t size) {
+  ReadResult result;
+  if (size > limits_.max_event_bytes) {
+    mark_invalid(result, {}, FieldError{"document", size_reason(size, limits_.max_event_bytes)});
+    return result;
+  }
+  dom::element top;
+  if (auto error = parse(data, size, top)) {
+    mark_invalid(result, {}, *error);
+    return result;
+  }
+  read_room_event(state_->input, top, {}, result);
+  return result;
+}
+
+std::optional<FieldError> EventReader::read_padded_batch(const char* data, std::size_t size,
+                                                         std::string_view default_room_id,
+                                                         std::vector<ReadResult>& out) {
+  if (size > limits_.max_batch_bytes) return FieldError{"document", size_reason(size, limits_.max_batch_bytes)};
+  dom::element top;
+  if (auto error = parse(data, size, top)) return error;
+  dom::array events;
+  if (!state_->input.array(top, Path{}, events)) return state_->input.error();
+  for (dom::element event : events) read_room_event(state_->input, event, default_room_id, out.emplace_back());
+  return std::nullopt;
+}
 
 ReadResult EventReader::read_event(std::string_view json) {
-  if (json.size() > limits_.max_event_bytes) {
-    return invalid({}, FieldError{"document", size_reason(json.size(), limits_.max_event_bytes)});
-  }
-  State& s = *state_;
-  od::document doc;
-  od::value value;
-  if (auto error = open_document(s.buffer, s.parser, s.input, json, doc, value)) return invalid({}, *error);
-  ReadResult result = read_room_event(s.input, value, {});
-  if (result.status == ReadStatus::invalid) return result;
-  // On Demand stops at the end of the first value; anything after it means the text was not one JSON document.
-  const char* rest = nullptr;
-  if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
-    return invalid(result.type, FieldError{"document", "not valid JSON (trailing content after the event)"});
-  }
-  return result;
+  if (json.size() > limits_.max_event_bytes) return read_padded(nullptr, json.size());  // refused unread
+  std::string_view copy = padded_copy(state_->buffer, json);
+  return read_padded(copy.data(), copy.size());
+}
+
+ReadResult EventReader::read_event_in_place(std::string& json) {
+  make_room_for_padding(json);
+  return read_padded(json.data(), json.size());
 }
 
 std::optional<FieldError> EventReader::read_events(std::string_view json_array, std::string_view default_room_id,
                                                    std::vector<ReadResult>& out) {
-  const Path root;
-  if (json_array.size() > limits_.max_batch_bytes) {
-    return FieldError{"document", size_reason(json_array.size(), limits_.max_batch_bytes)};
-  }
-  State& s = *state_;
-  od::document doc;
-  od::value top;
-  if (auto error = open_document(s.buffer, s.parser, s.input, json_array, doc, top)) return error;
-  od::array events;
-  if (!s.input.array(top, root, events)) return s.input.error();
-  std::size_t index = 0;
-  for (auto element : events) {
-    od::value value;
-    if (auto e = std::move(element).get(value)) {
-      s.input.reset();
-      s.input.fail_json(root.element(index), e);
-      return s.input.error();
-    }
-    out.push_back(read_room_event(s.input, value, default_room_id));
-    ++index;
-  }
-  const char* rest = nullptr;
-  if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
-    return FieldError{"document", "not valid JSON (trailing content after the array)"};
-  }
-  return std::nullopt;
+  if (json_array.size() > limits_.max_batch_bytes) return read_padded_batch(nullptr, json_array.size(), {}, out);
+  std::string_view copy = padded_copy(state_->buffer, json_array);
+  return read_padded_batch(copy.data(), copy.size(), default_room_id, out);
+}
+
+std::optional<FieldError> EventReader::read_events_in_place(std::string& json_array, std::string_view default_room_id,
+                                                            std::vector<ReadResult>& out) {
+  make_room_for_padding(json_array);
+  return read_padded_batch(json_array.data(), json_array.size(), default_room_id, out);
 }
 
 }  // namespace mxcall::protocol

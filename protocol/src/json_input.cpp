@@ -23,14 +23,16 @@ std::string Path::to_string() const {
   return out.empty() ? std::string("document") : out;
 }
 
-std::string_view json_type_name(od::json_type type) {
+std::string_view json_type_name(dom::element_type type) {
   switch (type) {
-    case od::json_type::array: return "an array";
-    case od::json_type::object: return "an object";
-    case od::json_type::number: return "a number";
-    case od::json_type::string: return "a string";
-    case od::json_type::boolean: return "a boolean";
-    case od::json_type::null: return "null";
+    case dom::element_type::ARRAY: return "an array";
+    case dom::element_type::OBJECT: return "an object";
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: return "a number";
+    case dom::element_type::STRING: return "a string";
+    case dom::element_type::BOOL: return "a boolean";
+    case dom::element_type::NULL_VALUE: return "null";
   }
   return "an unknown JSON value";
 }
@@ -47,55 +49,45 @@ void JsonInput::note_leniency(const Path& path, std::string what) {
   if (!leniency_) leniency_ = FieldError{path.to_string(), std::move(what)};
 }
 
-bool JsonInput::fail_json(const Path& path, simdjson::error_code code) {
+bool JsonInput::fail_json(const Path& path, simdjson::error_code code, std::size_t max_depth) {
   switch (code) {
     case simdjson::UTF8_ERROR: return fail(path, "invalid UTF-8");
-    case simdjson::DEPTH_ERROR: return fail(path, "nested deeper than " + std::to_string(max_depth_) + " levels");
-    case simdjson::NUMBER_ERROR: return fail(path, "not a valid JSON number");
+    case simdjson::DEPTH_ERROR: return fail(path, "nested deeper than " + std::to_string(max_depth) + " levels");
+    case simdjson::NUMBER_ERROR: return fail(path, "not valid JSON (a malformed number)");
     case simdjson::STRING_ERROR: return fail(path, "not a valid JSON string (bad escape or control character)");
-    case simdjson::UNCLOSED_STRING: return fail(path, "not JSON: a string is not closed");
+    case simdjson::UNCLOSED_STRING: return fail(path, "not valid JSON (a string is not closed)");
+    case simdjson::EMPTY: return fail(path, "not valid JSON (the document is empty)");
     default: return fail(path, std::string("not valid JSON (") + simdjson::error_message(code) + ")");
   }
 }
 
-bool JsonInput::expect_type(od::value v, const Path& path, od::json_type wanted, std::string_view wanted_name,
-                            bool null_allowed, bool& was_null) {
-  was_null = false;
-  od::json_type type;
-  if (auto e = v.type().get(type)) return fail_json(path, e);
-  if (type == wanted) return true;
-  if (null_allowed && type == od::json_type::null) {
-    bool is_null_value = false;
-    if (auto e = v.is_null().get(is_null_value)) return fail_json(path, e);
-    if (!is_null_value) return fail(path, "not valid JSON (a bad literal)");
-    note_leniency(path, "null (a sender leaves the field out instead)");
-    was_null = true;
-    return true;
-  }
-  return fail(path, "expected " + std::string(wanted_name) + ", got " + std::string(json_type_name(type)));
+bool JsonInput::wrong_type(dom::element v, const Path& path, std::string_view wanted) {
+  return fail(path, "expected " + std::string(wanted) + ", got " + std::string(json_type_name(v.type())));
 }
 
-bool JsonInput::string(od::value v, const Path& path, std::string_view& out) {
-  bool was_null = false;
-  if (!expect_type(v, path, od::json_type::string, "a string", false, was_null)) return false;
-  if (auto e = v.get_string().get(out)) return fail_json(path, e);
+bool JsonInput::null_as_absent(dom::element v, const Path& path) {
+  if (!v.is_null()) return false;
+  note_leniency(path, "null (a sender leaves the field out instead)");
   return true;
 }
 
-bool JsonInput::optional_string(od::value v, const Path& path, std::optional<std::string_view>& out) {
-  bool was_null = false;
-  if (!expect_type(v, path, od::json_type::string, "a string", true, was_null)) return false;
-  if (was_null) {
+bool JsonInput::string(dom::element v, const Path& path, std::string_view& out) {
+  if (v.get_string().get(out)) return wrong_type(v, path, "a string");
+  return true;
+}
+
+bool JsonInput::optional_string(dom::element v, const Path& path, std::optional<std::string_view>& out) {
+  if (null_as_absent(v, path)) {
     out.reset();
     return true;
   }
   std::string_view s;
-  if (auto e = v.get_string().get(s)) return fail_json(path, e);
+  if (!string(v, path, s)) return false;
   out = s;
   return true;
 }
 
-bool JsonInput::optional_nonempty_string(od::value v, const Path& path, std::optional<std::string_view>& out) {
+bool JsonInput::optional_nonempty_string(dom::element v, const Path& path, std::optional<std::string_view>& out) {
   if (!optional_string(v, path, out)) return false;
   if (out && out->empty()) {
     note_leniency(path, "an empty string (a sender leaves the field out instead)");
@@ -104,70 +96,60 @@ bool JsonInput::optional_nonempty_string(od::value v, const Path& path, std::opt
   return true;
 }
 
-bool JsonInput::boolean(od::value v, const Path& path, bool& out) {
-  bool was_null = false;
-  if (!expect_type(v, path, od::json_type::boolean, "a boolean", false, was_null)) return false;
-  if (auto e = v.get_bool().get(out)) return fail_json(path, e);
+bool JsonInput::boolean(dom::element v, const Path& path, bool& out) {
+  if (v.get_bool().get(out)) return wrong_type(v, path, "a boolean");
   return true;
 }
 
 namespace {
 
-// A JSON number as a whole non-negative value below `limit`; floats are accepted when they are whole (6e4).
-enum class WholeNumber { ok, negative, fractional, too_large };
+// A JSON number as a whole non-negative value up to `limit`; floats are accepted when they are whole (6e4).
+enum class WholeNumber { ok, negative, fractional, too_large, not_a_number };
 
-WholeNumber whole_number(od::number n, std::uint64_t limit, std::uint64_t& out) {
-  switch (n.get_number_type()) {
-    case od::number_type::signed_integer: {
-      std::int64_t i = n.get_int64();
+WholeNumber whole_number(dom::element v, std::uint64_t limit, std::uint64_t& out) {
+  switch (v.type()) {
+    case dom::element_type::INT64: {
+      std::int64_t i = v.get_int64().value_unsafe();
       if (i < 0) return WholeNumber::negative;
       out = static_cast<std::uint64_t>(i);
       break;
     }
-    case od::number_type::unsigned_integer: out = n.get_uint64(); break;
-    case od::number_type::floating_point_number: {
-      double d = n.get_double();
+    case dom::element_type::UINT64: out = v.get_uint64().value_unsafe(); break;
+    case dom::element_type::DOUBLE: {
+      double d = v.get_double().value_unsafe();
       if (std::signbit(d) && d != 0) return WholeNumber::negative;
       if (!std::isfinite(d) || std::floor(d) != d) return WholeNumber::fractional;
       if (d >= 9.2e18) return WholeNumber::too_large;
       out = static_cast<std::uint64_t>(d);
       break;
     }
+    default: return WholeNumber::not_a_number;
   }
   return out > limit ? WholeNumber::too_large : WholeNumber::ok;
 }
 
 }  // namespace
 
-bool JsonInput::duration_ms(od::value v, const Path& path, std::uint64_t& out) {
-  bool was_null = false;
-  if (!expect_type(v, path, od::json_type::number, "a number of milliseconds", false, was_null)) return false;
-  od::number n;
-  if (auto e = v.get_number().get(n)) return fail_json(path, e);
-  bool is_float = n.get_number_type() == od::number_type::floating_point_number;
-  switch (whole_number(n, std::uint64_t{1} << 53, out)) {
+bool JsonInput::duration_ms(dom::element v, const Path& path, std::uint64_t& out) {
+  switch (whole_number(v, std::uint64_t{1} << 53, out)) {
     case WholeNumber::ok:
-      if (is_float) note_leniency(path, "a floating-point number (the schema says integer)");
+      if (v.type() == dom::element_type::DOUBLE) note_leniency(path, "a floating-point number (the schema says integer)");
       return true;
     case WholeNumber::negative: return fail(path, "must not be negative");
     case WholeNumber::fractional: return fail(path, "expected a whole number of milliseconds");
     case WholeNumber::too_large: return fail(path, "too large (over 2^53 milliseconds)");
+    case WholeNumber::not_a_number: return wrong_type(v, path, "a number of milliseconds");
   }
   return true;
 }
 
-bool JsonInput::index(od::value v, const Path& path, std::optional<std::uint32_t>& out) {
-  bool was_null = false;
-  if (!expect_type(v, path, od::json_type::number, "a number", false, was_null)) return false;
-  od::number n;
-  if (auto e = v.get_number().get(n)) return fail_json(path, e);
+bool JsonInput::index(dom::element v, const Path& path, std::optional<std::uint32_t>& out) {
   std::uint64_t value = 0;
-  bool is_float = n.get_number_type() == od::number_type::floating_point_number;
   // mtxclient writes an uninitialised index when it has none, so a number that is no m-line index reads as absent
   // rather than costing the whole candidates event.
-  switch (whole_number(n, 65535, value)) {
+  switch (whole_number(v, 65535, value)) {
     case WholeNumber::ok:
-      if (is_float) note_leniency(path, "a floating-point number (an m-line index is a whole number)");
+      if (v.type() == dom::element_type::DOUBLE) note_leniency(path, "a floating-point number (an m-line index is a whole number)");
       out = static_cast<std::uint32_t>(value);
       return true;
     case WholeNumber::negative:
@@ -176,98 +158,32 @@ bool JsonInput::index(od::value v, const Path& path, std::optional<std::uint32_t
       note_leniency(path, "not an m-line index (a whole number from 0 to 65535); read as absent");
       out.reset();
       return true;
+    case WholeNumber::not_a_number: return wrong_type(v, path, "a number");
   }
   return true;
 }
 
-bool JsonInput::int64(od::value v, const Path& path, std::int64_t& out) {
-  bool was_null = false;
-  if (!expect_type(v, path, od::json_type::number, "an integer", false, was_null)) return false;
-  od::number n;
-  if (auto e = v.get_number().get(n)) return fail_json(path, e);
-  switch (n.get_number_type()) {
-    case od::number_type::signed_integer: out = n.get_int64(); return true;
-    case od::number_type::unsigned_integer: return fail(path, "too large for a 64-bit integer");
-    case od::number_type::floating_point_number: {
-      double d = n.get_double();
+bool JsonInput::int64(dom::element v, const Path& path, std::int64_t& out) {
+  switch (v.type()) {
+    case dom::element_type::INT64: out = v.get_int64().value_unsafe(); return true;
+    case dom::element_type::UINT64: return fail(path, "too large for a 64-bit integer");
+    case dom::element_type::DOUBLE: {
+      double d = v.get_double().value_unsafe();
       if (!std::isfinite(d) || std::floor(d) != d || std::fabs(d) >= 9.2e18) return fail(path, "expected an integer");
       out = static_cast<std::int64_t>(d);
       return true;
     }
+    default: return wrong_type(v, path, "an integer");
   }
+}
+
+bool JsonInput::object(dom::element v, const Path& path, dom::object& out) {
+  if (v.get_object().get(out)) return wrong_type(v, path, "an object");
   return true;
 }
 
-bool JsonInput::is_null(od::value v, const Path& path, bool& out) {
-  od::json_type type;
-  if (auto e = v.type().get(type)) return fail_json(path, e);
-  out = false;
-  if (type != od::json_type::null) return true;
-  if (auto e = v.is_null().get(out)) return fail_json(path, e);
-  if (!out) return fail(path, "not valid JSON (a bad literal)");
-  return true;
-}
-
-bool JsonInput::object(od::value v, const Path& path, od::object& out) {
-  bool was_null = false;
-  if (!expect_type(v, path, od::json_type::object, "an object", false, was_null)) return false;
-  if (auto e = v.get_object().get(out)) return fail_json(path, e);
-  return true;
-}
-
-bool JsonInput::array(od::value v, const Path& path, od::array& out) {
-  bool was_null = false;
-  if (!expect_type(v, path, od::json_type::array, "an array", false, was_null)) return false;
-  if (auto e = v.get_array().get(out)) return fail_json(path, e);
-  return true;
-}
-
-bool JsonInput::skip(od::value v, const Path& path, std::size_t depth) {
-  if (depth > max_depth_) return fail_json(path, simdjson::DEPTH_ERROR);
-  od::json_type type;
-  if (auto e = v.type().get(type)) return fail_json(path, e);
-  switch (type) {
-    case od::json_type::object: {
-      od::object obj;
-      if (auto e = v.get_object().get(obj)) return fail_json(path, e);
-      return fields(obj, path, [&](std::string_view key, od::value child) {
-        return skip(child, path.child(key), depth + 1);
-      });
-    }
-    case od::json_type::array: {
-      od::array arr;
-      if (auto e = v.get_array().get(arr)) return fail_json(path, e);
-      std::size_t i = 0;
-      for (auto element : arr) {
-        od::value child;
-        if (auto e = std::move(element).get(child)) return fail_json(path.element(i), e);
-        if (!skip(child, path.element(i), depth + 1)) return false;
-        ++i;
-      }
-      return true;
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      if (auto e = v.get_string().get(s)) return fail_json(path, e);
-      return true;
-    }
-    case od::json_type::number: {
-      od::number n;
-      if (auto e = v.get_number().get(n)) return fail_json(path, e);
-      return true;
-    }
-    case od::json_type::boolean: {
-      bool b = false;
-      if (auto e = v.get_bool().get(b)) return fail_json(path, e);
-      return true;
-    }
-    case od::json_type::null: {
-      bool n = false;
-      if (auto e = v.is_null().get(n)) return fail_json(path, e);
-      if (!n) return fail(path, "not valid JSON (a bad literal)");
-      return true;
-    }
-  }
+bool JsonInput::array(dom::element v, const Path& path, dom::array& out) {
+  if (v.get_array().get(out)) return wrong_type(v, path, "an array");
   return true;
 }
 

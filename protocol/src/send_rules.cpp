@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <array>
+#include <cstdio>
 
 #include "mxcall/protocol/content_strings.hpp"
 #include "mxcall/protocol/opaque_id.hpp"
@@ -26,7 +27,9 @@ Error check_common(const CallCommon& common, VersionCheck version) {
     const Version& v = common.version;
     if (v.form == Version::Form::absent) return error("version", "missing (rule 1: send the string \"1\")");
     if (v.form == Version::Form::number) {
-      return error("version", "is the number " + std::string(v.text) + "; send the string \"1\" (rule 1)");
+      char number[32];
+      std::snprintf(number, sizeof number, "%g", v.number);
+      return error("version", "is the number " + std::string(number) + "; send the string \"1\" (rule 1)");
     }
     if (v.text != "1") return error("version", "is \"" + std::string(v.text) + "\"; this is VoIP version \"1\"");
   }

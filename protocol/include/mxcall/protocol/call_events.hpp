@@ -21,7 +21,8 @@ namespace mxcall::protocol {
 struct Version {
   enum class Form : std::uint8_t { absent, number, string };
   Form form = Form::string;
-  std::string_view text = "1";  // the string's value, or the number's JSON text ("0", "1", "1.0")
+  std::string_view text = "1";  // the string's value when form == string
+  double number = 0;            // the number's value when form == number
   bool numeric_zero = false;    // form == number and the value is 0 (0, -0, 0.0): a legacy v0 peer
 
   bool is_v0() const { return numeric_zero; }
@@ -29,7 +30,7 @@ struct Version {
   bool operator==(const Version&) const = default;
 
   static Version v1() { return {}; }
-  static Version v0() { return {Form::number, "0", true}; }
+  static Version v0() { return {Form::number, {}, 0, true}; }
 };
 
 // RTCSessionDescriptionInit. `type` is kept as sent and not validated on receipt (rule 16).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mxcall/protocol/call_events.hpp"
+#include "mxcall/protocol/detail/simdjson_fwd.hpp"
 #include "mxcall/protocol/event_types.hpp"
 
 namespace mxcall::protocol {
@@ -51,7 +52,7 @@ struct ReadResult {
   std::optional<FieldError> leniency;
 };
 
-// Reads events with simdjson On Demand. One reader per thread. Everything a result points at lives in the reader and
+// Reads events with simdjson's DOM parser (see src/json_input.hpp for why). One reader per thread. Everything a result points at lives in the reader and
 // stays valid until the next read_* call on it.
 class EventReader {
  public:
@@ -69,9 +70,21 @@ class EventReader {
   std::optional<FieldError> read_events(std::string_view json_array, std::string_view default_room_id,
                                         std::vector<ReadResult>& out);
 
+  // The same, reading `json` where it lies instead of copying it: the string gets SIMDJSON_PADDING bytes of spare
+  // capacity (one reallocation at most, none when it is reused) and must stay unchanged while the results are used.
+  // This is how a client reads the /sync response buffer it keeps.
+  ReadResult read_event_in_place(std::string& json);
+  std::optional<FieldError> read_events_in_place(std::string& json_array, std::string_view default_room_id,
+                                                 std::vector<ReadResult>& out);
+
   const ReadLimits& limits() const { return limits_; }
 
  private:
+  ReadResult read_padded(const char* data, std::size_t size);
+  std::optional<FieldError> read_padded_batch(const char* data, std::size_t size, std::string_view default_room_id,
+                                              std::vector<ReadResult>& out);
+  std::optional<FieldError> parse(const char* data, std::size_t size, simdjson::dom::element& top);
+
   struct State;
   ReadLimits limits_;
   std::unique_ptr<State> state_;
