@@ -33,6 +33,7 @@ class SynapseServer {
   bool start(std::string* error, std::chrono::seconds wait = std::chrono::seconds{90});
   void stop();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
