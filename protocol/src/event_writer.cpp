@@ -1,50 +1,42 @@
 #include "mxcall/protocol/event_writer.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "mxcall/protocol/event_types.hpp"
+#include "mxcall/protocol/json_writer.hpp"
 #include "mxcall/protocol/send_rules.hpp"
 
 namespace mxcall::protocol {
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
 constexpr std::string_view kStableMetadataKey = "sdp_stream_metadata";
 constexpr std::string_view kUnstableMetadataKey = "org.matrix.msc3077.sdp_stream_metadata";
 
-void key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void str(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-void field(JsonWriter& w, std::string_view k, std::string_view v) {
-  key(w, k);
-  str(w, v);
-}
+void key(JsonWriter& w, std::string_view k) { w.key(k); }
+void field(JsonWriter& w, std::string_view k, std::string_view v) { w.field(k, v); }
 void optional_field(JsonWriter& w, std::string_view k, const std::optional<std::string_view>& v) {
-  if (v) field(w, k, *v);
+  if (v) w.field(k, *v);
 }
 
 void write_description(JsonWriter& w, std::string_view name, const SessionDescription& d) {
   key(w, name);
-  w.StartObject();
+  w.start_object();
   field(w, "type", d.type);
   field(w, "sdp", d.sdp);
-  w.EndObject();
+  w.end_object();
 }
 
 void write_metadata_map(JsonWriter& w, const StreamMetadataMap& map) {
-  w.StartObject();
+  w.start_object();
   for (const auto& [stream_id, meta] : map) {
     key(w, stream_id);
-    w.StartObject();
+    w.start_object();
     field(w, "purpose", meta.purpose);
     key(w, "audio_muted");
-    w.Bool(meta.audio_muted);
+    w.boolean(meta.audio_muted);
     key(w, "video_muted");
-    w.Bool(meta.video_muted);
-    w.EndObject();
+    w.boolean(meta.video_muted);
+    w.end_object();
   }
-  w.EndObject();
+  w.end_object();
 }
 
 void write_metadata(JsonWriter& w, const StreamMetadataMap& map) {
@@ -61,18 +53,18 @@ void write_optional_metadata(JsonWriter& w, const std::optional<StreamMetadataMa
 void write_capabilities(JsonWriter& w, const std::optional<Capabilities>& caps) {
   if (!caps) return;
   key(w, "capabilities");
-  w.StartObject();
+  w.start_object();
   key(w, "m.call.transferee");
-  w.Bool(caps->transferee);
+  w.boolean(caps->transferee);
   key(w, "m.call.dtmf");
-  w.Bool(caps->dtmf);
-  w.EndObject();
+  w.boolean(caps->dtmf);
+  w.end_object();
 }
 
 void write_optional_string_object(JsonWriter& w, std::initializer_list<std::pair<std::string_view, const std::optional<std::string_view>*>> fields) {
-  w.StartObject();
+  w.start_object();
   for (const auto& [name, value] : fields) optional_field(w, name, *value);
-  w.EndObject();
+  w.end_object();
 }
 
 void write_fields(JsonWriter& w, const CallContent& content) {
@@ -86,24 +78,24 @@ void write_fields(JsonWriter& w, const CallContent& content) {
         if constexpr (std::is_same_v<T, Invite>) {
           write_description(w, "offer", c.offer);
           key(w, "lifetime");
-          w.Uint64(c.lifetime_ms);
+          w.uint(c.lifetime_ms);
           optional_field(w, "invitee", c.invitee);
           write_optional_metadata(w, c.sdp_stream_metadata);
           write_capabilities(w, c.capabilities);
         } else if constexpr (std::is_same_v<T, Candidates>) {
           key(w, "candidates");
-          w.StartArray();
+          w.start_array();
           for (const Candidate& cand : c.candidates) {
-            w.StartObject();
+            w.start_object();
             field(w, "candidate", cand.candidate);
             optional_field(w, "sdpMid", cand.sdp_mid);
             if (cand.sdp_mline_index) {
               key(w, "sdpMLineIndex");
-              w.Uint(*cand.sdp_mline_index);
+              w.uint(*cand.sdp_mline_index);
             }
-            w.EndObject();
+            w.end_object();
           }
-          w.EndArray();
+          w.end_array();
         } else if constexpr (std::is_same_v<T, Answer>) {
           write_description(w, "answer", c.answer);
           write_optional_metadata(w, c.sdp_stream_metadata);
@@ -115,7 +107,7 @@ void write_fields(JsonWriter& w, const CallContent& content) {
         } else if constexpr (std::is_same_v<T, Negotiate>) {
           write_description(w, "description", c.description);
           key(w, "lifetime");
-          w.Uint64(c.lifetime_ms);
+          w.uint(c.lifetime_ms);
           write_optional_metadata(w, c.sdp_stream_metadata);
           write_capabilities(w, c.capabilities);
         } else if constexpr (std::is_same_v<T, SdpStreamMetadataChanged>) {
@@ -126,11 +118,11 @@ void write_fields(JsonWriter& w, const CallContent& content) {
           field(w, "replacement_id", c.replacement_id);
           optional_field(w, "target_room", c.target_room);
           key(w, "target_user");
-          w.StartObject();
+          w.start_object();
           field(w, "id", c.target_user.id);
           optional_field(w, "display_name", c.target_user.display_name);
           optional_field(w, "avatar_url", c.target_user.avatar_url);
-          w.EndObject();
+          w.end_object();
           optional_field(w, "create_call", c.create_call);
           optional_field(w, "await_call", c.await_call);
         } else if constexpr (std::is_same_v<T, RejectReplacement>) {
@@ -140,7 +132,7 @@ void write_fields(JsonWriter& w, const CallContent& content) {
         } else if constexpr (std::is_same_v<T, AssertedIdentity>) {
           key(w, "asserted_identity");
           if (!c.asserted_identity) {
-            w.Null();
+            w.null();
           } else {
             const auto& id = *c.asserted_identity;
             write_optional_string_object(
@@ -151,49 +143,43 @@ void write_fields(JsonWriter& w, const CallContent& content) {
       content);
 }
 
-void finish(rapidjson::StringBuffer& buffer, std::string& out) { out.assign(buffer.GetString(), buffer.GetSize()); }
-
 }  // namespace
 
 std::optional<FieldError> write_content(const CallContent& content, std::string& out) {
   out.clear();
   if (auto e = check_send_rules(content, VersionCheck::skip)) return e;
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
+  JsonWriter w(out);
+  w.start_object();
   write_fields(w, content);
-  w.EndObject();
-  finish(buffer, out);
+  w.end_object();
   return std::nullopt;
 }
 
 std::optional<FieldError> write_room_event(const RoomEvent& event, std::string& out) {
   out.clear();
   if (auto e = check_send_rules(event.content, VersionCheck::skip)) return e;
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
+  JsonWriter w(out);
+  w.start_object();
   field(w, "type", type_name(static_cast<EventKind>(event.content.index())));
   field(w, "sender", event.sender);
   if (!event.room_id.empty()) field(w, "room_id", event.room_id);
   if (!event.event_id.empty()) field(w, "event_id", event.event_id);
   if (event.origin_server_ts) {
     key(w, "origin_server_ts");
-    w.Int64(*event.origin_server_ts);
+    w.integer(*event.origin_server_ts);
   }
   if (event.age_ms) {
     key(w, "unsigned");
-    w.StartObject();
+    w.start_object();
     key(w, "age");
-    w.Int64(*event.age_ms);
-    w.EndObject();
+    w.integer(*event.age_ms);
+    w.end_object();
   }
   key(w, "content");
-  w.StartObject();
+  w.start_object();
   write_fields(w, event.content);
-  w.EndObject();
-  w.EndObject();
-  finish(buffer, out);
+  w.end_object();
+  w.end_object();
   return std::nullopt;
 }
 

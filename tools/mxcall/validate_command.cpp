@@ -1,8 +1,5 @@
 #include "validate_command.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +9,7 @@
 
 #include "document_source.hpp"
 #include "mxcall/protocol/event_reader.hpp"
+#include "mxcall/protocol/json_writer.hpp"
 #include "mxcall/protocol/send_rules.hpp"
 
 namespace mxcall::tools {
@@ -119,30 +117,17 @@ class Validator {
       std::fwrite(out.data(), 1, out.size(), stdout);
       return;
     }
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    auto str = [&](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
-    w.StartObject();
-    w.Key("input");
-    str(input_name);
-    w.Key("line");
-    w.Uint64(line);
-    w.Key("result");
-    str(result);
-    w.Key("type");
-    if (type.empty()) w.Null(); else str(type);
-    if (!call_id.empty()) {
-      w.Key("call_id");
-      str(call_id);
+    std::string out;
+    protocol::JsonWriter w(out);
+    w.start_object().field("input", input_name).key("line").uint(line).field("result", result).key("type");
+    if (type.empty()) {
+      w.null();
+    } else {
+      w.string(type);
     }
-    if (error) {
-      w.Key("field");
-      str(error->field);
-      w.Key("reason");
-      str(error->reason);
-    }
-    w.EndObject();
-    std::string out(buffer.GetString(), buffer.GetSize());
+    if (!call_id.empty()) w.field("call_id", call_id);
+    if (error) w.field("field", error->field).field("reason", error->reason);
+    w.end_object();
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
   }
