@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include "media_harness.hpp"
 
@@ -26,7 +27,8 @@ TEST(GstCall, AudioBothWaysCarriesEachSidesTone) {
         [&] {
           return call.a.counters().audio_samples_decoded > 96000 && call.b.counters().audio_samples_decoded > 96000;
         },
-        10s));
+        10s))
+        << describe(call);
     EXPECT_TRUE(call.a.failures.empty());
     EXPECT_TRUE(call.b.failures.empty());
     EXPECT_GT(call.a.candidates, 0);
@@ -59,6 +61,163 @@ TEST(GstCall, AudioBothWaysCarriesEachSidesTone) {
   EXPECT_NEAR(dominant_frequency(heard_by_a, rate_a), kToneB, kToneB * 0.02);
   EXPECT_NEAR(dominant_frequency(heard_by_b, rate_b), kToneA, kToneA * 0.02);
   std::filesystem::remove_all(dir);
+}
+
+bool has_line(const std::string& sdp, const std::string& line) { return sdp.find(line + "\r\n") != std::string::npos; }
+
+// Connected, with audio flowing both ways (at least `packets` RTP packets each side).
+void start_audio_call(Pair& call) {
+  ASSERT_TRUE(call.connect()) << describe(call);
+  ASSERT_TRUE(call.pump_until(
+      [&] {
+        return call.a.counters().audio_samples_decoded > 24000 && call.b.counters().audio_samples_decoded > 24000;
+      },
+      10s))
+      << describe(call);
+}
+
+// 50 packets/s flow at 20 ms Opus frames: "flowing" is at least 30 in a second, "stopped" at most 3 (one may be
+// in flight when the valve closes).
+constexpr std::uint64_t kFlowing = 30, kStopped = 3;
+
+TEST(GstCall, HoldStopsBothDirectionsAndResumeRestoresThem) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  start_audio_call(call);
+
+  call.a.session->set_direction(Direction::sendonly);
+  ASSERT_TRUE(call.negotiate(call.a)) << describe(call);
+  EXPECT_TRUE(has_line(call.a.descriptions.back().sdp, "a=sendonly")) << call.a.descriptions.back().sdp;
+  EXPECT_TRUE(has_line(call.b.descriptions.back().sdp, "a=recvonly")) << call.b.descriptions.back().sdp;
+  call.pump_for(300ms);
+  auto [a_held, b_held] = call.audio_packets_during(1s);
+  EXPECT_LE(a_held, kStopped) << describe(call);
+  EXPECT_LE(b_held, kStopped) << describe(call);
+
+  call.a.session->set_direction(Direction::sendrecv);
+  ASSERT_TRUE(call.negotiate(call.a)) << describe(call);
+  EXPECT_TRUE(has_line(call.b.descriptions.back().sdp, "a=sendrecv"));
+  call.pump_for(300ms);
+  auto [a_resumed, b_resumed] = call.audio_packets_during(1s);
+  EXPECT_GE(a_resumed, kFlowing) << describe(call);
+  EXPECT_GE(b_resumed, kFlowing) << describe(call);
+  EXPECT_TRUE(call.a.failures.empty() && call.b.failures.empty()) << describe(call);
+}
+
+// The inactive trap of webrtcbin 1.22: if either side ever negotiates a=inactive, its receive pads end for good.
+TEST(GstCall, MutualHoldThenResumeOnBothSidesRestoresAudioBothWays) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  start_audio_call(call);
+
+  call.a.session->set_direction(Direction::sendonly);
+  ASSERT_TRUE(call.negotiate(call.a)) << describe(call);
+  call.b.session->set_direction(Direction::sendonly);
+  ASSERT_TRUE(call.negotiate(call.b)) << describe(call);
+  call.pump_for(300ms);
+  auto [a_held, b_held] = call.audio_packets_during(1s);
+  EXPECT_LE(a_held, kStopped) << describe(call);
+  EXPECT_LE(b_held, kStopped) << describe(call);
+  // A long silence on hold must not look like a vanished peer (RTCP keeps the liveness watchdog fed).
+  call.pump_for(5s);
+  EXPECT_TRUE(call.a.connected() && call.b.connected()) << describe(call);
+
+  call.a.session->set_direction(Direction::sendrecv);
+  ASSERT_TRUE(call.negotiate(call.a)) << describe(call);
+  call.pump_for(300ms);
+  auto [a_half, b_half] = call.audio_packets_during(1s);  // B still holds: nothing flows yet
+  EXPECT_LE(a_half, kStopped) << describe(call);
+  EXPECT_LE(b_half, kStopped) << describe(call);
+
+  call.b.session->set_direction(Direction::sendrecv);
+  ASSERT_TRUE(call.negotiate(call.b)) << describe(call);
+  call.pump_for(300ms);
+  auto [a_back, b_back] = call.audio_packets_during(1s);
+  EXPECT_GE(a_back, kFlowing) << describe(call);
+  EXPECT_GE(b_back, kFlowing) << describe(call);
+
+  for (Side* s : {&call.a, &call.b}) {
+    for (const auto& d : s->descriptions) EXPECT_FALSE(has_line(d.sdp, "a=inactive")) << s->name << ":\n" << d.sdp;
+  }
+  EXPECT_TRUE(call.a.failures.empty() && call.b.failures.empty()) << describe(call);
+}
+
+TEST(GstCall, MuteStopsSendingWithoutRenegotiation) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  start_audio_call(call);
+  auto descriptions = call.a.descriptions.size() + call.b.descriptions.size();
+
+  call.a.session->set_muted({true, false});
+  call.pump_for(200ms);
+  auto [a_got, b_got] = call.audio_packets_during(1s);
+  EXPECT_GE(a_got, kFlowing) << describe(call);  // B still talks to A
+  EXPECT_LE(b_got, kStopped) << describe(call);  // A is silent
+  EXPECT_FALSE(call.a.counters().send_audio_open);
+
+  call.a.session->set_muted({false, false});
+  call.pump_for(200ms);
+  auto [a_after, b_after] = call.audio_packets_during(1s);
+  EXPECT_GE(a_after, kFlowing) << describe(call);
+  EXPECT_GE(b_after, kFlowing) << describe(call);
+  EXPECT_EQ(call.a.descriptions.size() + call.b.descriptions.size(), descriptions) << "mute must not renegotiate";
+}
+
+TEST(GstCall, VideoFramesDecodedBothWays) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  call.a.wants.video = call.b.wants.video = true;
+  ASSERT_TRUE(call.connect()) << describe(call);
+  ASSERT_TRUE(call.pump_until(
+      [&] { return call.a.counters().video_frames_decoded >= 15 && call.b.counters().video_frames_decoded >= 15; },
+      15s))
+      << describe(call) << call.a.descriptions.at(0).sdp << call.b.descriptions.at(0).sdp;
+  const std::string& offer = call.a.descriptions.at(0).sdp;
+  EXPECT_NE(offer.find("VP8/90000"), std::string::npos);
+  EXPECT_NE(offer.find("a=group:BUNDLE audio0 video1"), std::string::npos) << offer;
+  EXPECT_GT(call.b.counters().audio_samples_decoded, 0u);
+}
+
+TEST(GstCall, VoiceCallUpgradesToVideoByRenegotiation) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  start_audio_call(call);
+  EXPECT_EQ(call.a.counters().video_frames_decoded, 0u);
+  call.a.wants.video = call.b.wants.video = true;
+  ASSERT_TRUE(call.negotiate(call.a)) << describe(call);
+  ASSERT_TRUE(call.pump_until(
+      [&] { return call.a.counters().video_frames_decoded >= 10 && call.b.counters().video_frames_decoded >= 10; },
+      15s))
+      << describe(call);
+  auto [a_audio, b_audio] = call.audio_packets_during(1s);
+  EXPECT_GE(a_audio, kFlowing) << describe(call);
+  EXPECT_GE(b_audio, kFlowing) << describe(call);
+}
+
+TEST(GstCall, IceRestartRenegotiatesAndAudioContinues) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  start_audio_call(call);
+  ASSERT_TRUE(call.negotiate(call.a, /*ice_restart=*/true)) << describe(call);
+  call.pump_for(500ms);
+  auto [a_audio, b_audio] = call.audio_packets_during(1s);
+  EXPECT_GE(a_audio, kFlowing) << describe(call);
+  EXPECT_GE(b_audio, kFlowing) << describe(call);
+  EXPECT_TRUE(call.a.connected() && call.b.connected()) << describe(call);
+  EXPECT_TRUE(call.a.failures.empty() && call.b.failures.empty()) << describe(call);
+}
+
+// The peer disappears without a hangup (crash, network gone): the engine must report it so the call engine's
+// ICE-disconnect timer can end the call.
+TEST(GstCall, RemoteVanishingIsReportedAsIceDisconnectedOrFailed) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  start_audio_call(call);
+  auto start = std::chrono::steady_clock::now();
+  call.b.session.reset();
+  ASSERT_TRUE(call.pump_until(
+      [&] {
+        const auto& s = call.a.ice_states;
+        return !s.empty() && (s.back() == protocol::IceState::disconnected || s.back() == protocol::IceState::failed);
+      },
+      45s))
+      << describe(call);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  std::cout << "vanished peer reported as " << protocol::to_string(call.a.ice_states.back()) << " after "
+            << took.count() << " ms\n";
 }
 
 }  // namespace

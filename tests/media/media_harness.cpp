@@ -129,6 +129,23 @@ std::pair<std::uint64_t, std::uint64_t> Pair::audio_packets_during(std::chrono::
   return {a.counters().rtp_packets_received_audio - a0, b.counters().rtp_packets_received_audio - b0};
 }
 
+std::string describe(Pair& pair) {
+  std::string out;
+  for (Side* s : {&pair.a, &pair.b}) {
+    auto c = s->counters();
+    out += s->name + ": sent a/v " + std::to_string(c.rtp_packets_sent_audio) + "/" +
+           std::to_string(c.rtp_packets_sent_video) + ", received a/v " + std::to_string(c.rtp_packets_received_audio) +
+           "/" + std::to_string(c.rtp_packets_received_video) + ", decoded samples " +
+           std::to_string(c.audio_samples_decoded) + ", frames " + std::to_string(c.video_frames_decoded) +
+           ", valves a/v " + (c.send_audio_open ? "open" : "shut") + "/" + (c.send_video_open ? "open" : "shut") +
+           ", ice";
+    for (auto st : s->ice_states) out += " " + std::string(protocol::to_string(st));
+    for (const auto& f : s->failures) out += ", FAILED " + f.detail;
+    out += "\n";
+  }
+  return out;
+}
+
 std::vector<std::int16_t> read_wav(const std::string& path, int* sample_rate) {
   std::ifstream in(path, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -73,6 +73,9 @@ class Pair {
   void handle(Side& from, protocol::MediaEvent event);
 };
 
+// Both sides' counters, ICE states and failures, for assertion messages.
+std::string describe(Pair& pair);
+
 // 16-bit PCM mono from a WAV file (header sizes are not trusted: the data chunk runs to the end of the file).
 std::vector<std::int16_t> read_wav(const std::string& path, int* sample_rate);
 // The frequency (Hz) with the most energy between lo and hi, by Goertzel over the loudest second of the signal.

@@ -67,7 +67,8 @@ std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp) {
     line.kind = gst_sdp_media_get_media(media) ? gst_sdp_media_get_media(media) : "";
     const char* mid = gst_sdp_media_get_attribute_val(media, "mid");
     line.mid = mid ? mid : "";
-    line.rejected = gst_sdp_media_get_port(media) == 0;
+    // Port 0 rejects a line, except under max-bundle where webrtcbin offers bundled lines as port 0 + bundle-only.
+    line.rejected = gst_sdp_media_get_port(media) == 0 && !gst_sdp_media_get_attribute_val(media, "bundle-only");
     line.direction = direction_of(media, session_dir);
     for (guint a = 0; a < gst_sdp_media_attributes_len(media); ++a) {
       const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, a);

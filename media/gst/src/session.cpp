@@ -91,9 +91,16 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
   gst_bus_set_sync_handler(bus, reinterpret_cast<GstBusSyncHandler>(&Session::on_bus_message), this, nullptr);
   gst_object_unref(bus);
 
+  if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")) {
+    g_signal_connect(rtpbin, "on-ssrc-active", G_CALLBACK(&Session::on_ssrc_active), this);
+    gst_object_unref(rtpbin);
+  }
+
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     fail(MediaFailure::internal, "the pipeline would not start (see check_ready())");
+    return;
   }
+  start_watchdog();
 }
 
 Session::~Session() {
@@ -137,8 +144,16 @@ GstStructure* Session::run(const char* signal, GstStructure* options, const GstW
     GError* err = nullptr;
     if (gst_structure_has_field(reply, "error")) {
       gst_structure_get(reply, "error", G_TYPE_ERROR, &err, nullptr);
-      *error = std::string(signal) + ": " + (err ? err->message : "failed");
+      std::string message = err ? err->message : "failed";
       if (err) g_error_free(err);
+      // webrtcbin 1.22 refuses any direction change but to inactive, yet only after it has taken the description
+      // (signalling state stable, SDPs current); only its transceiver bookkeeping stays behind. Our valves enforce
+      // the negotiated direction, so hold keeps working on the wire (as matrix-js-sdk expects) and we go on.
+      if (message.find("transceiver direction changes are not implemented") != std::string::npos) {
+        gst_promise_unref(promise);
+        return gst_structure_new_empty("reply");
+      }
+      *error = std::string(signal) + ": " + message;
     } else {
       result = gst_structure_copy(reply);
     }
@@ -367,7 +382,12 @@ void Session::restart_ice() { restart_pending_ = true; }
 
 void Session::close() {
   if (closed_.exchange(true) || !pipeline_) return;
+  stop_watchdog();
   g_signal_handlers_disconnect_by_data(webrtc_, this);
+  if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")) {
+    g_signal_handlers_disconnect_by_data(rtpbin, this);
+    gst_object_unref(rtpbin);
+  }
   GstElement* wav = nullptr;
   {
     std::lock_guard lock(mu_);

@@ -8,6 +8,8 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -63,6 +65,12 @@ class Session final : public GstMediaSession {
   void add_recvonly_video_transceiver();
   static void on_pad_added(GstElement* webrtc, GstPad* pad, Session* self);
 
+  // liveness.cpp
+  void start_watchdog();
+  void stop_watchdog();
+  void watchdog_tick();
+  static void on_ssrc_active(GstElement* rtpbin, guint session, guint ssrc, Session* self);
+
   // session.cpp
   void wait_for_sender_caps();
   bool describe(bool offer, const std::string& stream_id);
@@ -108,6 +116,16 @@ class Session final : public GstMediaSession {
   std::atomic<double> audio_level_{-1.0};
   std::atomic<std::int64_t> last_audio_ns_{0};
   std::atomic<std::int64_t> max_gap_ns_{0};
+
+  // Liveness watchdog (liveness.cpp).
+  std::thread watchdog_;
+  std::mutex watchdog_mu_;
+  std::condition_variable watchdog_cv_;
+  bool watchdog_stop_ = false;
+  std::atomic<std::int64_t> last_rtcp_ns_{0};
+  bool rtcp_interval_set_ = false;
+  std::uint64_t watchdog_packets_ = 0;  // watchdog thread only
+  std::int64_t watchdog_seen_ns_ = 0;
 };
 
 }  // namespace mxcall::media::gst

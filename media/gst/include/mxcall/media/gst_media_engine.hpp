@@ -61,6 +61,11 @@ struct GstEngineOptions {
   int opus_complexity = 10;
   // How long a webrtcbin operation (create offer/answer, set description) may take before the session fails.
   std::uint32_t operation_timeout_ms = 10000;
+  // libnice in 1.22 keeps a vanished peer "connected" for good (no consent freshness). Once connected, a session
+  // that hears neither RTP nor RTCP from the peer for this long reports ICE disconnected, and connected again if
+  // the peer comes back. RTCP keeps flowing during hold and mute (we send it at least every second), so those
+  // never trip it.
+  std::uint32_t liveness_timeout_ms = 4000;
   // Remote SDPs larger than this are refused before parsing.
   std::size_t max_remote_sdp_bytes = 256 * 1024;
 };

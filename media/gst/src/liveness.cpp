@@ -1,0 +1,73 @@
+// A vanished peer must become "disconnected" so that the call engine's ICE-disconnect timer can end the call; the
+// libnice of Debian 12 (0.1.21, as webrtcbin 1.22 drives it) never notices on its own.
+#include <chrono>
+
+#include "session.hpp"
+
+namespace mxcall::media::gst {
+namespace {
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void Session::on_ssrc_active(GstElement*, guint, guint, Session* self) { self->last_rtcp_ns_ = now_ns(); }
+
+void Session::start_watchdog() {
+  watchdog_ = std::thread([this] {
+    std::unique_lock lock(watchdog_mu_);
+    while (!watchdog_cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return watchdog_stop_; })) {
+      lock.unlock();
+      watchdog_tick();
+      lock.lock();
+    }
+  });
+}
+
+void Session::stop_watchdog() {
+  {
+    std::lock_guard lock(watchdog_mu_);
+    watchdog_stop_ = true;
+  }
+  watchdog_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+void Session::watchdog_tick() {
+  if (!rtcp_interval_set_) {
+    // RTCP at least every second (rtpsession's default minimum is 5 s), so silence means gone, not held.
+    GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin");
+    GObject* session = nullptr;
+    if (rtpbin) g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
+    if (session) {
+      g_object_set(session, "rtcp-min-interval", static_cast<guint64>(GST_SECOND), nullptr);
+      g_object_unref(session);
+      rtcp_interval_set_ = true;
+    }
+    if (rtpbin) gst_object_unref(rtpbin);
+  }
+  static_assert(std::atomic<std::int64_t>::is_always_lock_free);
+  int state = ice_state_;
+  bool connected = state == static_cast<int>(protocol::IceState::connected);
+  bool lost = state == static_cast<int>(protocol::IceState::disconnected);
+  if (!connected && !lost) return;
+  // Any RTP counted by our receive probes, or RTCP from any remote SSRC, is a sign of life.
+  std::int64_t now = now_ns();
+  std::uint64_t packets = recv_audio_ + recv_video_;
+  if (packets != watchdog_packets_ || last_rtcp_ns_ > watchdog_seen_ns_) {
+    watchdog_packets_ = packets;
+    watchdog_seen_ns_ = now;
+  }
+  if (watchdog_seen_ns_ == 0) watchdog_seen_ns_ = now;
+  bool silent = now - watchdog_seen_ns_ > static_cast<std::int64_t>(options_.liveness_timeout_ms) * 1000000;
+  if (connected && silent) {
+    ice_state_ = static_cast<int>(protocol::IceState::disconnected);
+    emit(protocol::media_event::IceStateChanged{protocol::IceState::disconnected});
+  } else if (lost && !silent) {
+    ice_state_ = static_cast<int>(protocol::IceState::connected);
+    emit(protocol::media_event::IceStateChanged{protocol::IceState::connected});
+  }
+}
+
+}  // namespace mxcall::media::gst
