@@ -462,13 +462,13 @@ GstBusSyncReply Session::on_bus_message(GstBus*, GstMessage* message, Session* s
       std::string source = GST_MESSAGE_SRC_NAME(message) ? GST_MESSAGE_SRC_NAME(message) : "?";
       std::string detail = source + ": " + (err ? err->message : "error");
       // Errors from our sources (device busy, file missing, no camera) are the user's media, not the call's.
-      GstObject* src = GST_MESSAGE_SRC(message);
-      bool local = false;
-      for (GstObject* o = src; o; o = GST_OBJECT_PARENT(o)) {
+      const char* local = nullptr;
+      for (GstObject* o = GST_MESSAGE_SRC(message); o; o = GST_OBJECT_PARENT(o)) {
         const char* name = GST_OBJECT_NAME(o);
-        if (name && (g_str_equal(name, "asrc") || g_str_equal(name, "vsrc"))) local = true;
+        if (name && g_str_equal(name, "asrc")) local = "audio source (asrc) ";
+        if (name && g_str_equal(name, "vsrc")) local = "video source (vsrc) ";
       }
-      self->fail(local ? MediaFailure::local_media : MediaFailure::internal, detail);
+      self->fail(local ? MediaFailure::local_media : MediaFailure::internal, (local ? local : "") + detail);
       if (err) g_error_free(err);
       g_free(debug);
       break;
