@@ -29,9 +29,8 @@ void check_round_trip(const ReadResult& result) {
   if (back.status != ReadStatus::call_event) std::abort();
   // The writer normalises the version to "1" and the reader's leniencies away; the rest must survive.
   RoomEvent expected = result.event;
-  common_of(expected.content).version = back.event.content.index() == expected.content.index()
-                                            ? common_of(back.event.content).version
-                                            : Version::v1();
+  common_of(expected.content).version =
+      back.event.content.index() == expected.content.index() ? common_of(back.event.content).version : Version::v1();
   expected.type = back.event.type;
   if (!(back.event == expected)) std::abort();
 }

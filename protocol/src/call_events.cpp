@@ -33,9 +33,7 @@ std::string_view to_string(HangupReason reason) {
   return {};
 }
 
-bool is_spec_hangup_reason(HangupReason reason) {
-  return reason <= HangupReason::unknown_error;
-}
+bool is_spec_hangup_reason(HangupReason reason) { return reason <= HangupReason::unknown_error; }
 
 const CallCommon& common_of(const CallContent& content) {
   return std::visit([](const auto& c) -> const CallCommon& { return c.common; }, content);

@@ -25,8 +25,7 @@ bool read_version(JsonInput& in, dom::element v, const Path& path, Version& out)
       return true;
     }
     case dom::element_type::NULL_VALUE: out = Version{Version::Form::absent, {}, 0, false}; return true;
-    default:
-      return in.fail(path, "expected a string or a number, got " + std::string(json_type_name(v.type())));
+    default: return in.fail(path, "expected a string or a number, got " + std::string(json_type_name(v.type())));
   }
 }
 
@@ -203,8 +202,8 @@ struct Required {
 };
 
 template <typename Content, typename OnField>
-bool read_fields(JsonInput& in, dom::object obj, const Path& path, Content& content, std::initializer_list<Required*> required,
-                 OnField&& on_field) {
+bool read_fields(JsonInput& in, dom::object obj, const Path& path, Content& content,
+                 std::initializer_list<Required*> required, OnField&& on_field) {
   bool saw_call_id = false;
   content.common.version = Version{Version::Form::absent, {}, false};  // until the field says otherwise
   if (!in.fields(obj, [&](std::string_view key, dom::element v) {
@@ -261,7 +260,8 @@ bool read_content(JsonInput& in, EventKind kind, dom::element v, CallContent& ou
   switch (kind) {
     case EventKind::invite: {
       Invite c;
-      Required offer{"offer", "an invite must carry the offer"}, lifetime{"lifetime", "an invite must say how long it rings"};
+      Required offer{"offer", "an invite must carry the offer"},
+          lifetime{"lifetime", "an invite must say how long it rings"};
       std::optional<StreamMetadataMap> unstable;
       if (!read_fields(in, obj, path, c, {&offer, &lifetime}, [&](std::string_view key, dom::element f) {
             bool handled = false;
@@ -283,7 +283,8 @@ bool read_content(JsonInput& in, EventKind kind, dom::element v, CallContent& ou
       Candidates c;
       Required list{"candidates", "the event exists to carry them"};
       if (!read_fields(in, obj, path, c, {&list}, [&](std::string_view key, dom::element f) {
-            if (key == "candidates") return list.seen = true, read_candidates_array(in, f, path.child(key), c.candidates);
+            if (key == "candidates")
+              return list.seen = true, read_candidates_array(in, f, path.child(key), c.candidates);
             return skip(key, f);
           })) {
         return false;
@@ -393,8 +394,10 @@ bool read_content(JsonInput& in, EventKind kind, dom::element v, CallContent& ou
       Required replacement{"replacement_id", "it identifies the transfer"};
       Required target{"target_user", "it names who the call is transferred to"};
       if (!read_fields(in, obj, path, c, {&replacement, &target}, [&](std::string_view key, dom::element f) {
-            if (key == "replacement_id") return replacement.seen = true, in.string(f, path.child(key), c.replacement_id);
-            if (key == "target_user") return target.seen = true, read_target_user(in, f, path.child(key), c.target_user);
+            if (key == "replacement_id")
+              return replacement.seen = true, in.string(f, path.child(key), c.replacement_id);
+            if (key == "target_user")
+              return target.seen = true, read_target_user(in, f, path.child(key), c.target_user);
             if (key == "target_room") return in.optional_nonempty_string(f, path.child(key), c.target_room);
             if (key == "create_call") return in.optional_nonempty_string(f, path.child(key), c.create_call);
             if (key == "await_call") return in.optional_nonempty_string(f, path.child(key), c.await_call);
@@ -414,7 +417,8 @@ bool read_content(JsonInput& in, EventKind kind, dom::element v, CallContent& ou
       Required replacement{"replacement_id", "it names the refused transfer"};
       Required reason{"reason", "it says why the transfer was refused"};
       if (!read_fields(in, obj, path, c, {&replacement, &reason}, [&](std::string_view key, dom::element f) {
-            if (key == "replacement_id") return replacement.seen = true, in.string(f, path.child(key), c.replacement_id);
+            if (key == "replacement_id")
+              return replacement.seen = true, in.string(f, path.child(key), c.replacement_id);
             if (key == "reason") return reason.seen = true, in.string(f, path.child(key), c.reason);
             if (key == "call_failure_reason") return in.optional_string(f, path.child(key), c.call_failure_reason);
             return skip(key, f);

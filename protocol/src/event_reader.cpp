@@ -18,7 +18,7 @@ struct EventReader::State {
       : parser(limits.max_batch_bytes), allocation(parser.allocate(4096, limits.max_depth)) {}
   dom::parser parser;
   simdjson::error_code allocation;  // a failure here is reported by the first parse
-  std::vector<char> buffer;  // the input, copied with the padding simdjson reads ahead into
+  std::vector<char> buffer;         // the input, copied with the padding simdjson reads ahead into
   JsonInput input;
 };
 
@@ -130,7 +130,8 @@ std::string_view padded_copy(std::vector<char>& buffer, std::string_view json) {
 }
 
 void make_room_for_padding(std::string& json) {
-  if (json.capacity() < json.size() + simdjson::SIMDJSON_PADDING) json.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  if (json.capacity() < json.size() + simdjson::SIMDJSON_PADDING)
+    json.reserve(json.size() + simdjson::SIMDJSON_PADDING);
 }
 
 }  // namespace

@@ -9,10 +9,17 @@ namespace mxcall::protocol {
 namespace {
 
 constexpr std::array<std::string_view, kEventKindCount> kStableNames = {
-    "m.call.invite",    "m.call.candidates",         "m.call.answer",
-    "m.call.select_answer", "m.call.reject",         "m.call.negotiate",
-    "m.call.sdp_stream_metadata_changed",            "m.call.hangup",
-    "m.call.replaces",  "m.call.reject_replacement", "m.call.asserted_identity",
+    "m.call.invite",
+    "m.call.candidates",
+    "m.call.answer",
+    "m.call.select_answer",
+    "m.call.reject",
+    "m.call.negotiate",
+    "m.call.sdp_stream_metadata_changed",
+    "m.call.hangup",
+    "m.call.replaces",
+    "m.call.reject_replacement",
+    "m.call.asserted_identity",
 };
 
 // Unstable names still on the wire (digest section 8.16).

@@ -61,7 +61,8 @@ void write_capabilities(JsonWriter& w, const std::optional<Capabilities>& caps) 
   w.end_object();
 }
 
-void write_optional_string_object(JsonWriter& w, std::initializer_list<std::pair<std::string_view, const std::optional<std::string_view>*>> fields) {
+void write_optional_string_object(
+    JsonWriter& w, std::initializer_list<std::pair<std::string_view, const std::optional<std::string_view>*>> fields) {
   w.start_object();
   for (const auto& [name, value] : fields) optional_field(w, name, *value);
   w.end_object();

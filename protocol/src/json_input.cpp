@@ -133,7 +133,8 @@ WholeNumber whole_number(dom::element v, std::uint64_t limit, std::uint64_t& out
 bool JsonInput::duration_ms(dom::element v, const Path& path, std::uint64_t& out) {
   switch (whole_number(v, std::uint64_t{1} << 53, out)) {
     case WholeNumber::ok:
-      if (v.type() == dom::element_type::DOUBLE) note_leniency(path, "a floating-point number (the schema says integer)");
+      if (v.type() == dom::element_type::DOUBLE)
+        note_leniency(path, "a floating-point number (the schema says integer)");
       return true;
     case WholeNumber::negative: return fail(path, "must not be negative");
     case WholeNumber::fractional: return fail(path, "expected a whole number of milliseconds");
@@ -149,7 +150,8 @@ bool JsonInput::index(dom::element v, const Path& path, std::optional<std::uint3
   // rather than costing the whole candidates event.
   switch (whole_number(v, 65535, value)) {
     case WholeNumber::ok:
-      if (v.type() == dom::element_type::DOUBLE) note_leniency(path, "a floating-point number (an m-line index is a whole number)");
+      if (v.type() == dom::element_type::DOUBLE)
+        note_leniency(path, "a floating-point number (an m-line index is a whole number)");
       out = static_cast<std::uint32_t>(value);
       return true;
     case WholeNumber::negative:

@@ -36,14 +36,16 @@ Error check_common(const CallCommon& common, VersionCheck version) {
   return std::nullopt;
 }
 
-Error check_description(std::string_view field, const SessionDescription& d, std::initializer_list<std::string_view> types) {
+Error check_description(std::string_view field, const SessionDescription& d,
+                        std::initializer_list<std::string_view> types) {
   bool type_ok = false;
   for (auto t : types) type_ok = type_ok || d.type == t;
   if (!type_ok) {
     std::string allowed;
     for (auto t : types) allowed += (allowed.empty() ? "\"" : " or \"") + std::string(t) + "\"";
-    return error(std::string(field) + ".type", d.type.empty() ? "missing (must be " + allowed + ", rule 16)"
-                                                              : "is \"" + std::string(d.type) + "\", must be " + allowed);
+    return error(std::string(field) + ".type", d.type.empty()
+                                                   ? "missing (must be " + allowed + ", rule 16)"
+                                                   : "is \"" + std::string(d.type) + "\", must be " + allowed);
   }
   if (d.sdp.empty()) return error(std::string(field) + ".sdp", "empty");
   return std::nullopt;
@@ -54,7 +56,8 @@ Error check_metadata(const StreamMetadataMap& map) {
     std::string field = "sdp_stream_metadata." + std::string(stream_id);
     if (stream_id.empty()) return error("sdp_stream_metadata", "has an empty stream id");
     if (meta.purpose != kPurposeUserMedia && meta.purpose != kPurposeScreenshare) {
-      return error(field + ".purpose", "is \"" + std::string(meta.purpose) + "\", must be m.usermedia or m.screenshare");
+      return error(field + ".purpose",
+                   "is \"" + std::string(meta.purpose) + "\", must be m.usermedia or m.screenshare");
     }
   }
   return std::nullopt;

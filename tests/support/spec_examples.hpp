@@ -12,8 +12,8 @@
 namespace mxcall::test {
 
 struct SpecExample {
-  std::string name;       // the file name, e.g. "m.call.invite.yaml"
-  nlohmann::json event;   // the resolved room event
+  std::string name;      // the file name, e.g. "m.call.invite.yaml"
+  nlohmann::json event;  // the resolved room event
 };
 
 nlohmann::json load_resolved(const std::filesystem::path& file);

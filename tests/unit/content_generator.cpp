@@ -16,8 +16,23 @@ std::string_view ContentGenerator::user_id() {
 }
 
 std::string_view ContentGenerator::text(std::size_t max_len) {
-  static constexpr const char* kPieces[] = {"a", "Z", " ", "\"", "\\", "/", "\r\n", "\t", "\x01", "\x1f", "\x7f",
-                                            "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\u0000", "{}", "[]"};
+  static constexpr const char* kPieces[] = {"a",
+                                            "Z",
+                                            " ",
+                                            "\"",
+                                            "\\",
+                                            "/",
+                                            "\r\n",
+                                            "\t",
+                                            "\x01",
+                                            "\x1f",
+                                            "\x7f",
+                                            "\xc3\xa9",
+                                            "\xe2\x82\xac",
+                                            "\xf0\x9f\x98\x80",
+                                            "\\u0000",
+                                            "{}",
+                                            "[]"};
   std::string s;
   std::size_t len = below(max_len + 1);
   while (s.size() < len) s += kPieces[below(std::size(kPieces))];
@@ -63,9 +78,7 @@ CallContent ContentGenerator::content(EventKind kind) {
         switch (below(3)) {
           case 0: cand.sdp_mid = opaque_id(); break;
           case 1: cand.sdp_mline_index = static_cast<std::uint32_t>(below(8)); break;
-          default:
-            cand.sdp_mid = opaque_id();
-            cand.sdp_mline_index = static_cast<std::uint32_t>(below(8));
+          default: cand.sdp_mid = opaque_id(); cand.sdp_mline_index = static_cast<std::uint32_t>(below(8));
         }
         c.candidates.push_back(cand);
       }
@@ -83,13 +96,18 @@ CallContent ContentGenerator::content(EventKind kind) {
       return SdpStreamMetadataChanged{common(), *meta};
     }
     case EventKind::hangup: {
-      static constexpr std::string_view kReasons[] = {"ice_failed",        "ice_timeout", "invite_timeout", "user_hangup",
-                                                      "user_media_failed", "user_busy",   "unknown_error"};
+      static constexpr std::string_view kReasons[] = {"ice_failed",   "ice_timeout",       "invite_timeout",
+                                                      "user_hangup",  "user_media_failed", "user_busy",
+                                                      "unknown_error"};
       return Hangup{common(), kReasons[below(std::size(kReasons))], true};
     }
     case EventKind::replaces: {
-      Replaces r{common(), opaque_id(), maybe(keep("!" + std::string(opaque_id().substr(0, 10)) + ":example.org")),
-                 TargetUser{user_id(), maybe(text(20)), maybe(text(20))}, std::nullopt, std::nullopt};
+      Replaces r{common(),
+                 opaque_id(),
+                 maybe(keep("!" + std::string(opaque_id().substr(0, 10)) + ":example.org")),
+                 TargetUser{user_id(), maybe(text(20)), maybe(text(20))},
+                 std::nullopt,
+                 std::nullopt};
       (coin() ? r.create_call : r.await_call) = opaque_id();
       return r;
     }

@@ -48,7 +48,8 @@ TEST_F(DivergenceTest, NumericZeroIsV0) {  // rule 2
 }
 
 TEST_F(DivergenceTest, NumericOneFromElementWeb2022IsV1) {  // rule 3, element-web#22629, mautrix-go
-  EXPECT_EQ(strict_complaint(hangup_with_version(1)), "content.version: is the number 1; send the string \"1\" (rule 1)");
+  EXPECT_EQ(strict_complaint(hangup_with_version(1)),
+            "content.version: is the number 1; send the string \"1\" (rule 1)");
   EXPECT_TRUE(common_read().version.is_v1());
   EXPECT_EQ(common_read().version.form, Version::Form::number);
 }
@@ -122,8 +123,9 @@ TEST_F(DivergenceTest, MissingHangupReasonIsUserHangup) {  // rule 49
 }
 
 TEST_F(DivergenceTest, AudioMutedTypoInTheSpecExampleIsAnUnknownKey) {  // digest 7.5
-  json content = common({{"sdp_stream_metadata",
-                          {{"2311546231", {{"purpose", "m.usermedia"}, {"audio_muted:", true}, {"video_muted", true}}}}}});
+  json content =
+      common({{"sdp_stream_metadata",
+               {{"2311546231", {{"purpose", "m.usermedia"}, {"audio_muted:", true}, {"video_muted", true}}}}}});
   EXPECT_EQ(strict_complaint(room_event("m.call.sdp_stream_metadata_changed", content)), "");
   const auto& meta = std::get<SdpStreamMetadataChanged>(result_.event.content).sdp_stream_metadata;
   ASSERT_EQ(meta.size(), 1u);

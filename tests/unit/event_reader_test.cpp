@@ -71,8 +71,8 @@ TEST_F(EventReaderTest, ReadsCandidatesWithTheEndMarker) {
 }
 
 TEST_F(EventReaderTest, ReadsAnAnswerSelectAnswerAndReject) {
-  const auto& answer = read_as<Answer>(
-      room_event("m.call.answer", common({{"answer", {{"type", "answer"}, {"sdp", "v=0\r\n"}}}})));
+  const auto& answer =
+      read_as<Answer>(room_event("m.call.answer", common({{"answer", {{"type", "answer"}, {"sdp", "v=0\r\n"}}}})));
   EXPECT_EQ(answer.answer.type, "answer");
   EXPECT_FALSE(answer.sdp_stream_metadata);
   const auto& select =
@@ -106,10 +106,10 @@ TEST_F(EventReaderTest, ReadsAHangupWithItsReason) {
 }
 
 TEST_F(EventReaderTest, ReadsTransferEvents) {
-  const auto& r = read_as<Replaces>(room_event(
-      "m.call.replaces", common({{"replacement_id", "rep1"},
-                                 {"target_user", {{"id", "@carol:example.org"}, {"display_name", "Carol"}}},
-                                 {"create_call", "newcall"}})));
+  const auto& r = read_as<Replaces>(
+      room_event("m.call.replaces", common({{"replacement_id", "rep1"},
+                                            {"target_user", {{"id", "@carol:example.org"}, {"display_name", "Carol"}}},
+                                            {"create_call", "newcall"}})));
   EXPECT_EQ(r.replacement_id, "rep1");
   EXPECT_EQ(r.target_user.id, "@carol:example.org");
   EXPECT_EQ(r.target_user.display_name, "Carol");
@@ -123,22 +123,24 @@ TEST_F(EventReaderTest, ReadsTransferEvents) {
 }
 
 TEST_F(EventReaderTest, ReadsAssertedIdentityUnderBothNamesAndNullAsRevert) {
-  const auto& a = read_as<AssertedIdentity>(room_event(
-      "org.matrix.call.asserted_identity", common({{"asserted_identity", {{"id", "@pbx:x"}, {"display_name", "PBX"}}}})));
+  const auto& a = read_as<AssertedIdentity>(
+      room_event("org.matrix.call.asserted_identity",
+                 common({{"asserted_identity", {{"id", "@pbx:x"}, {"display_name", "PBX"}}}})));
   ASSERT_TRUE(a.asserted_identity);
   EXPECT_EQ(a.asserted_identity->display_name, "PBX");
   EXPECT_FALSE(a.asserted_identity->avatar_url);
-  EXPECT_FALSE(read_as<AssertedIdentity>(room_event("m.call.asserted_identity", common({{"asserted_identity", nullptr}})))
-                   .asserted_identity);
-  EXPECT_FALSE(read_as<AssertedIdentity>(
-                   room_event("m.call.asserted_identity", common({{"asserted_identity", json::object()}})))
-                   .asserted_identity);  // A2: {} means revert too
+  EXPECT_FALSE(
+      read_as<AssertedIdentity>(room_event("m.call.asserted_identity", common({{"asserted_identity", nullptr}})))
+          .asserted_identity);
+  EXPECT_FALSE(
+      read_as<AssertedIdentity>(room_event("m.call.asserted_identity", common({{"asserted_identity", json::object()}})))
+          .asserted_identity);  // A2: {} means revert too
 }
 
 TEST_F(EventReaderTest, DispatchesOnTheExactTypeListNeverOnThePrefix) {
-  for (const char* type : {"m.call", "m.call.member", "m.call.notify", "m.call.intent", "m.call.candidate",
-                           "m.call.invite.extra", "m.room.message", "org.matrix.msc3077.call.sdp_stream_metadata",
-                           "M.CALL.INVITE"}) {
+  for (const char* type :
+       {"m.call", "m.call.member", "m.call.notify", "m.call.intent", "m.call.candidate", "m.call.invite.extra",
+        "m.room.message", "org.matrix.msc3077.call.sdp_stream_metadata", "M.CALL.INVITE"}) {
     ReadResult r = read(room_event(type, test::invite_content()));
     EXPECT_EQ(r.status, ReadStatus::not_call_event) << type;
     EXPECT_EQ(r.type, type);

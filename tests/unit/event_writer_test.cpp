@@ -37,8 +37,12 @@ TEST(EventWriter, AlwaysWritesVersionOneAsAString) {
 }
 
 TEST(EventWriter, WritesAnInviteWithBothMetadataKeysAndCapabilities) {
-  Invite invite{ours(), {"offer", "v=0\r\n"}, 90000, "@bob:example.org",
-                StreamMetadataMap{{"stream1", {"m.usermedia", false, true}}}, Capabilities{true, false}};
+  Invite invite{ours(),
+                {"offer", "v=0\r\n"},
+                90000,
+                "@bob:example.org",
+                StreamMetadataMap{{"stream1", {"m.usermedia", false, true}}},
+                Capabilities{true, false}};
   json j = written(invite);
   EXPECT_EQ(j["offer"], json({{"type", "offer"}, {"sdp", "v=0\r\n"}}));
   EXPECT_EQ(j["lifetime"], 90000);
@@ -119,7 +123,12 @@ TEST(EventWriter, WritesTransferAndIdentityEvents) {
 }
 
 TEST(EventWriter, WritesAWholeRoomEventUnderTheStableTypeName) {
-  RoomEvent event{"org.matrix.call.sdp_stream_metadata_changed", "@a:b", "!r:b", "$e", 5, 6,
+  RoomEvent event{"org.matrix.call.sdp_stream_metadata_changed",
+                  "@a:b",
+                  "!r:b",
+                  "$e",
+                  5,
+                  6,
                   SdpStreamMetadataChanged{ours(), {{"s", {"m.usermedia", true, false}}}}};
   std::string out;
   ASSERT_FALSE(write_room_event(event, out));

@@ -128,8 +128,8 @@ TEST(SpecConformance, WhatWeWriteMatchesTheSchemaForEverySpecType) {
   }
   for (std::string_view reason : {"ice_failed", "ice_timeout", "invite_timeout", "user_hangup", "user_media_failed",
                                   "user_busy", "unknown_error"}) {
-    RoomEvent e{"m.call.hangup", "@a:b", "!r:b", "$e", 1, 2,
-                Hangup{CallCommon{"c1", "p1", Version::v1()}, reason, true}};
+    RoomEvent e{
+        "m.call.hangup", "@a:b", "!r:b", "$e", 1, 2, Hangup{CallCommon{"c1", "p1", Version::v1()}, reason, true}};
     ASSERT_FALSE(write_room_event(e, out));
     written.push_back(out);
   }

@@ -32,11 +32,10 @@ inline nlohmann::json invite_content() {
 }
 
 inline nlohmann::json candidates_content() {
-  return common({{"candidates",
-                  {{{"candidate", "candidate:1 1 UDP 2130706431 127.0.0.1 5000 typ host"},
-                    {"sdpMid", "0"},
-                    {"sdpMLineIndex", 0}},
-                   {{"candidate", ""}}}}});
+  return common(
+      {{"candidates",
+        {{{"candidate", "candidate:1 1 UDP 2130706431 127.0.0.1 5000 typ host"}, {"sdpMid", "0"}, {"sdpMLineIndex", 0}},
+         {{"candidate", ""}}}}});
 }
 
 // Reads one event given as JSON; the result's views point into `reader`.

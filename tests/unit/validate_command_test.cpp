@@ -35,8 +35,8 @@ class ValidateCommand : public ::testing::Test {
 
   // Runs `mxcall validate ARGS`, stdout captured, stderr to stderr.out in the test folder.
   CommandRun run(const std::string& args, const std::string& stdin_file = "") {
-    std::string command = std::string("'") + MXCALL_BINARY + "' validate " + args + " 2>'" +
-                          (dir_ / "stderr.out").string() + "'";
+    std::string command =
+        std::string("'") + MXCALL_BINARY + "' validate " + args + " 2>'" + (dir_ / "stderr.out").string() + "'";
     if (!stdin_file.empty()) command += " <'" + stdin_file + "'";
     CommandRun result;
     FILE* pipe = ::popen(command.c_str(), "r");
@@ -65,7 +65,8 @@ const std::string kNoSdp =
     R"({"type":"m.call.invite","sender":"@a:b","content":{"call_id":"c3","version":"1","offer":{"type":"offer"},"lifetime":1}})";
 
 TEST_F(ValidateCommand, PrintsOneLinePerEventInInputOrder) {
-  CommandRun r = run(file("mixed.jsonl", kHangup + "\n" + kMessage + "\n\n" + kNoSdp + "\nnot json\n" + kV0Hangup + "\n"));
+  CommandRun r =
+      run(file("mixed.jsonl", kHangup + "\n" + kMessage + "\n\n" + kNoSdp + "\nnot json\n" + kV0Hangup + "\n"));
   EXPECT_EQ(r.out,
             "ok m.call.hangup c1\n"
             "skip m.room.message\n"
@@ -89,8 +90,9 @@ TEST_F(ValidateCommand, ReadsStandardInputWhenNoFileIsGiven) {
 }
 
 TEST_F(ValidateCommand, ReadsOnePrettyPrintedObjectAndArraysOfEvents) {
-  CommandRun pretty = run(file("pretty.json", "{\n  \"type\": \"m.call.hangup\",\n  \"sender\": \"@a:b\",\n"
-                                       "  \"content\": {\"call_id\": \"c9\", \"version\": 0}\n}\n"));
+  CommandRun pretty = run(file("pretty.json",
+                               "{\n  \"type\": \"m.call.hangup\",\n  \"sender\": \"@a:b\",\n"
+                               "  \"content\": {\"call_id\": \"c9\", \"version\": 0}\n}\n"));
   EXPECT_EQ(pretty.out, "ok m.call.hangup c9\n");
   CommandRun array = run(file("array.json", "[" + kHangup + ",\n" + kMessage + "]\n"));
   EXPECT_EQ(array.out, "ok m.call.hangup c1\nskip m.room.message\n");
@@ -108,14 +110,14 @@ TEST_F(ValidateCommand, StrictAppliesTheSendingRules) {
 
 TEST_F(ValidateCommand, JsonOutputIsOneObjectPerEvent) {
   CommandRun r = run("--json " + file("mixed.jsonl", kHangup + "\n" + kNoSdp + "\n"));
-  EXPECT_EQ(r.out,
-            R"({"input":")" + (dir_ / "mixed.jsonl").string() +
-                R"(","line":1,"result":"ok","type":"m.call.hangup","call_id":"c1"})"
-                "\n"
-                R"({"input":")" + (dir_ / "mixed.jsonl").string() +
-                R"(","line":2,"result":"invalid","type":"m.call.invite","field":"content.offer.sdp",)"
-                R"x("reason":"missing (the session description has no SDP)"})x"
-                "\n");
+  EXPECT_EQ(r.out, R"({"input":")" + (dir_ / "mixed.jsonl").string() +
+                       R"(","line":1,"result":"ok","type":"m.call.hangup","call_id":"c1"})"
+                       "\n"
+                       R"({"input":")" +
+                       (dir_ / "mixed.jsonl").string() +
+                       R"(","line":2,"result":"invalid","type":"m.call.invite","field":"content.offer.sdp",)"
+                       R"x("reason":"missing (the session description has no SDP)"})x"
+                       "\n");
 }
 
 TEST_F(ValidateCommand, UsageAndFileErrorsExitTwo) {
@@ -137,8 +139,8 @@ TEST_F(ValidateCommand, SurvivesRandomBytes) {
 }
 
 TEST_F(ValidateCommand, SurvivesAHundredMegabyteLine) {
-  std::string huge = R"({"type":"m.call.invite","sender":"@a:b","content":{"call_id":")" + std::string(100u << 20, 'x') +
-                     R"("}})";
+  std::string huge =
+      R"({"type":"m.call.invite","sender":"@a:b","content":{"call_id":")" + std::string(100u << 20, 'x') + R"("}})";
   CommandRun r = run(file("huge.jsonl", huge + "\n" + kHangup + "\n"));
   EXPECT_EQ(r.out, "invalid ?: document: the document is " + std::to_string(huge.size()) +
                        " bytes, over the 1048576-byte limit\nok m.call.hangup c1\n");

@@ -12,9 +12,9 @@
 namespace mxcall::tools {
 
 struct InputDocument {
-  std::string text;         // empty when the document was too large to keep
-  std::size_t line = 0;     // the 1-based line it starts on
-  std::size_t size = 0;     // its full size in bytes, kept or not
+  std::string text;      // empty when the document was too large to keep
+  std::size_t line = 0;  // the 1-based line it starts on
+  std::size_t size = 0;  // its full size in bytes, kept or not
   bool too_large = false;
 };
 
@@ -43,7 +43,7 @@ class DocumentSource {
   std::size_t line_number_ = 0;
   bool mode_decided_ = false;
   bool read_error_ = false;
-  std::deque<Line> pending_;       // lines read ahead while deciding the mode
+  std::deque<Line> pending_;  // lines read ahead while deciding the mode
   std::deque<InputDocument> ready_;
 };
 

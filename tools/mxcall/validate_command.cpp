@@ -61,9 +61,9 @@ class Validator {
     bool is_array = !doc.too_large && first != std::string::npos && doc.text[first] == '[';
     if (!is_array) {
       if (doc.too_large || doc.size > limits.max_event_bytes) {
-        report_error(input_name, doc.line, {}, {"document", "the document is " + std::to_string(doc.size) +
-                                                              " bytes, over the " +
-                                                              std::to_string(limits.max_event_bytes) + "-byte limit"});
+        report_error(input_name, doc.line, {},
+                     {"document", "the document is " + std::to_string(doc.size) + " bytes, over the " +
+                                      std::to_string(limits.max_event_bytes) + "-byte limit"});
         return;
       }
       report(input_name, doc.line, reader_.read_event(doc.text));

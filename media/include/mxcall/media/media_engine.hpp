@@ -33,9 +33,9 @@ struct SessionStats {
   std::uint64_t packets_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
-  std::optional<double> audio_level;     // 0..1 of the received audio
+  std::optional<double> audio_level;  // 0..1 of the received audio
   std::optional<double> round_trip_ms;
-  std::string candidate_pair;            // "local-address:port -> remote-address:port (type)" when connected
+  std::string candidate_pair;  // "local-address:port -> remote-address:port (type)" when connected
 };
 
 class MediaEventSink {

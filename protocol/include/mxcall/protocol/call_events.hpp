@@ -41,8 +41,8 @@ struct SessionDescription {
 };
 
 struct Candidate {
-  std::string_view candidate;                  // "" is the end-of-candidates marker (rule 32)
-  std::optional<std::string_view> sdp_mid;     // a received "" reads as absent (Nheko sends it)
+  std::string_view candidate;               // "" is the end-of-candidates marker (rule 32)
+  std::optional<std::string_view> sdp_mid;  // a received "" reads as absent (Nheko sends it)
   std::optional<std::uint32_t> sdp_mline_index;
   bool is_end_of_candidates() const { return candidate.empty(); }
   bool operator==(const Candidate&) const = default;

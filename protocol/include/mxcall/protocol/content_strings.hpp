@@ -33,7 +33,7 @@ void visit_optional_metadata(std::string_view name, Meta& meta, F& f) {
 
 // f(std::string_view field_name, [const] std::string_view& value) for every string field.
 template <typename Content, typename F>
-  requires std::is_same_v<std::remove_const_t<Content>, CallContent>
+requires std::is_same_v<std::remove_const_t<Content>, CallContent>
 void for_each_string(Content& content, F&& f) {
   std::visit(
       [&](auto& c) {

@@ -52,8 +52,8 @@ struct ReadResult {
   std::optional<FieldError> leniency;
 };
 
-// Reads events with simdjson's DOM parser (see src/json_input.hpp for why). One reader per thread. Everything a result points at lives in the reader and
-// stays valid until the next read_* call on it.
+// Reads events with simdjson's DOM parser (see src/json_input.hpp for why). One reader per thread. Everything a result
+// points at lives in the reader and stays valid until the next read_* call on it.
 class EventReader {
  public:
   explicit EventReader(ReadLimits limits = {});
