@@ -192,7 +192,19 @@ TEST(GstCall, VoiceCallUpgradesToVideoByRenegotiation) {
 TEST(GstCall, IceRestartRenegotiatesAndAudioContinues) {
   Pair call(tone_options(kToneA), tone_options(kToneB));
   start_audio_call(call);
+  auto ufrag = [](const std::string& sdp) {
+    auto at = sdp.find("a=ice-ufrag:");
+    return sdp.substr(at, sdp.find("\r\n", at) - at);
+  };
+  std::string a_before = ufrag(call.a.descriptions.back().sdp), b_before = ufrag(call.b.descriptions.back().sdp);
   ASSERT_TRUE(call.negotiate(call.a, /*ice_restart=*/true)) << describe(call);
+  // Both sides change credentials (RFC 8839), as browsers require of an answer to a restart.
+  EXPECT_NE(ufrag(call.a.descriptions.back().sdp), a_before);
+  EXPECT_NE(ufrag(call.b.descriptions.back().sdp), b_before);
+  std::string a_restarted = ufrag(call.a.descriptions.back().sdp);
+  // A later plain renegotiation keeps the new credentials (no accidental second restart).
+  ASSERT_TRUE(call.negotiate(call.b)) << describe(call);
+  EXPECT_EQ(ufrag(call.a.descriptions.back().sdp), a_restarted);
   call.pump_for(500ms);
   auto [a_audio, b_audio] = call.audio_packets_during(1s);
   EXPECT_GE(a_audio, kFlowing) << describe(call);

@@ -61,6 +61,12 @@ std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp) {
     if (gst_sdp_message_get_attribute_val(msg.get(), name) != nullptr) session_dir = dir;
   }
   SdpInfo info;
+  if (const char* ufrag = gst_sdp_message_get_attribute_val(msg.get(), "ice-ufrag")) info.ice_ufrag = ufrag;
+  if (gst_sdp_message_medias_len(msg.get()) > 0) {
+    if (const char* ufrag = gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg.get(), 0), "ice-ufrag")) {
+      info.ice_ufrag = ufrag;
+    }
+  }
   for (guint i = 0; i < gst_sdp_message_medias_len(msg.get()); ++i) {
     const GstSDPMedia* media = gst_sdp_message_get_media(msg.get(), i);
     MediaLine line;
@@ -87,6 +93,30 @@ std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp) {
     info.lines.push_back(std::move(line));
   }
   return info;
+}
+
+std::string with_ice_credentials(const std::string& sdp, const std::string& ufrag, const std::string& pwd) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < sdp.size()) {
+    std::size_t end = sdp.find('\n', at);
+    std::string line = sdp.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
+    at = end == std::string::npos ? sdp.size() : end + 1;
+    if (line.starts_with("a=ice-ufrag:")) line = "a=ice-ufrag:" + ufrag + "\r\n";
+    if (line.starts_with("a=ice-pwd:")) line = "a=ice-pwd:" + pwd + "\r\n";
+    out += line;
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> new_ice_credentials() {
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  auto make = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += kChars[g_random_int_range(0, 64)];
+    return s;
+  };
+  return {make(16), make(32)};
 }
 
 std::optional<std::string> check_remote_sdp(const SdpInfo& info) {

@@ -25,6 +25,7 @@ struct MediaLine {
 
 struct SdpInfo {
   std::vector<MediaLine> lines;
+  std::string ice_ufrag;  // of the first m-line (the BUNDLE transport), or the session's
 
   // The first usable (not rejected) line of that kind, by m-line index.
   std::optional<std::uint32_t> first(std::string_view kind) const;
@@ -33,6 +34,11 @@ struct SdpInfo {
 
 // Parses any SDP; an error string when it is not SDP at all.
 std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp);
+
+// The SDP with every a=ice-ufrag / a=ice-pwd value replaced.
+std::string with_ice_credentials(const std::string& sdp, const std::string& ufrag, const std::string& pwd);
+// Fresh random credentials (RFC 8839: ufrag >= 4, pwd >= 22 ice-chars).
+std::pair<std::string, std::string> new_ice_credentials();
 
 // A remote SDP we can carry a call with: at least one audio line with Opus. An error line naming what is wrong
 // otherwise ("no audio m-line", "the audio m-line offers only PCMU, G722 and no Opus", ...).

@@ -219,7 +219,7 @@ void Session::wait_for_sender_caps() {
   waiting_for_caps_.clear();
 }
 
-bool Session::describe(bool offer, const std::string& stream_id) {
+bool Session::describe(bool offer, const std::string& stream_id, bool restart_ice) {
   wait_for_sender_caps();
   for (SendBranch* branch : {audio_ ? &*audio_ : nullptr, video_ ? &*video_ : nullptr}) {
     if (branch && branch->webrtc_pad && !stream_id.empty()) {
@@ -240,6 +240,14 @@ bool Session::describe(bool offer, const std::string& stream_id) {
   gchar* text = gst_sdp_message_as_text(desc->sdp);
   std::string sdp(text);
   g_free(text);
+  if (restart_ice) ice_credentials_ = new_ice_credentials();
+  if (ice_credentials_) {
+    sdp = with_ice_credentials(sdp, ice_credentials_->first, ice_credentials_->second);
+    GstSDPMessage* munged = nullptr;
+    gst_sdp_message_new_from_text(sdp.c_str(), &munged);
+    gst_sdp_message_free(desc->sdp);
+    desc->sdp = munged;
+  }
   if (auto parsed = parse_sdp(sdp); auto* info = std::get_if<SdpInfo>(&parsed)) {
     std::lock_guard lock(mu_);
     local_ = *info;
@@ -272,10 +280,11 @@ void Session::create_offer(const op_t::CreateOffer& op) {
       return;
     }
   }
-  if (op.ice_restart || restart_pending_) restart_pending_ = false;  // see restart_ice()
+  bool restart = op.ice_restart || restart_pending_;
+  restart_pending_ = false;
   set_transceiver_directions(false);
   apply_gates();
-  describe(true, op.stream_id);
+  describe(true, op.stream_id, restart);
 }
 
 void Session::create_answer(const op_t::CreateAnswer& op) {
@@ -301,7 +310,10 @@ void Session::create_answer(const op_t::CreateAnswer& op) {
   }
   set_transceiver_directions(true);
   apply_gates();
-  describe(false, op.stream_id);
+  // An offer with new credentials restarts ICE (RFC 8839 4.4.1.1.1): the answer must change its own too.
+  bool peer_restarted = peer_restarted_ice_;
+  peer_restarted_ice_ = false;
+  describe(false, op.stream_id, peer_restarted);
 }
 
 void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
@@ -342,6 +354,7 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
     return;
   }
   gst_structure_free(reply);
+  if (op.type == "offer") peer_restarted_ice_ = remote_ && remote_->ice_ufrag != info.ice_ufrag;
   remote_ = std::move(info);
   remote_type_ = op.type;
   apply_gates();

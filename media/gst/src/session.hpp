@@ -73,7 +73,7 @@ class Session final : public GstMediaSession {
 
   // session.cpp
   void wait_for_sender_caps();
-  bool describe(bool offer, const std::string& stream_id);
+  bool describe(bool offer, const std::string& stream_id, bool restart_ice);
   void apply_gates();
   void set_transceiver_directions(bool answering);
   void fail(protocol::MediaFailure failure, std::string detail);
@@ -98,6 +98,10 @@ class Session final : public GstMediaSession {
   bool local_no_send_ = false;   // recvonly asked: webrtcbin cannot offer it on a used transceiver; gate instead
   bool muted_audio_ = false, muted_video_ = false;
   bool restart_pending_ = false;
+  // webrtcbin 1.22 cannot restart ICE: it reuses its first credentials in every description. After a restart
+  // (ours or the peer's) we put fresh ones in each local description; webrtcbin hands them to libnice from there.
+  std::optional<std::pair<std::string, std::string>> ice_credentials_;
+  bool peer_restarted_ice_ = false;  // the remote offer last set changed its credentials
   std::optional<SdpInfo> remote_;
   std::string remote_type_;
   bool gathering_complete_reported_ = false;
