@@ -50,6 +50,8 @@ struct BadSdpCase {
   const char* detail_contains;
 };
 
+void PrintTo(const BadSdpCase& c, std::ostream* os) { *os << c.name; }
+
 class RemoteSdp : public ::testing::TestWithParam<BadSdpCase> {};
 
 TEST_P(RemoteSdp, IsRefusedWithAClearFailure) {
