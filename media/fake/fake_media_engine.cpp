@@ -57,7 +57,7 @@ class FakeMediaSession final : public MediaSession {
   void describe(std::string_view type, const std::string& stream_id, const protocol::MediaWants& media) {
     if (closed_) return;
     emit(ev::LocalDescription{std::string(type), fake_sdp(type, stream_id, media, ++version_)});
-    emit(ev::GatheringComplete{});
+    if (engine_.options_.auto_gathering_complete) emit(ev::GatheringComplete{});
     has_local_ = true;
     maybe_connect();
   }

@@ -146,9 +146,9 @@ void write_fields(JsonWriter& w, const CallContent& content) {
 
 }  // namespace
 
-std::optional<FieldError> write_content(const CallContent& content, std::string& out) {
+std::optional<FieldError> write_content(const CallContent& content, std::string& out, PeerIds peer_ids) {
   out.clear();
-  if (auto e = check_send_rules(content, VersionCheck::skip)) return e;
+  if (auto e = check_send_rules(content, VersionCheck::skip, peer_ids)) return e;
   JsonWriter w(out);
   w.start_object();
   write_fields(w, content);

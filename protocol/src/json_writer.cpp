@@ -83,6 +83,12 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  before_value();
+  out_ += json;
+  return *this;
+}
+
 // Copies runs that need no escaping in one append; SDP text has a \r\n every 40 bytes or so, so runs are long.
 void JsonWriter::escaped(std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";

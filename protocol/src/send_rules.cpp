@@ -19,8 +19,12 @@ Error error(std::string_view field, std::string reason) {
 
 constexpr std::string_view kIdGrammar = "must be 1-255 characters of [0-9A-Za-z._~-] (rule 8)";
 
-Error check_common(const CallCommon& common, VersionCheck version) {
-  if (!is_opaque_id(common.call_id)) return error("call_id", std::string(kIdGrammar));
+// An id a peer made up: echoed back verbatim, so only what any id needs.
+bool is_echoable_id(std::string_view id) { return !id.empty() && id.size() <= 255; }
+
+Error check_common(const CallCommon& common, VersionCheck version, PeerIds peer_ids) {
+  bool call_id_ok = peer_ids == PeerIds::verbatim ? is_echoable_id(common.call_id) : is_opaque_id(common.call_id);
+  if (!call_id_ok) return error("call_id", std::string(kIdGrammar));
   if (!common.party_id) return error("party_id", "missing (rule 10: every event carries the sender's party_id)");
   if (!is_opaque_id(*common.party_id)) return error("party_id", std::string(kIdGrammar));
   if (version == VersionCheck::check) {
@@ -105,9 +109,9 @@ Error check_reject_replacement(const RejectReplacement& c) {
   return std::nullopt;
 }
 
-Error check_kind(const CallContent& content) {
+Error check_kind(const CallContent& content, PeerIds peer_ids) {
   return std::visit(
-      [](const auto& c) -> Error {
+      [peer_ids](const auto& c) -> Error {
         using T = std::remove_cvref_t<decltype(c)>;
         if constexpr (std::is_same_v<T, Invite>) {
           if (auto e = check_description("offer", c.offer, {"offer"})) return e;
@@ -119,7 +123,9 @@ Error check_kind(const CallContent& content) {
           if (auto e = check_description("answer", c.answer, {"answer"})) return e;
           return check_optional_metadata(c.sdp_stream_metadata);
         } else if constexpr (std::is_same_v<T, SelectAnswer>) {
-          if (!is_opaque_id(c.selected_party_id)) return error("selected_party_id", std::string(kIdGrammar));
+          bool ok = peer_ids == PeerIds::verbatim ? is_echoable_id(c.selected_party_id)
+                                                  : is_opaque_id(c.selected_party_id);
+          if (!ok) return error("selected_party_id", std::string(kIdGrammar));
           return std::nullopt;
         } else if constexpr (std::is_same_v<T, Reject>) {
           if (c.reason) return error("reason", "m.call.reject has no reason field (digest 3.5)");
@@ -148,7 +154,7 @@ Error check_kind(const CallContent& content) {
 
 }  // namespace
 
-std::optional<FieldError> check_send_rules(const CallContent& content, VersionCheck version) {
+std::optional<FieldError> check_send_rules(const CallContent& content, VersionCheck version, PeerIds peer_ids) {
   Error utf8_error;
   for_each_string(content, [&](std::string_view field, const std::string_view& value) {
     if (!utf8_error && !simdjson::validate_utf8(value.data(), value.size())) {
@@ -156,8 +162,8 @@ std::optional<FieldError> check_send_rules(const CallContent& content, VersionCh
     }
   });
   if (utf8_error) return utf8_error;
-  if (auto e = check_common(common_of(content), version)) return e;
-  return check_kind(content);
+  if (auto e = check_common(common_of(content), version, peer_ids)) return e;
+  return check_kind(content, peer_ids);
 }
 
 }  // namespace mxcall::protocol

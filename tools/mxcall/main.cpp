@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "replay.hpp"
 #include "validate_command.hpp"
 
 namespace {
@@ -11,7 +12,8 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: mxcall <command> [options]\n"
     "commands:\n"
-    "  validate [--strict] [--json] [FILE...]   check m.call.* room events (see mxcall validate --help)\n";
+    "  validate [--strict] [--json] [FILE...]   check m.call.* room events (see mxcall validate --help)\n"
+    "  replay [SCRIPT]                          run the call engine over a scripted timeline (docs/replay.md)\n";
 
 }  // namespace
 
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "validate") return mxcall::tools::run_validate(args);
+  if (command == "replay") return mxcall::tools::run_replay_command(args);
   std::cerr << "mxcall: unknown command '" << command << "'\n" << kUsage;
   return 2;
 }

@@ -13,6 +13,9 @@ namespace mxcall::media {
 
 struct FakeMediaOptions {
   bool auto_connect = false;
+  // Report gathering complete right after each description (with no candidates); off when a script or test
+  // supplies candidates and the completion itself.
+  bool auto_gathering_complete = true;
 };
 
 class FakeMediaEngine final : public MediaEngine {

@@ -27,6 +27,8 @@ class JsonWriter {
   JsonWriter& integer(std::int64_t value);
   JsonWriter& boolean(bool value);
   JsonWriter& null();
+  // A value that is already JSON (an event content we wrote), copied as it is.
+  JsonWriter& raw(std::string_view json);
 
   // key(name) followed by the value, for the common case.
   JsonWriter& field(std::string_view name, std::string_view value) { return key(name).string(value); }

@@ -15,7 +15,13 @@ enum class VersionCheck : unsigned char {
   skip,   // the writer writes "1" itself, whatever the content says
 };
 
+enum class PeerIds : unsigned char {
+  grammar,   // call_id and selected_party_id must follow the opaque-id grammar (rule 8)
+  verbatim,  // they may be ids a peer made up outside the grammar, which we must echo back as they were
+};
+
 // The first rule `content` breaks, or nullopt. Also checks that every string is valid UTF-8.
-std::optional<FieldError> check_send_rules(const CallContent& content, VersionCheck version = VersionCheck::check);
+std::optional<FieldError> check_send_rules(const CallContent& content, VersionCheck version = VersionCheck::check,
+                                           PeerIds peer_ids = PeerIds::grammar);
 
 }  // namespace mxcall::protocol

@@ -1,0 +1,140 @@
+// The call engine's vocabulary: its configuration, the user actions it takes, and what it outputs.
+//
+// The engine is pure: time is a number the caller passes in (milliseconds on any monotonic clock), and everything it
+// decides comes out as an Output to execute (send an event, run a media command) or to show (a state change, an
+// ignored event and why). See router.hpp for the engine itself.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "mxcall/protocol/call_events.hpp"
+#include "mxcall/protocol/event_types.hpp"
+#include "mxcall/protocol/media_io.hpp"
+
+namespace mxcall::protocol {
+
+using Millis = std::int64_t;
+
+// Who we are: one local party. The party id is fixed for every call (rule 13 allows the device id).
+struct LocalParty {
+  std::string user_id;
+  std::string party_id;
+};
+
+// Every timer in one place, injectable (tests and the simulator shorten them).
+struct Timeouts {
+  std::uint64_t invite_lifetime_ms = 90000;     // what our invites carry (rule 17's minimum)
+  std::uint64_t ring_grace_ms = 3000;           // do not ring with less than this left (rule 20; js-sdk uses 3 s)
+  std::uint64_t negotiate_lifetime_ms = 30000;  // what our negotiates carry; an unanswered one fails after it
+  std::uint64_t candidate_batch_caller_ms = 2000;  // rule 31
+  std::uint64_t candidate_batch_callee_ms = 500;   // rule 31
+  std::uint64_t connect_timeout_ms = 45000;        // answered/selected but media never connected: ice_failed
+  std::uint64_t ice_restart_delay_ms = 2000;       // disconnected this long: restart ICE (js-sdk: 2 s)
+  std::uint64_t ice_disconnected_hangup_ms = 30000;  // disconnected this long: hang up (js-sdk: 30 s)
+  std::uint64_t ended_call_memory_ms = 600000;       // ended call ids are remembered this long (at least a lifetime)
+  std::size_t early_events_per_call = 32;            // events seen before their invite, kept per call id
+  std::size_t early_event_calls = 256;               // call ids with such events, at most
+};
+
+enum class CallState : std::uint8_t {
+  create_offer,    // we are placing a call; the media engine is making the offer
+  invite_sent,     // our invite is out, waiting for an answer
+  ringing,         // an incoming call is alerting the user
+  ringing_silent,  // an incoming call the user may answer, shown without alerting (public room, rule 25-26)
+  create_answer,   // the user answered; the media engine is making the answer
+  connecting,      // both descriptions are set, media is not flowing yet
+  connected,       // ICE connected
+  ended,
+};
+std::string_view to_string(CallState state);
+
+// Why a call ended, beyond a hangup reason sent or received (HangupReason's strings).
+inline constexpr std::string_view kEndedAnsweredElsewhere = "answered_elsewhere";
+inline constexpr std::string_view kEndedRejected = "rejected";
+inline constexpr std::string_view kEndedReplaced = "replaced";  // lost glare, or a glare loser we ended
+inline constexpr std::string_view kEndedInviteTimeout = "invite_timeout";
+
+// The hangup reason we send for the losing call of a glare. The spec names none; js-sdk sends the non-spec
+// `replaced`. We send `user_busy`: the client is busy with the surviving call, and it is the one spec reason that
+// claims neither a user's decision nor a failure (docs/conformance.md, rule 62).
+inline constexpr std::string_view kGlareHangupReason = "user_busy";
+
+namespace action {
+struct Call {
+  std::string room_id;
+  std::string call_id;
+  std::optional<std::string> invitee;
+  bool video = false;
+};
+struct Answer {
+  CallRef call;
+  bool video = false;
+};
+struct Reject {
+  CallRef call;
+};
+struct Hangup {
+  CallRef call;
+};
+struct Hold {
+  CallRef call;
+};
+struct Resume {
+  CallRef call;
+};
+struct Mute {  // mute or unmute, audio and video separately
+  CallRef call;
+  bool audio = false;
+  bool video = false;
+};
+struct SetVideo {  // upgrade to video or drop it, by renegotiation
+  CallRef call;
+  bool video = true;
+};
+}  // namespace action
+
+using UserAction = std::variant<action::Call, action::Answer, action::Reject, action::Hangup, action::Hold,
+                                action::Resume, action::Mute, action::SetVideo>;
+
+// Changes to rooms that matter to calls, from the room's state as the client tracks it.
+struct RoomJoinRule {
+  std::string room_id;
+  bool is_public = false;  // join rule `public`: invites there do not alert (rule 25)
+};
+struct MemberLeft {
+  std::string room_id;
+  std::string user_id;
+};
+
+// Outputs.
+struct SendEvent {
+  std::string room_id;
+  EventKind kind;
+  std::string content;  // the JSON body, written by write_content
+  bool operator==(const SendEvent&) const = default;
+};
+struct CallUpdate {
+  CallRef call;
+  CallState state;
+  std::string reason;  // on `ended`: the hangup reason sent or received, or one of the kEnded* values
+  bool operator==(const CallUpdate&) const = default;
+};
+struct Ignored {
+  CallRef call;          // room and call id when known
+  std::string event_id;  // empty when the event had none
+  std::string why;       // names the rule
+  bool operator==(const Ignored&) const = default;
+};
+struct ActionRefused {
+  CallRef call;
+  std::string why;  // what the user can do instead
+  bool operator==(const ActionRefused&) const = default;
+};
+
+using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused>;
+
+}  // namespace mxcall::protocol

@@ -1,0 +1,178 @@
+// Internal: the state machine of one call as seen by the local party, caller or callee. The router creates calls,
+// routes events and actions to them and collects their outputs; a call never sees another call.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mxcall/protocol/engine.hpp"
+
+namespace mxcall::protocol::engine {
+
+inline constexpr Millis kNever = std::numeric_limits<Millis>::max();
+
+// What a call needs from the router that owns it.
+class CallHost {
+ public:
+  virtual const LocalParty& me() const = 0;
+  virtual const Timeouts& timeouts() const = 0;
+  virtual void output(Output output) = 0;
+
+ protected:
+  ~CallHost() = default;
+};
+
+// A party of a call: (user id, party id); the party id is absent for v0 peers.
+struct Party {
+  std::string user;
+  std::optional<std::string> party;
+
+  bool is(std::string_view sender, const std::optional<std::string_view>& party_id) const {
+    if (sender != user) return false;
+    if (!party.has_value() || !party_id.has_value()) return party.has_value() == party_id.has_value();
+    return *party == *party_id;
+  }
+};
+
+class Call {
+ public:
+  enum class Role : std::uint8_t { caller, callee };
+
+  // An outgoing call: asks the media engine for an offer at once.
+  Call(CallHost& host, const action::Call& place, Millis now);
+  // An incoming call from its invite. It does not ring until ring() (the router decides after the batch).
+  Call(CallHost& host, const RoomEvent& event, const Invite& invite, Millis now);
+
+  const CallRef& ref() const { return ref_; }
+  Role role() const { return role_; }
+  CallState state() const { return state_; }
+  bool ended() const { return state_ == CallState::ended; }
+  // The peer's user for glare: whom we are calling (caller), or who calls us (callee).
+  std::optional<std::string_view> peer_user() const;
+  std::uint64_t lifetime_ms() const { return lifetime_ms_; }
+
+  // Incoming, after its batch: rings (or rings silently), or ends because too little of its lifetime is left.
+  void ring(bool silent, Millis now);
+  // When this invite expires (ringing must stop then), in local time.
+  Millis invite_expiry() const { return invite_expiry_; }
+
+  // A signalling event of this call from anyone but ourselves (the router drops our own echo).
+  void on_event(const RoomEvent& event, Millis now);
+  void on_media(const MediaEventKind& event, Millis now);
+  void on_member_left(std::string_view user, Millis now);
+  void act(const UserAction& action, Millis now);
+  // Glare: ends this call in favour of another (rule 59-60). `tell_peer` sends what the role requires.
+  void replace(bool tell_peer, Millis now);
+  // Glare, rule 59: answers at once as if the user had, reusing whatever the media side has ready.
+  void answer_automatically(Millis now);
+
+  void on_timer(Millis now);
+  Millis next_deadline() const;
+
+ private:
+  // call_signalling.cpp
+  void on_answer(const RoomEvent& event, const Answer& answer, Millis now);
+  void on_reject(const RoomEvent& event, const Reject& reject, Millis now);
+  void on_select_answer(const RoomEvent& event, const SelectAnswer& select, Millis now);
+  void on_hangup(const RoomEvent& event, const Hangup& hangup, Millis now);
+  void on_candidates(const RoomEvent& event, const Candidates& candidates, Millis now);
+  void on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Millis now);
+  void on_metadata_changed(const RoomEvent& event, const SdpStreamMetadataChanged& changed);
+  void do_answer(bool video, Millis now);
+  void do_reject(Millis now);
+  void do_hangup(Millis now);
+  void select(const RoomEvent& event, std::string_view description_type, std::string_view sdp, bool peer_v1,
+              Millis now);
+  void end(std::string_view reason, Millis now);
+  void hang_up_with(std::string_view reason, Millis now);
+  bool from_opponent(const RoomEvent& event) const;
+  bool from_own_other_device(const RoomEvent& event) const;
+  bool can_renegotiate() const;
+  bool is_ringing() const;
+  void ignore(const RoomEvent& event, std::string why);
+  void refuse(std::string why);
+  bool seen_before(std::string_view event_id);
+
+  // call_media.cpp
+  void on_local_description(const media_event::LocalDescription& description, Millis now);
+  void on_local_candidate(const media_event::LocalCandidate& candidate, Millis now);
+  void on_ice(IceState state, Millis now);
+  void flush_candidates(Millis now);
+  void queue_remote_candidates(const RoomEvent& event, const Candidates& candidates);
+  void apply_remote_candidates(const Party& party);
+  void renegotiate(Millis now);
+  void restart_ice(Millis now);
+  void media(MediaOp op);
+  void send(CallContent content);
+  void send_metadata_changed();
+  StreamMetadataMap our_metadata() const;
+  CallCommon our_common() const;
+  void set_state(CallState state, std::string reason = {});
+
+  CallHost& host_;
+  CallRef ref_;
+  Role role_;
+  CallState state_;
+  MediaWants media_;
+  std::string stream_id_;
+  std::uint64_t lifetime_ms_ = 0;
+  std::optional<std::string> invitee_;  // caller: whom we called
+
+  static constexpr std::size_t kMaxBufferedRemoteCandidates = 256;
+
+  Party opponent_;             // callee: the inviter from the start; caller: the selected answerer
+  bool opponent_chosen_ = false;
+  bool peer_v1_ = true;        // the invite (callee) or the selected answer (caller) is v1
+  std::string offer_sdp_;      // callee: the invite's offer, until answered
+  std::string invite_event_id_;  // callee: to say why an invite never rang
+  bool announced_ = false;       // callee: the user has been told (ringing); callers are announced at once
+  bool media_open_ = false;      // a media command was given, so the session must be closed at the end
+  bool remote_audio_muted_ = false;  // the peer's usermedia stream says audio_muted (rule 68: shown only)
+
+  // Our candidates (rule 30-33): queued until the invite or answer is out, then batched.
+  std::vector<media_event::LocalCandidate> local_candidates_;
+  bool description_sent_ = false;
+  bool gathering_complete_ = false;
+  bool end_marker_sent_ = false;
+
+  // The peer's candidates, held until the remote description is set and, for a caller, the answer is chosen.
+  struct RemoteCandidate {
+    Party from;
+    MediaOp op;  // AddRemoteCandidate or EndOfRemoteCandidates
+  };
+  std::vector<RemoteCandidate> remote_candidates_;
+  bool remote_description_set_ = false;
+
+  // Renegotiation (rules 51-57): a local offer in flight, and whether another is wanted after it.
+  bool making_offer_ = false;
+  bool renegotiation_wanted_ = false;
+  bool answering_remote_offer_ = false;
+  bool on_hold_ = false;
+  bool audio_muted_ = false;
+  bool video_muted_ = false;
+  bool ice_restart_pending_ = false;
+
+  bool media_flowed_ = false;  // ICE connected at least once: ice_timeout rather than ice_failed (rule 50)
+  bool ice_disconnected_ = false;
+  bool ice_restart_tried_ = false;  // a `failed` restarts ICE once before hanging up
+
+  Millis invite_expiry_ = kNever;       // caller: invite_timeout; callee: ringing stops
+  Millis candidate_flush_at_ = kNever;  // rule 31
+  Millis negotiate_expiry_ = kNever;    // rule 55
+  Millis connect_deadline_ = kNever;
+  Millis ice_restart_at_ = kNever;
+  Millis ice_hangup_at_ = kNever;
+
+  // Hashes of recent event ids: duplicate delivery is ignored.
+  std::array<std::uint64_t, 16> seen_{};
+  std::uint8_t seen_next_ = 0;
+};
+
+// A stream id for our media, from the call id: stable, and a valid msid token whatever the call id holds.
+std::string stream_id_for(std::string_view call_id, std::string_view party_id);
+
+}  // namespace mxcall::protocol::engine

@@ -1,0 +1,382 @@
+// The call's life as signalling sees it: creation, user actions, and the events of the other parties.
+#include <algorithm>
+
+#include "call.hpp"
+
+namespace mxcall::protocol::engine {
+
+namespace {
+
+// FNV-1a: event ids only need telling apart within one call's recent events.
+std::uint64_t hash_of(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::optional<std::string> optional_copy(const std::optional<std::string_view>& s) {
+  return s ? std::optional<std::string>(std::string(*s)) : std::nullopt;
+}
+
+}  // namespace
+
+std::string stream_id_for(std::string_view call_id, std::string_view party_id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t h = hash_of(call_id) ^ (hash_of(party_id) * 31);
+  std::string id = "mxcall-";
+  for (int shift = 60; shift >= 0; shift -= 4) id += kHex[(h >> shift) & 0xf];
+  return id;
+}
+
+Call::Call(CallHost& host, const action::Call& place, Millis now)
+    : host_(host), ref_{place.room_id, place.call_id}, role_(Role::caller), state_(CallState::create_offer) {
+  media_.video = place.video;
+  invitee_ = place.invitee;
+  lifetime_ms_ = host_.timeouts().invite_lifetime_ms;
+  stream_id_ = stream_id_for(ref_.call_id, host_.me().party_id);
+  set_state(CallState::create_offer);
+  media(media_op::CreateOffer{media_, stream_id_, false});
+  (void)now;
+}
+
+Call::Call(CallHost& host, const RoomEvent& event, const Invite& invite, Millis now)
+    : host_(host),
+      ref_{std::string(event.room_id), std::string(invite.common.call_id)},
+      role_(Role::callee),
+      state_(CallState::ringing) {
+  opponent_ = Party{std::string(event.sender), optional_copy(invite.common.party_id)};
+  opponent_chosen_ = true;
+  peer_v1_ = invite.common.version.is_v1();
+  offer_sdp_ = std::string(invite.offer.sdp);
+  invite_event_id_ = std::string(event.event_id);
+  lifetime_ms_ = invite.lifetime_ms;
+  // Rule 18: the invite's age when the server delivered it plus what passes here; never the sender's clock.
+  Millis age = std::max<Millis>(0, event.age_ms.value_or(0));
+  invite_expiry_ = now + static_cast<Millis>(std::min<std::uint64_t>(invite.lifetime_ms, 1ull << 53)) - age;
+  stream_id_ = stream_id_for(ref_.call_id, host_.me().party_id);
+  seen_before(event.event_id);
+}
+
+std::optional<std::string_view> Call::peer_user() const {
+  if (role_ == Role::callee || opponent_chosen_) return opponent_.user;
+  if (invitee_) return *invitee_;
+  return std::nullopt;
+}
+
+void Call::ring(bool silent, Millis now) {
+  if (ended() || announced_) return;
+  if (invite_expiry_ - now <= static_cast<Millis>(host_.timeouts().ring_grace_ms)) {
+    host_.output(Ignored{ref_, invite_event_id_, "the invite has expired or will before it can be answered (rule 20)"});
+    state_ = CallState::ended;
+    return;
+  }
+  announced_ = true;
+  set_state(silent ? CallState::ringing_silent : CallState::ringing);
+}
+
+void Call::act(const UserAction& action, Millis now) {
+  if (ended()) return refuse("the call has ended");
+  std::visit(
+      [&](const auto& a) {
+        using T = std::remove_cvref_t<decltype(a)>;
+        if constexpr (std::is_same_v<T, action::Answer>) {
+          if (role_ != Role::callee || !is_ringing()) return refuse("only a ringing incoming call can be answered");
+          do_answer(a.video, now);
+        } else if constexpr (std::is_same_v<T, action::Reject>) {
+          if (role_ != Role::callee || !is_ringing()) {
+            return refuse("only a ringing incoming call can be rejected; hang up instead");
+          }
+          do_reject(now);
+        } else if constexpr (std::is_same_v<T, action::Hangup>) {
+          do_hangup(now);
+        } else if constexpr (std::is_same_v<T, action::Hold> || std::is_same_v<T, action::Resume>) {
+          bool hold = std::is_same_v<T, action::Hold>;
+          if (!can_renegotiate()) return refuse("hold needs a connected call with a VoIP v1 peer (rule 51)");
+          if (on_hold_ == hold) return refuse(hold ? "the call is already on hold" : "the call is not on hold");
+          on_hold_ = hold;
+          media(media_op::SetDirection{hold ? Direction::sendonly : Direction::sendrecv});
+          renegotiate(now);
+        } else if constexpr (std::is_same_v<T, action::Mute>) {
+          if (state_ != CallState::connecting && state_ != CallState::connected && state_ != CallState::invite_sent) {
+            return refuse("mute applies once the call is set up");
+          }
+          audio_muted_ = a.audio;
+          video_muted_ = a.video;
+          media(media_op::SetMuted{a.audio, a.video});
+          if (peer_v1_) send_metadata_changed();  // rule 67; v0 peers know no metadata
+        } else if constexpr (std::is_same_v<T, action::SetVideo>) {
+          if (!can_renegotiate()) return refuse("video changes need a connected call with a VoIP v1 peer (rule 51)");
+          if (media_.video == a.video) return refuse(a.video ? "video is already on" : "video is already off");
+          media_.video = a.video;
+          renegotiate(now);
+        } else {
+          refuse("placing a call is not an action on an existing call");
+        }
+      },
+      action);
+}
+
+void Call::do_answer(bool video, Millis now) {
+  media_.video = video;
+  set_state(CallState::create_answer);
+  invite_expiry_ = kNever;
+  connect_deadline_ = now + static_cast<Millis>(host_.timeouts().connect_timeout_ms);
+  media(media_op::SetRemoteDescription{"offer", std::move(offer_sdp_)});
+  offer_sdp_ = std::string();
+  remote_description_set_ = true;
+  media(media_op::CreateAnswer{media_, stream_id_});
+  apply_remote_candidates(opponent_);
+}
+
+void Call::answer_automatically(Millis now) {
+  if (!ended() && role_ == Role::callee && is_ringing()) do_answer(false, now);
+}
+
+void Call::do_reject(Millis now) {
+  if (peer_v1_) {
+    send(Reject{our_common(), std::nullopt});  // rule 42
+  } else {
+    send(Hangup{our_common(), "user_hangup", true});  // rule 43: a v0 caller knows no reject
+  }
+  end(kEndedRejected, now);
+}
+
+void Call::do_hangup(Millis now) {
+  if (role_ == Role::callee && is_ringing()) return do_reject(now);  // declining a v1 call is a reject (rule 48)
+  if (role_ == Role::caller && state_ == CallState::create_offer) return end("user_hangup", now);  // nothing sent
+  hang_up_with("user_hangup", now);  // rule 49: said explicitly
+}
+
+void Call::replace(bool tell_peer, Millis now) {
+  if (ended()) return;
+  if (tell_peer) {
+    if (role_ == Role::caller && description_sent_) {
+      send(Hangup{our_common(), kGlareHangupReason, true});
+    } else if (role_ == Role::callee) {
+      // The losing incoming call: a reject stops it on our other devices too (rule 42), a hangup for v0 callers.
+      if (peer_v1_) {
+        send(Reject{our_common(), std::nullopt});
+      } else {
+        send(Hangup{our_common(), kGlareHangupReason, true});
+      }
+    }
+  }
+  if (!announced_ && role_ == Role::callee) {
+    host_.output(Ignored{ref_, invite_event_id_, "glare: our own call to this user survives (rule 60)"});
+    state_ = CallState::ended;
+    return;
+  }
+  end(kEndedReplaced, now);
+}
+
+void Call::on_event(const RoomEvent& event, Millis now) {
+  if (seen_before(event.event_id)) return ignore(event, "already seen: duplicate delivery");
+  std::visit(
+      [&](const auto& c) {
+        using T = std::remove_cvref_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, Answer>) {
+          on_answer(event, c, now);
+        } else if constexpr (std::is_same_v<T, Reject>) {
+          on_reject(event, c, now);
+        } else if constexpr (std::is_same_v<T, SelectAnswer>) {
+          on_select_answer(event, c, now);
+        } else if constexpr (std::is_same_v<T, Hangup>) {
+          on_hangup(event, c, now);
+        } else if constexpr (std::is_same_v<T, Candidates>) {
+          on_candidates(event, c, now);
+        } else if constexpr (std::is_same_v<T, Negotiate>) {
+          on_negotiate(event, c, now);
+        } else if constexpr (std::is_same_v<T, SdpStreamMetadataChanged>) {
+          on_metadata_changed(event, c);
+        } else if constexpr (std::is_same_v<T, Invite>) {
+          ignore(event, "a second invite for a call that exists");
+        } else {
+          ignore(event, "call transfer and asserted identity (MSC2747, MSC3086) are not supported");
+        }
+      },
+      event.content);
+}
+
+void Call::on_answer(const RoomEvent& event, const Answer& answer, Millis now) {
+  if (role_ == Role::callee) {
+    if (is_ringing() && from_own_other_device(event)) return end(kEndedAnsweredElsewhere, now);  // rule 41
+    return ignore(event, "an answer to a call we did not place");
+  }
+  if (state_ == CallState::create_offer) return ignore(event, "an answer before our invite was sent");
+  if (opponent_chosen_) {
+    return ignore(event, from_opponent(event) ? "already seen: the selected answer"
+                                              : "another answer was already selected (rule 40)");
+  }
+  if (invitee_ && event.sender != *invitee_) return ignore(event, "the call was meant for another user (rule 24)");
+  select(event, "answer", answer.answer.sdp, answer.common.version.is_v1(), now);
+}
+
+void Call::select(const RoomEvent& event, std::string_view description_type, std::string_view sdp, bool peer_v1,
+                  Millis now) {
+  const auto& party = common_of(event.content).party_id;
+  opponent_ = Party{std::string(event.sender), optional_copy(party)};
+  opponent_chosen_ = true;
+  peer_v1_ = peer_v1;
+  invite_expiry_ = kNever;
+  media(media_op::SetRemoteDescription{std::string(description_type), std::string(sdp)});
+  remote_description_set_ = true;
+  // Rule 36; not for a v0 answer, which has no party to name (digest 8.6).
+  if (peer_v1 && party) send(SelectAnswer{our_common(), *party});
+  apply_remote_candidates(opponent_);
+  connect_deadline_ = now + static_cast<Millis>(host_.timeouts().connect_timeout_ms);
+  if (state_ != CallState::connected) set_state(CallState::connecting);
+}
+
+void Call::on_reject(const RoomEvent& event, const Reject& reject, Millis now) {
+  if (role_ == Role::callee) {
+    if (is_ringing() && from_own_other_device(event)) return end(kEndedRejected, now);  // rule 27(b)
+    return ignore(event, "a reject concerns the caller and the rejecting user's devices only");
+  }
+  if (state_ == CallState::create_offer) return ignore(event, "a reject before our invite was sent");
+  if (opponent_chosen_) return ignore(event, "an answer was already selected, so the reject is ignored (rule 45)");
+  if (invitee_ && event.sender != *invitee_) return ignore(event, "the call was meant for another user (rule 24)");
+  if (reject.common.party_id) send(SelectAnswer{our_common(), *reject.common.party_id});  // rule 44
+  end(kEndedRejected, now);
+}
+
+void Call::on_select_answer(const RoomEvent& event, const SelectAnswer& select, Millis now) {
+  if (role_ == Role::caller) return ignore(event, "select_answer for our own call can only come from us");
+  if (!from_opponent(event)) return ignore(event, "select_answer from someone other than the caller (rule 53)");
+  if (select.selected_party_id == host_.me().party_id) return;  // we are the chosen one: nothing to do
+  end(kEndedAnsweredElsewhere, now);  // rules 37 and 46: silently, no hangup
+}
+
+void Call::on_hangup(const RoomEvent& event, const Hangup& hangup, Millis now) {
+  if (role_ == Role::callee) {
+    if (from_opponent(event) || (is_ringing() && from_own_other_device(event))) return end(hangup.reason_text, now);
+    return ignore(event, "a hangup from someone who is not a party of this call (pitfall 6)");
+  }
+  if (opponent_chosen_) {
+    if (from_opponent(event)) return end(hangup.reason_text, now);
+    return ignore(event, "a hangup from a party that was not selected (rule 40)");
+  }
+  if (state_ == CallState::create_offer) return ignore(event, "a hangup before our invite was sent");
+  // Before any answer, a callee's hangup declines the call (digest 8.4; v0 callees decline this way, rule 43).
+  bool from_callee = invitee_ ? event.sender == *invitee_ : event.sender != host_.me().user_id;
+  if (!from_callee) return ignore(event, "the call was meant for another user (rule 24)");
+  end(hangup.reason_text, now);
+}
+
+void Call::on_candidates(const RoomEvent& event, const Candidates& candidates, Millis now) {
+  (void)now;
+  if (role_ == Role::callee) {
+    if (!from_opponent(event)) return ignore(event, "candidates from someone who is not the caller (rule 14)");
+  } else if (opponent_chosen_) {
+    if (!from_opponent(event)) return ignore(event, "candidates of a party that was not selected (rule 40)");
+  } else if (invitee_ && event.sender != *invitee_) {
+    return ignore(event, "the call was meant for another user (rule 24)");
+  }
+  if (remote_candidates_.size() + candidates.candidates.size() > kMaxBufferedRemoteCandidates) {
+    return ignore(event, "too many candidates held before an answer; dropped");
+  }
+  queue_remote_candidates(event, candidates);
+  if (remote_description_set_ && opponent_chosen_) apply_remote_candidates(opponent_);
+}
+
+void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Millis now) {
+  if (!from_opponent(event) || !opponent_chosen_) return ignore(event, "negotiate from a non-party (rule 53)");
+  if (!can_renegotiate()) return ignore(event, "negotiate needs both sides on VoIP v1 and a set-up call (rule 51)");
+  Millis age = std::max<Millis>(0, event.age_ms.value_or(0));
+  if (static_cast<std::uint64_t>(age) >= negotiate.lifetime_ms) return ignore(event, "the negotiate expired (rule 55)");
+  if (negotiate.description.type == "offer") {
+    if (making_offer_ || answering_remote_offer_) {
+      if (role_ == Role::caller) return ignore(event, "offer collision: the caller is impolite (rule 57)");
+      // We are polite: our offer is rolled back (the media engine does so on a remote offer) and made again later.
+      making_offer_ = false;
+      negotiate_expiry_ = kNever;
+      renegotiation_wanted_ = true;
+    }
+    media(media_op::SetRemoteDescription{"offer", std::string(negotiate.description.sdp)});
+    answering_remote_offer_ = true;
+    media(media_op::CreateAnswer{media_, stream_id_});  // rule 54: an offer is always answered
+    return;
+  }
+  if (negotiate.description.type == "answer") {
+    if (!making_offer_) return ignore(event, "a negotiate answer to no offer of ours");
+    media(media_op::SetRemoteDescription{"answer", std::string(negotiate.description.sdp)});
+    making_offer_ = false;
+    negotiate_expiry_ = kNever;
+    if (renegotiation_wanted_) renegotiate(now);
+    return;
+  }
+  ignore(event, "a negotiate that is neither an offer nor an answer");
+}
+
+void Call::on_metadata_changed(const RoomEvent& event, const SdpStreamMetadataChanged& changed) {
+  if (!from_opponent(event) || !opponent_chosen_) return ignore(event, "stream metadata from a non-party (rule 53)");
+  remote_audio_muted_ = false;
+  for (const auto& [stream, meta] : changed.sdp_stream_metadata) {
+    if (meta.purpose == kPurposeUserMedia) remote_audio_muted_ = meta.audio_muted;  // rule 68: shown, not applied
+  }
+}
+
+void Call::on_member_left(std::string_view user, Millis now) {
+  if (opponent_chosen_ && opponent_.user == user) return end("user_hangup", now);  // rule 69
+  if (role_ == Role::caller && invitee_ && *invitee_ == user) end(kEndedRejected, now);  // rule 70
+}
+
+void Call::end(std::string_view reason, Millis now) {
+  (void)now;
+  if (ended()) return;
+  bool was_announced = announced_ || role_ == Role::caller;
+  invite_expiry_ = candidate_flush_at_ = negotiate_expiry_ = connect_deadline_ = ice_restart_at_ = ice_hangup_at_ =
+      kNever;
+  if (media_open_) media(media_op::Close{});
+  state_ = CallState::ended;
+  if (was_announced) {
+    host_.output(CallUpdate{ref_, CallState::ended, std::string(reason)});
+  } else {
+    host_.output(Ignored{ref_, invite_event_id_, "the call ended within its sync batch, so it never rang (rule 21)"});
+  }
+}
+
+void Call::hang_up_with(std::string_view reason, Millis now) {
+  if (ended()) return;
+  send(Hangup{our_common(), reason, true});
+  end(reason, now);
+}
+
+bool Call::from_opponent(const RoomEvent& event) const {
+  return opponent_.is(event.sender, common_of(event.content).party_id);
+}
+
+bool Call::from_own_other_device(const RoomEvent& event) const {
+  const auto& party = common_of(event.content).party_id;
+  return event.sender == host_.me().user_id && (!party || *party != host_.me().party_id);
+}
+
+bool Call::can_renegotiate() const {
+  return opponent_chosen_ && peer_v1_ && remote_description_set_ && description_sent_ &&
+         (state_ == CallState::connecting || state_ == CallState::connected);
+}
+
+bool Call::is_ringing() const { return state_ == CallState::ringing || state_ == CallState::ringing_silent; }
+
+void Call::ignore(const RoomEvent& event, std::string why) {
+  host_.output(Ignored{ref_, std::string(event.event_id), std::move(why)});
+}
+
+void Call::refuse(std::string why) { host_.output(ActionRefused{ref_, std::move(why)}); }
+
+bool Call::seen_before(std::string_view event_id) {
+  if (event_id.empty()) return false;
+  std::uint64_t h = hash_of(event_id);
+  if (std::find(seen_.begin(), seen_.end(), h) != seen_.end()) return true;
+  seen_[seen_next_] = h;
+  seen_next_ = static_cast<std::uint8_t>((seen_next_ + 1) % seen_.size());
+  return false;
+}
+
+CallCommon Call::our_common() const { return CallCommon{ref_.call_id, host_.me().party_id, Version::v1()}; }
+
+void Call::set_state(CallState state, std::string reason) {
+  state_ = state;
+  host_.output(CallUpdate{ref_, state, std::move(reason)});
+}
+
+}  // namespace mxcall::protocol::engine

@@ -1,0 +1,376 @@
+// The router: every call of one local party, the sync-batch rules (ringing after the batch, own echo, invitee),
+// glare, events that arrive before their invite, remembered ended calls, and the timers of all calls.
+#include "mxcall/protocol/router.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "call.hpp"
+#include "mxcall/protocol/opaque_id.hpp"
+#include "owned_event.hpp"
+
+namespace mxcall::protocol {
+
+using engine::Call;
+using engine::kNever;
+using engine::OwnedEvent;
+
+namespace {
+
+struct KeyView {
+  std::string_view room_id;
+  std::string_view call_id;
+};
+
+struct KeyHash {
+  using is_transparent = void;
+  std::size_t operator()(const KeyView& k) const {
+    std::size_t a = std::hash<std::string_view>{}(k.room_id);
+    return a ^ (std::hash<std::string_view>{}(k.call_id) + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
+  }
+  std::size_t operator()(const CallRef& k) const { return (*this)(KeyView{k.room_id, k.call_id}); }
+};
+
+struct KeyEqual {
+  using is_transparent = void;
+  static KeyView view(const CallRef& k) { return {k.room_id, k.call_id}; }
+  static KeyView view(const KeyView& k) { return k; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return view(a).room_id == view(b).room_id && view(a).call_id == view(b).call_id;
+  }
+};
+
+template <typename V>
+using CallMap = std::unordered_map<CallRef, V, KeyHash, KeyEqual>;
+
+struct Timer {
+  Millis at;
+  CallRef call;
+  bool operator>(const Timer& other) const { return at > other.at; }
+};
+
+struct Remembered {
+  Millis until;
+  std::string why;  // why later events for this call id are ignored
+};
+
+struct EarlyEvents {
+  Millis first_seen;
+  std::vector<OwnedEvent> events;
+};
+
+}  // namespace
+
+struct Router::Impl final : engine::CallHost {
+  Impl(LocalParty party, Timeouts t) : me_(std::move(party)), timeouts_(t) {}
+
+  const LocalParty& me() const override { return me_; }
+  const Timeouts& timeouts() const override { return timeouts_; }
+  void output(Output o) override { outputs_.push_back(std::move(o)); }
+
+  struct Entry {
+    std::unique_ptr<Call> call;
+    Millis scheduled = kNever;  // the deadline last put on the timer heap
+  };
+
+  LocalParty me_;
+  Timeouts timeouts_;
+  std::vector<Output> outputs_;
+  CallMap<Entry> calls_;
+  CallMap<Remembered> remembered_;
+  std::priority_queue<std::pair<Millis, CallRef>, std::vector<std::pair<Millis, CallRef>>, std::greater<>> forget_;
+  CallMap<EarlyEvents> early_;
+  std::deque<CallRef> early_order_;  // oldest first, for eviction
+  std::unordered_set<std::string> public_rooms_;
+  mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+
+  // After anything touched a call: reschedule its timer, or retire it when it ended.
+  void settle(const KeyView& key, Millis now) {
+    auto it = calls_.find(key);
+    if (it == calls_.end()) return;
+    Entry& entry = it->second;
+    if (entry.call->ended()) {
+      Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms,
+                                                                 entry.call->lifetime_ms()));
+      CallRef ref = entry.call->ref();
+      calls_.erase(it);
+      remember(ref, now + memory, "the call has ended");
+      return;
+    }
+    Millis next = entry.call->next_deadline();
+    if (next != kNever && next != entry.scheduled) timers_.push(Timer{next, entry.call->ref()});
+    entry.scheduled = next;
+  }
+
+  void remember(const CallRef& ref, Millis until, std::string why) {
+    remembered_[ref] = Remembered{until, std::move(why)};
+    forget_.push({until, ref});
+  }
+
+  Call* find(const KeyView& key) {
+    auto it = calls_.find(key);
+    return it == calls_.end() ? nullptr : it->second.call.get();
+  }
+
+  void ignore(const RoomEvent& event, std::string why) {
+    const auto& common = common_of(event.content);
+    output(Ignored{CallRef{std::string(event.room_id), std::string(common.call_id)}, std::string(event.event_id),
+                   std::move(why)});
+  }
+
+  // One call event, from a batch or replayed from the early-event buffer.
+  void route(const RoomEvent& event, Millis now, std::vector<CallRef>& new_incoming) {
+    const CallCommon& common = common_of(event.content);
+    if (event.sender == me_.user_id && common.party_id && *common.party_id == me_.party_id) {
+      return ignore(event, "our own echo (rule 12)");
+    }
+    KeyView key{event.room_id, common.call_id};
+    if (Call* call = find(key)) {
+      call->on_event(event, now);
+      return settle(key, now);
+    }
+    if (auto it = remembered_.find(key); it != remembered_.end()) return ignore(event, it->second.why);
+    if (const auto* invite = std::get_if<Invite>(&event.content)) return on_invite(event, *invite, now, new_incoming);
+    hold_early(event, now);
+  }
+
+  void on_invite(const RoomEvent& event, const Invite& invite, Millis now, std::vector<CallRef>& new_incoming) {
+    CallRef ref{std::string(event.room_id), std::string(invite.common.call_id)};
+    Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, invite.lifetime_ms));
+    if (invite.invitee && *invite.invitee != me_.user_id) {
+      drop_early(ref);
+      remember(ref, now + memory, "the call is between other users (rule 24)");
+      return ignore(event, "the invite is for another user (rule 24)");
+    }
+    Call* glare_with = outgoing_call_to(event.room_id, event.sender);
+    auto [it, inserted] = calls_.emplace(ref, Entry{std::make_unique<Call>(*this, event, invite, now), kNever});
+    Call* call = it->second.call.get();
+    new_incoming.push_back(ref);
+    // Events that came before their invite (history order, or a slow server) now find their call.
+    if (auto early = early_.find(ref); early != early_.end()) {
+      EarlyEvents held = std::move(early->second);
+      early_.erase(early);
+      for (const auto& e : held.events) call->on_event(e.event(), now);
+    }
+    if (glare_with != nullptr && !call->ended()) resolve_glare(*glare_with, *call, now);
+    settle(KeyView{ref.room_id, ref.call_id}, now);
+  }
+
+  // Our own outgoing call in `room` that an invite from `user` collides with (rule 58: same room only).
+  Call* outgoing_call_to(std::string_view room, std::string_view user) {
+    if (user == me_.user_id) return nullptr;  // our other devices calling is not glare
+    for (auto& [ref, entry] : calls_) {
+      Call& c = *entry.call;
+      if (ref.room_id != room || c.role() != Call::Role::caller) continue;
+      if (c.state() != CallState::create_offer && c.state() != CallState::invite_sent) continue;
+      auto peer = c.peer_user();
+      if (!peer || *peer == user) return &c;
+    }
+    return nullptr;
+  }
+
+  void resolve_glare(Call& ours, Call& theirs, Millis now) {
+    CallRef ours_ref = ours.ref();
+    if (ours.state() == CallState::create_offer || theirs.ref().call_id < ours.ref().call_id) {
+      // Rule 59 (ours not sent yet) or rule 60 (theirs has the lesser id): ours gives way, theirs is answered.
+      ours.replace(true, now);
+      auto_answer_.insert(theirs.ref().room_id + '\x1f' + theirs.ref().call_id);
+    } else {
+      theirs.replace(true, now);  // rule 60: ours has the lesser id and survives
+    }
+    settle(KeyView{ours_ref.room_id, ours_ref.call_id}, now);
+  }
+
+  void hold_early(const RoomEvent& event, Millis now) {
+    CallRef ref{std::string(event.room_id), std::string(common_of(event.content).call_id)};
+    auto it = early_.find(ref);
+    if (it == early_.end()) {
+      while (early_.size() >= timeouts_.early_event_calls && !early_order_.empty()) {
+        drop_early(early_order_.front(), "too many unknown calls held; the oldest was dropped");
+        early_order_.pop_front();
+      }
+      it = early_.emplace(ref, EarlyEvents{now, {}}).first;
+      early_order_.push_back(ref);
+    }
+    if (it->second.events.size() >= timeouts_.early_events_per_call) {
+      return ignore(event, "too many events held for a call whose invite has not arrived");
+    }
+    it->second.events.emplace_back(event);
+  }
+
+  void drop_early(const CallRef& ref, std::string_view why = {}) {
+    auto it = early_.find(ref);
+    if (it == early_.end()) return;
+    if (!why.empty()) {
+      for (const auto& e : it->second.events) ignore(e.event(), std::string(why));
+    }
+    early_.erase(it);
+  }
+
+  void after_batch(const std::vector<CallRef>& new_incoming, Millis now) {
+    for (const CallRef& ref : new_incoming) {
+      Call* call = find(KeyView{ref.room_id, ref.call_id});
+      if (call == nullptr || call->ended()) continue;
+      call->ring(public_rooms_.contains(ref.room_id), now);
+      auto glare = auto_answer_.find(ref.room_id + '\x1f' + ref.call_id);
+      if (glare != auto_answer_.end()) {
+        auto_answer_.erase(glare);
+        call->answer_automatically(now);
+      }
+      settle(KeyView{ref.room_id, ref.call_id}, now);
+    }
+    auto_answer_.clear();
+  }
+
+  void forget_old(Millis now) {
+    while (!forget_.empty() && forget_.top().first <= now) {
+      auto it = remembered_.find(forget_.top().second);
+      if (it != remembered_.end() && it->second.until <= now) remembered_.erase(it);
+      forget_.pop();
+    }
+    Millis horizon = now - static_cast<Millis>(timeouts_.ended_call_memory_ms);
+    while (!early_order_.empty()) {
+      auto it = early_.find(early_order_.front());
+      if (it != early_.end() && it->second.first_seen > horizon) break;
+      if (it != early_.end()) drop_early(it->first, "its invite never arrived");
+      early_order_.pop_front();
+    }
+  }
+
+  std::unordered_set<std::string> auto_answer_;
+};
+
+Router::Router(LocalParty me, Timeouts timeouts) : impl_(std::make_unique<Impl>(std::move(me), timeouts)) {}
+Router::~Router() = default;
+Router::Router(Router&&) noexcept = default;
+Router& Router::operator=(Router&&) noexcept = default;
+
+const LocalParty& Router::me() const { return impl_->me_; }
+
+void Router::sync_batch(std::span<const ReadResult> events, Millis now) {
+  advance(now);
+  std::vector<CallRef> new_incoming;
+  for (const ReadResult& r : events) {
+    if (r.status == ReadStatus::call_event) {
+      impl_->route(r.event, now, new_incoming);
+    } else if (r.status == ReadStatus::invalid && kind_of_type(r.type)) {
+      impl_->output(Ignored{{}, {}, "malformed " + std::string(r.type) + ": " + r.error.to_string()});
+    }
+  }
+  impl_->after_batch(new_incoming, now);  // rule 21: ring only once the whole batch is known
+}
+
+void Router::act(const UserAction& action, Millis now) {
+  advance(now);
+  Impl& d = *impl_;
+  if (const auto* place = std::get_if<action::Call>(&action)) {
+    CallRef ref{place->room_id, place->call_id};
+    auto refuse = [&](std::string why) { d.output(ActionRefused{ref, std::move(why)}); };
+    if (place->room_id.empty()) return refuse("a call needs a room");
+    if (!is_opaque_id(place->call_id)) return refuse("call ids are 1-255 characters of [0-9A-Za-z._~-] (rule 8)");
+    if (place->invitee && !is_user_id(*place->invitee)) return refuse("the invitee must be a user id (@user:server)");
+    if (d.calls_.contains(ref) || d.remembered_.contains(ref)) return refuse("that call id was already used here");
+    d.calls_.emplace(ref, Impl::Entry{std::make_unique<Call>(d, *place, now), kNever});
+    return d.settle(KeyView{ref.room_id, ref.call_id}, now);
+  }
+  const CallRef& ref = std::visit(
+      [](const auto& a) -> const CallRef& {
+        if constexpr (requires { a.call; }) {
+          return a.call;
+        } else {
+          static const CallRef none;
+          return none;
+        }
+      },
+      action);
+  Call* call = d.find(KeyView{ref.room_id, ref.call_id});
+  if (call == nullptr) return d.output(ActionRefused{ref, "there is no live call with that id in that room"});
+  call->act(action, now);
+  d.settle(KeyView{ref.room_id, ref.call_id}, now);
+}
+
+void Router::media_event(const MediaEvent& event, Millis now) {
+  advance(now);
+  KeyView key{event.call.room_id, event.call.call_id};
+  if (Call* call = impl_->find(key)) {
+    call->on_media(event.event, now);
+    impl_->settle(key, now);
+  }
+}
+
+void Router::room_join_rule(const RoomJoinRule& rule, Millis now) {
+  advance(now);
+  if (rule.is_public) {
+    impl_->public_rooms_.insert(rule.room_id);
+  } else {
+    impl_->public_rooms_.erase(rule.room_id);
+  }
+}
+
+void Router::member_left(const MemberLeft& left, Millis now) {
+  advance(now);
+  std::vector<CallRef> touched;
+  for (auto& [ref, entry] : impl_->calls_) {
+    if (ref.room_id != left.room_id) continue;
+    entry.call->on_member_left(left.user_id, now);
+    touched.push_back(ref);
+  }
+  for (const auto& ref : touched) impl_->settle(KeyView{ref.room_id, ref.call_id}, now);
+}
+
+void Router::advance(Millis now) {
+  Impl& d = *impl_;
+  while (!d.timers_.empty() && d.timers_.top().at <= now) {
+    CallRef ref = d.timers_.top().call;
+    d.timers_.pop();
+    auto it = d.calls_.find(ref);
+    if (it == d.calls_.end()) continue;
+    it->second.scheduled = kNever;
+    if (it->second.call->next_deadline() <= now) it->second.call->on_timer(now);
+    d.settle(KeyView{ref.room_id, ref.call_id}, now);
+  }
+  d.forget_old(now);
+}
+
+std::optional<Millis> Router::next_deadline() const {
+  // Every live call's current deadline has an entry (settle() pushes one whenever it changes); older entries for
+  // the same call are stale and dropped here.
+  Impl& d = *impl_;
+  while (!d.timers_.empty()) {
+    const Timer& top = d.timers_.top();
+    auto it = d.calls_.find(top.call);
+    if (it != d.calls_.end() && it->second.call->next_deadline() == top.at) return top.at;
+    d.timers_.pop();
+  }
+  return std::nullopt;
+}
+
+std::vector<Output> Router::take_outputs() { return std::exchange(impl_->outputs_, {}); }
+
+std::optional<CallState> Router::state_of(const CallRef& call) const {
+  auto it = impl_->calls_.find(call);
+  if (it == impl_->calls_.end()) return std::nullopt;
+  return it->second.call->state();
+}
+
+std::size_t Router::live_calls() const { return impl_->calls_.size(); }
+
+std::string_view to_string(CallState state) {
+  switch (state) {
+    case CallState::create_offer: return "create_offer";
+    case CallState::invite_sent: return "invite_sent";
+    case CallState::ringing: return "ringing";
+    case CallState::ringing_silent: return "ringing_silent";
+    case CallState::create_answer: return "create_answer";
+    case CallState::connecting: return "connecting";
+    case CallState::connected: return "connected";
+    case CallState::ended: return "ended";
+  }
+  return "unknown";
+}
+
+}  // namespace mxcall::protocol

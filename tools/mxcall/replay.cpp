@@ -1,0 +1,311 @@
+#include "replay.hpp"
+
+#include <simdjson.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "mxcall/media/fake_media_engine.hpp"
+#include "mxcall/protocol/event_reader.hpp"
+#include "mxcall/protocol/json_writer.hpp"
+#include "mxcall/protocol/router.hpp"
+
+namespace mxcall::tools {
+namespace {
+
+namespace dom = simdjson::dom;
+using protocol::Millis;
+
+struct ScriptError {
+  std::string what;
+};
+
+std::string_view str(dom::element e, const char* key, bool required = true) {
+  std::string_view out;
+  if (e[key].get(out)) {
+    if (required) throw ScriptError{std::string("\"") + key + "\" must be a string"};
+    return {};
+  }
+  return out;
+}
+
+bool flag(dom::element e, const char* key) {
+  bool out = false;
+  if (e[key].error() == simdjson::NO_SUCH_FIELD) return false;
+  if (e[key].get(out)) throw ScriptError{std::string("\"") + key + "\" must be true or false"};
+  return out;
+}
+
+// Optional overrides of the engine's timers, on the first line: "timeouts": {"ring_grace_ms": 0, ...}.
+protocol::Timeouts read_timeouts(dom::element first) {
+  protocol::Timeouts t;
+  dom::object overrides;
+  if (first["timeouts"].get(overrides)) return t;
+  for (auto [key, value] : overrides) {
+    std::uint64_t v = 0;
+    if (value.get(v)) throw ScriptError{"timeouts." + std::string(key) + " must be a non-negative integer"};
+    if (key == "invite_lifetime_ms") t.invite_lifetime_ms = v;
+    else if (key == "ring_grace_ms") t.ring_grace_ms = v;
+    else if (key == "negotiate_lifetime_ms") t.negotiate_lifetime_ms = v;
+    else if (key == "candidate_batch_caller_ms") t.candidate_batch_caller_ms = v;
+    else if (key == "candidate_batch_callee_ms") t.candidate_batch_callee_ms = v;
+    else if (key == "connect_timeout_ms") t.connect_timeout_ms = v;
+    else if (key == "ice_restart_delay_ms") t.ice_restart_delay_ms = v;
+    else if (key == "ice_disconnected_hangup_ms") t.ice_disconnected_hangup_ms = v;
+    else if (key == "ended_call_memory_ms") t.ended_call_memory_ms = v;
+    else throw ScriptError{"unknown timeout \"" + std::string(key) + "\""};
+  }
+  return t;
+}
+
+class Replay final : public media::MediaEventSink {
+ public:
+  Replay(protocol::LocalParty me, protocol::Timeouts timeouts, media::FakeMediaOptions media, std::ostream& out)
+      : router_(std::move(me), timeouts), engine_(media), out_(out) {}
+
+  void on_media_event(protocol::MediaEvent event) override { pending_media_.push_back(std::move(event)); }
+
+  // Runs every timer due up to `t`, each at its own time, then sets the clock to `t`.
+  void advance_to(Millis t) {
+    if (t < now_) throw ScriptError{"\"t\" went back in time (" + std::to_string(t) + " < " + std::to_string(now_) + ")"};
+    while (auto deadline = router_.next_deadline()) {
+      if (*deadline > t) break;
+      now_ = std::max(now_, *deadline);
+      router_.advance(now_);
+      drain();
+    }
+    now_ = t;
+    router_.advance(now_);
+    drain();
+  }
+
+  void apply(dom::element line) {
+    dom::array sync;
+    dom::element action, media_event, room, left;
+    if (!line["sync"].get(sync)) {
+      std::string text = simdjson::minify(sync);
+      batch_.clear();
+      if (auto error = reader_.read_events(text, {}, batch_)) throw ScriptError{"sync: " + error->to_string()};
+      router_.sync_batch(batch_, now_);
+    } else if (!line["do"].get(action)) {
+      router_.act(read_action(action), now_);
+    } else if (!line["media"].get(media_event)) {
+      router_.media_event(read_media_event(media_event), now_);
+    } else if (!line["room"].get(room)) {
+      router_.room_join_rule({std::string(str(room, "room_id")), str(room, "join_rule") == "public"}, now_);
+    } else if (!line["member_left"].get(left)) {
+      router_.member_left({std::string(str(left, "room_id")), std::string(str(left, "user_id"))}, now_);
+    } else {
+      dom::object obj = line.get_object();
+      if (obj.size() != 1) throw ScriptError{"a line carries one of sync, do, media, room, member_left"};
+    }
+    drain();
+  }
+
+ private:
+  protocol::UserAction read_action(dom::element a) {
+    namespace act = protocol::action;
+    std::string_view name = str(a, "action");
+    protocol::CallRef ref{std::string(str(a, "room_id")), std::string(str(a, "call_id"))};
+    if (name == "call") {
+      std::optional<std::string> invitee;
+      if (auto v = str(a, "invitee", false); !v.empty()) invitee = std::string(v);
+      return act::Call{ref.room_id, ref.call_id, invitee, flag(a, "video")};
+    }
+    if (name == "answer") return act::Answer{ref, flag(a, "video")};
+    if (name == "reject") return act::Reject{ref};
+    if (name == "hangup") return act::Hangup{ref};
+    if (name == "hold") return act::Hold{ref};
+    if (name == "resume") return act::Resume{ref};
+    if (name == "mute") return act::Mute{ref, !flag(a, "video_only"), flag(a, "video") || flag(a, "video_only")};
+    if (name == "unmute") return act::Mute{ref, false, false};
+    if (name == "video_on") return act::SetVideo{ref, true};
+    if (name == "video_off") return act::SetVideo{ref, false};
+    throw ScriptError{"unknown action \"" + std::string(name) + "\""};
+  }
+
+  protocol::MediaEvent read_media_event(dom::element m) {
+    namespace ev = protocol::media_event;
+    std::string call_id(str(m, "call_id"));
+    std::string room_id(str(m, "room_id", false));
+    if (room_id.empty()) room_id = room_of(call_id);
+    protocol::CallRef ref{room_id, call_id};
+    std::string_view name = str(m, "event");
+    if (name == "candidate") {
+      dom::element c;
+      if (m["candidate"].get(c)) throw ScriptError{"a candidate event needs \"candidate\""};
+      ev::LocalCandidate candidate{std::string(str(c, "candidate")), std::nullopt, std::nullopt};
+      if (auto mid = str(c, "sdpMid", false); !mid.empty()) candidate.sdp_mid = std::string(mid);
+      std::uint64_t index = 0;
+      if (!c["sdpMLineIndex"].get(index)) candidate.sdp_mline_index = static_cast<std::uint32_t>(index);
+      return {ref, candidate};
+    }
+    if (name == "gathering_complete") return {ref, ev::GatheringComplete{}};
+    if (name == "connected") return {ref, ev::IceStateChanged{protocol::IceState::connected}};
+    if (name == "disconnected") return {ref, ev::IceStateChanged{protocol::IceState::disconnected}};
+    if (name == "failed") return {ref, ev::IceStateChanged{protocol::IceState::failed}};
+    if (name == "media_failed") return {ref, ev::Failed{protocol::MediaFailure::local_media, "no microphone"}};
+    throw ScriptError{"unknown media event \"" + std::string(name) + "\""};
+  }
+
+  std::string room_of(const std::string& call_id) {
+    for (const auto& [ref, session] : sessions_) {
+      if (ref.call_id == call_id) return ref.room_id;
+    }
+    for (const auto& ref : known_calls_) {
+      if (ref.call_id == call_id) return ref.room_id;
+    }
+    throw ScriptError{"no call \"" + call_id + "\" is known; give its room_id"};
+  }
+
+  // Prints and executes the router's outputs until it has nothing more to say; media events the fake engine makes
+  // while executing go back into the router at the same time.
+  void drain() {
+    for (;;) {
+      auto outputs = router_.take_outputs();
+      for (auto& o : outputs) emit(o);
+      if (pending_media_.empty()) {
+        if (outputs.empty()) return;
+        continue;
+      }
+      while (!pending_media_.empty()) {
+        protocol::MediaEvent e = std::move(pending_media_.front());
+        pending_media_.pop_front();
+        router_.media_event(e, now_);
+      }
+    }
+  }
+
+  void emit(const protocol::Output& output) {
+    std::string line;
+    protocol::JsonWriter w(line);
+    w.start_object().key("t").integer(now_);
+    std::visit([&](const auto& o) { describe(w, o); }, output);
+    w.end_object();
+    out_ << line << '\n';
+  }
+
+  void describe(protocol::JsonWriter& w, const protocol::SendEvent& s) {
+    w.key("send").start_object().field("room_id", s.room_id).field("type", protocol::type_name(s.kind));
+    w.key("content").raw(s.content).end_object();
+  }
+
+  void describe(protocol::JsonWriter& w, const protocol::CallUpdate& u) {
+    known_calls_.insert(u.call);
+    w.key("state").start_object().field("room_id", u.call.room_id).field("call_id", u.call.call_id);
+    w.field("state", protocol::to_string(u.state));
+    if (u.state == protocol::CallState::ended) w.field("reason", u.reason);
+    w.end_object();
+  }
+
+  void describe(protocol::JsonWriter& w, const protocol::Ignored& i) {
+    w.key("ignored").start_object().field("event_id", i.event_id).field("why", i.why);
+    if (!i.call.call_id.empty()) w.field("call_id", i.call.call_id);
+    w.end_object();
+  }
+
+  void describe(protocol::JsonWriter& w, const protocol::ActionRefused& r) {
+    w.key("refused").start_object().field("call_id", r.call.call_id).field("why", r.why).end_object();
+  }
+
+  void describe(protocol::JsonWriter& w, const protocol::MediaCommand& c) {
+    namespace op = protocol::media_op;
+    w.key("media").start_object().field("call_id", c.call.call_id).field("op", protocol::op_name(c.op));
+    std::visit(
+        [&](const auto& o) {
+          using T = std::remove_cvref_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, op::CreateOffer>) {
+            w.key("video").boolean(o.media.video);
+            if (o.ice_restart) w.key("ice_restart").boolean(true);
+          } else if constexpr (std::is_same_v<T, op::CreateAnswer>) {
+            w.key("video").boolean(o.media.video);
+          } else if constexpr (std::is_same_v<T, op::SetRemoteDescription>) {
+            w.field("type", o.type).field("sdp", o.sdp);
+          } else if constexpr (std::is_same_v<T, op::AddRemoteCandidate>) {
+            w.field("candidate", o.candidate);
+            if (o.sdp_mid) w.field("sdpMid", *o.sdp_mid);
+            if (o.sdp_mline_index) w.key("sdpMLineIndex").uint(*o.sdp_mline_index);
+          } else if constexpr (std::is_same_v<T, op::SetDirection>) {
+            w.field("direction", protocol::to_string(o.direction));
+          } else if constexpr (std::is_same_v<T, op::SetMuted>) {
+            w.key("audio").boolean(o.audio).key("video").boolean(o.video);
+          }
+        },
+        c.op);
+    w.end_object();
+    execute(c);
+  }
+
+  void execute(const protocol::MediaCommand& c) {
+    auto it = sessions_.find(c.call);
+    if (it == sessions_.end()) {
+      it = sessions_.emplace(c.call, engine_.open_session({c.call, {}, false}, *this)).first;
+    }
+    media::execute(*it->second, c.op);
+    if (std::holds_alternative<protocol::media_op::Close>(c.op)) sessions_.erase(it);
+  }
+
+  protocol::Router router_;
+  media::FakeMediaEngine engine_;
+  std::map<protocol::CallRef, std::unique_ptr<media::MediaSession>> sessions_;
+  std::set<protocol::CallRef> known_calls_;
+  std::deque<protocol::MediaEvent> pending_media_;
+  protocol::EventReader reader_;
+  std::vector<protocol::ReadResult> batch_;
+  std::ostream& out_;
+  Millis now_ = 0;
+};
+
+}  // namespace
+
+int run_replay(std::istream& in, std::ostream& out, std::ostream& err) {
+  dom::parser parser;
+  std::unique_ptr<Replay> replay;
+  std::string text;
+  std::size_t line_number = 0;
+  while (std::getline(in, text)) {
+    ++line_number;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      dom::element line;
+      if (auto e = parser.parse(text).get(line)) throw ScriptError{std::string("not JSON: ") + simdjson::error_message(e)};
+      if (!line.is_object()) throw ScriptError{"each line is a JSON object"};
+      std::int64_t t = 0;
+      if (line["t"].get(t)) throw ScriptError{"every line needs \"t\", a whole number of milliseconds"};
+      if (!replay) {
+        dom::element me;
+        if (line["me"].get(me)) {
+          throw ScriptError{R"(the first line is {"t":0,"me":{"user_id":"@a:x","device_id":"DEV"}})"};
+        }
+        protocol::LocalParty party{std::string(str(me, "user_id")), std::string(str(me, "device_id"))};
+        media::FakeMediaOptions media;
+        std::string_view gathering;
+        if (!line["gathering"].get(gathering)) {
+          if (gathering != "manual" && gathering != "auto") throw ScriptError{R"("gathering" is "auto" or "manual")"};
+          media.auto_gathering_complete = gathering == "auto";
+        }
+        replay = std::make_unique<Replay>(party, read_timeouts(line), media, out);
+        replay->advance_to(t);
+        continue;
+      }
+      replay->advance_to(t);
+      replay->apply(line);
+    } catch (const ScriptError& e) {
+      err << "replay: line " << line_number << ": " << e.what << "\n";
+      return 2;
+    } catch (const simdjson::simdjson_error& e) {
+      err << "replay: line " << line_number << ": " << e.what() << "\n";
+      return 2;
+    }
+  }
+  if (!replay) {
+    err << "replay: the script is empty; it starts with a \"me\" line\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace mxcall::tools
