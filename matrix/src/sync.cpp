@@ -106,6 +106,14 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
       std::lock_guard lock(mutex_);
       for (const auto* list : {&state, &timeline}) {
         for (const auto& event : *list) {
+          if (is_type(event, "m.room.join_rules") && event.contains("content") && event["content"].is_object()) {
+            rb.join_rule_public = event["content"].value("join_rule", "") == "public";
+          }
+          if (list == &timeline && is_type(event, "m.room.member") && event.contains("content") &&
+              event["content"].is_object() && event.contains("state_key") && event["state_key"].is_string()) {
+            std::string membership = event["content"].value("membership", "");
+            if (membership == "leave" || membership == "ban") rb.members_left.push_back(event["state_key"]);
+          }
           if (is_type(event, "m.room.encryption")) encrypted_rooms_.insert(room_id);
           if (is_type(event, "m.room.encrypted")) has_encrypted_events = true;
         }

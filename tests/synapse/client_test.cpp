@@ -246,8 +246,15 @@ TEST(Rooms, DirectMessageHelpers) {
   ASSERT_TRUE(bobs.ok());
   EXPECT_EQ(bobs->value_or(""), *room);
 
-  // After bob leaves, the room is no DM with bob any more.
+  // After bob leaves, the room is no DM with bob any more, and alice's sync names him as gone.
+  ASSERT_TRUE(alice.client->commit(*alice.client->sync()).ok());
   ASSERT_TRUE(bob.client->leave(*room).ok());
+  ASSERT_TRUE(sync_until(*alice.client, [&](const matrix::SyncBatch& batch) {
+    for (const auto& r : batch.rooms) {
+      if (r.room_id == *room && !r.members_left.empty()) return r.members_left[0] == bob.user_id;
+    }
+    return false;
+  }));
   auto gone = alice.client->find_dm(bob.user_id);
   ASSERT_TRUE(gone.ok());
   EXPECT_FALSE(gone->has_value());

@@ -61,6 +61,11 @@ TEST(Sync, FilterKeepsCallEventsAndSinceResumes) {
   EXPECT_EQ(types["m.call.invite"], 1);
   EXPECT_EQ(types["org.matrix.call.sdp_stream_metadata_changed"], 1);
   EXPECT_GE(types["m.room.member"], 1);
+  for (const auto& r : initial->rooms) {
+    if (r.room_id == room) {
+      EXPECT_EQ(r.join_rule_public, std::optional<bool>{false});  // private_chat: join rule "invite"
+    }
+  }
   for (const auto& [type, count] : types) {
     EXPECT_TRUE(type.rfind("m.call.", 0) == 0 || type.rfind("org.matrix.call.", 0) == 0 || type == "m.room.member" ||
                 type == "m.room.join_rules" || type == "m.room.encryption")

@@ -34,6 +34,10 @@ struct RoomBatch {
   bool limited = false;              // the server left out older timeline events of this batch
   std::string prev_batch;
   bool encrypted = false;            // the room has m.room.encryption (as far as this client has seen)
+  // Read from this batch's state and timeline, for the call layer's room inputs (rules 25 and 69); the raw events
+  // stay in state_json/timeline_json in their order.
+  std::optional<bool> join_rule_public;  // the last m.room.join_rules seen here: is it "public"?
+  std::vector<std::string> members_left; // users whose membership became leave or ban in this timeline
   std::string inviter;               // for Membership::invite: who invited us
   bool is_direct = false;            // for Membership::invite: the invite was marked is_direct
 };
