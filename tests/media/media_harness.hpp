@@ -80,6 +80,8 @@ std::string describe(Pair& pair);
 std::vector<std::int16_t> read_wav(const std::string& path, int* sample_rate);
 // The frequency (Hz) with the most energy between lo and hi, by Goertzel over the loudest second of the signal.
 double dominant_frequency(const std::vector<std::int16_t>& samples, int sample_rate, double lo = 100, double hi = 4000);
+// Writes a 48 kHz mono 16-bit sine.
+void write_wav(const std::string& path, double frequency_hz, double seconds);
 double rms(const std::vector<std::int16_t>& samples);
 
 // A fresh directory under /tmp for one test's files.
