@@ -115,8 +115,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", problem->c_str());
     return 1;
   }
-  std::printf("%u cores, %.0f s windows, gap limit %.0f ms, opus complexity %d\n",
-              std::thread::hardware_concurrency(), seconds, gap_ms, complexity);
+  std::printf("%u cores, %.0f s windows, gap limit %.0f ms, opus complexity %d\n", std::thread::hardware_concurrency(),
+              seconds, gap_ms, complexity);
   std::printf("%6s %9s %6s %10s %10s %12s %13s %8s %8s\n", "calls", "connected", "clean", "cpu%/call", "cpu%total",
               "worst gap ms", "worst cover %", "rss MB", "setup s");
   int largest_clean = 0;

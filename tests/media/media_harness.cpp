@@ -78,7 +78,8 @@ void Pair::handle(Side& from, protocol::MediaEvent event) {
           }
         } else if constexpr (std::is_same_v<T, ev::LocalCandidate>) {
           ++from.candidates;
-          if (forward_candidates && to.session) to.session->add_remote_candidate({e.candidate, e.sdp_mid, e.sdp_mline_index});
+          if (forward_candidates && to.session)
+            to.session->add_remote_candidate({e.candidate, e.sdp_mid, e.sdp_mline_index});
         } else if constexpr (std::is_same_v<T, ev::GatheringComplete>) {
           from.gathering_complete = true;
         } else if constexpr (std::is_same_v<T, ev::IceStateChanged>) {
@@ -113,8 +114,7 @@ void Pair::pump_for(std::chrono::milliseconds duration) {
 bool Pair::negotiate(Side& from, bool ice_restart, std::chrono::milliseconds timeout) {
   int before = answers_applied;
   offer(from, ice_restart);
-  return pump_until([&] { return answers_applied > before || !a.failures.empty() || !b.failures.empty(); },
-                    timeout) &&
+  return pump_until([&] { return answers_applied > before || !a.failures.empty() || !b.failures.empty(); }, timeout) &&
          answers_applied > before;
 }
 
@@ -182,11 +182,11 @@ void write_wav(const std::string& path, double frequency_hz, double seconds) {
   std::ofstream out(path, std::ios::binary);
   auto u32 = [&](std::uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
   auto u16 = [&](std::uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
-  out.write("RIFF", 4), u32(36 + n * 2), out.write("WAVEfmt ", 8), u32(16), u16(1), u16(1), u32(rate),
-      u32(rate * 2), u16(2), u16(16), out.write("data", 4), u32(n * 2);
+  out.write("RIFF", 4), u32(36 + n * 2), out.write("WAVEfmt ", 8), u32(16), u16(1), u16(1), u32(rate), u32(rate * 2),
+      u16(2), u16(16), out.write("data", 4), u32(n * 2);
   for (std::uint32_t i = 0; i < n; ++i) {
-    u16(static_cast<std::uint16_t>(static_cast<std::int16_t>(
-        10000 * std::sin(2 * std::numbers::pi * frequency_hz * i / rate))));
+    u16(static_cast<std::uint16_t>(
+        static_cast<std::int16_t>(10000 * std::sin(2 * std::numbers::pi * frequency_hz * i / rate))));
   }
 }
 

@@ -31,7 +31,8 @@ std::optional<std::string> description_in(const std::vector<protocol::MediaEvent
 }
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
 }
 
 // A real offer from one engine, to be mangled.

@@ -36,9 +36,9 @@ void sync_all(std::initializer_list<GstElement*> chain) {
 }
 
 GstCaps* rtp_caps(const char* media, const char* encoding, int clock_rate, int pt) {
-  GstCaps* caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, media, "encoding-name",
-                                      G_TYPE_STRING, encoding, "payload", G_TYPE_INT, pt, "clock-rate", G_TYPE_INT,
-                                      clock_rate, nullptr);
+  GstCaps* caps =
+      gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, media, "encoding-name", G_TYPE_STRING, encoding,
+                          "payload", G_TYPE_INT, pt, "clock-rate", G_TYPE_INT, clock_rate, nullptr);
   // Browsers only recognise Opus as "opus/48000/2" (RFC 7587), whatever the channel count actually sent.
   if (g_str_equal(encoding, "OPUS")) gst_caps_set_simple(caps, "encoding-params", G_TYPE_STRING, "2", nullptr);
   return caps;
@@ -65,8 +65,8 @@ std::int64_t now_ns() {
 
 }  // namespace
 
-bool Session::attach_branch(SendBranch& branch, GstElement* first, GstElement* last,
-                            std::optional<std::uint32_t> mline, const char* kind) {
+bool Session::attach_branch(SendBranch& branch, GstElement* last, std::optional<std::uint32_t> mline,
+                            const char* kind) {
   // Answering: webrtcbin already made a receive-only transceiver for the peer's m-line. Requesting "sink_<mline>"
   // binds our pad to exactly that transceiver once it may send; an unnamed pad would add a new m-line instead.
   std::string pad_name = "sink_%u";
@@ -102,7 +102,6 @@ bool Session::attach_branch(SendBranch& branch, GstElement* first, GstElement* l
         return GST_PAD_PROBE_OK;
       },
       counter, nullptr);
-  (void)first;
   return true;
 }
 
@@ -140,8 +139,9 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   GstElement* payloader = make("rtpopuspay");
   GstElement* caps = make("capsfilter");
   if (!all_made(source, convert, resample, raw_caps, valve, encoder, payloader, caps)) {
-    fail(protocol::MediaFailure::local_media, "could not create the audio sender (is gstreamer1.0-plugins-base "
-                                              "installed?); see check_ready()");
+    fail(protocol::MediaFailure::local_media,
+         "could not create the audio sender (is gstreamer1.0-plugins-base "
+         "installed?); see check_ready()");
     return false;
   }
   GstCaps* raw = gst_caps_from_string("audio/x-raw,rate=48000,channels=1");
@@ -165,7 +165,7 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   audio_->payloader = payloader;
   audio_->rtp_caps = caps;
   audio_->payload_type = payload_type;
-  if (!attach_branch(*audio_, source, caps, mline, "audio")) return false;
+  if (!attach_branch(*audio_, caps, mline, "audio")) return false;
   sync_all(chain);
   return true;
 }
@@ -202,8 +202,7 @@ bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> 
   g_object_set(raw_caps, "caps", raw, nullptr);
   gst_caps_unref(raw);
   g_object_set(valve, "drop-mode", 1, "drop", TRUE, nullptr);
-  g_object_set(queue, "max-size-buffers", 2u, "leaky", 2 /* downstream: drop old frames, keep latency low */,
-               nullptr);
+  g_object_set(queue, "max-size-buffers", 2u, "leaky", 2 /* downstream: drop old frames, keep latency low */, nullptr);
   // Nheko's settings, which browsers decode; a keyframe every 2 s bounds the damage of a lost one.
   g_object_set(encoder, "deadline", static_cast<gint64>(1), "error-resilient", 1, "keyframe-max-dist", fps * 2,
                "target-bitrate", 500000, "cpu-used", 4, nullptr);
@@ -222,7 +221,7 @@ bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> 
   video_->payloader = payloader;
   video_->rtp_caps = caps;
   video_->payload_type = payload_type;
-  if (!attach_branch(*video_, source, caps, mline, "video")) return false;
+  if (!attach_branch(*video_, caps, mline, "video")) return false;
   sync_all(chain);
   return true;
 }

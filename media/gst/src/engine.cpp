@@ -17,23 +17,36 @@ void init_gstreamer_once() {
 
 std::vector<RequiredElement> required_elements(const GstEngineOptions& options) {
   std::vector<RequiredElement> out = {
-      {"webrtcbin", "gstreamer1.0-plugins-bad"},     {"dtlssrtpenc", "gstreamer1.0-plugins-bad"},
-      {"srtpenc", "gstreamer1.0-plugins-bad"},       {"nicesrc", "gstreamer1.0-nice"},
-      {"nicesink", "gstreamer1.0-nice"},             {"rtpbin", "gstreamer1.0-plugins-good"},
-      {"opusenc", "gstreamer1.0-plugins-base"},      {"opusdec", "gstreamer1.0-plugins-base"},
-      {"rtpopuspay", "gstreamer1.0-plugins-good"},   {"rtpopusdepay", "gstreamer1.0-plugins-good"},
-      {"vp8enc", "gstreamer1.0-plugins-good"},       {"vp8dec", "gstreamer1.0-plugins-good"},
-      {"rtpvp8pay", "gstreamer1.0-plugins-good"},    {"rtpvp8depay", "gstreamer1.0-plugins-good"},
-      {"audioconvert", "gstreamer1.0-plugins-base"}, {"audioresample", "gstreamer1.0-plugins-base"},
-      {"videoconvert", "gstreamer1.0-plugins-base"}, {"level", "gstreamer1.0-plugins-good"},
-      {"valve", "libgstreamer1.0-0"},                {"queue", "libgstreamer1.0-0"},
+      {"webrtcbin", "gstreamer1.0-plugins-bad"},
+      {"dtlssrtpenc", "gstreamer1.0-plugins-bad"},
+      {"srtpenc", "gstreamer1.0-plugins-bad"},
+      {"nicesrc", "gstreamer1.0-nice"},
+      {"nicesink", "gstreamer1.0-nice"},
+      {"rtpbin", "gstreamer1.0-plugins-good"},
+      {"opusenc", "gstreamer1.0-plugins-base"},
+      {"opusdec", "gstreamer1.0-plugins-base"},
+      {"rtpopuspay", "gstreamer1.0-plugins-good"},
+      {"rtpopusdepay", "gstreamer1.0-plugins-good"},
+      {"vp8enc", "gstreamer1.0-plugins-good"},
+      {"vp8dec", "gstreamer1.0-plugins-good"},
+      {"rtpvp8pay", "gstreamer1.0-plugins-good"},
+      {"rtpvp8depay", "gstreamer1.0-plugins-good"},
+      {"audioconvert", "gstreamer1.0-plugins-base"},
+      {"audioresample", "gstreamer1.0-plugins-base"},
+      {"videoconvert", "gstreamer1.0-plugins-base"},
+      {"level", "gstreamer1.0-plugins-good"},
+      {"valve", "libgstreamer1.0-0"},
+      {"queue", "libgstreamer1.0-0"},
   };
   std::visit(
       [&](const auto& s) {
         using T = std::decay_t<decltype(s)>;
-        if constexpr (std::is_same_v<T, audio_source::Tone>) out.push_back({"audiotestsrc", "gstreamer1.0-plugins-base"});
-        if constexpr (std::is_same_v<T, audio_source::WavFile>) out.push_back({"wavparse", "gstreamer1.0-plugins-good"});
-        if constexpr (std::is_same_v<T, audio_source::Device>) out.push_back({"autoaudiosrc", "gstreamer1.0-plugins-good"});
+        if constexpr (std::is_same_v<T, audio_source::Tone>)
+          out.push_back({"audiotestsrc", "gstreamer1.0-plugins-base"});
+        if constexpr (std::is_same_v<T, audio_source::WavFile>)
+          out.push_back({"wavparse", "gstreamer1.0-plugins-good"});
+        if constexpr (std::is_same_v<T, audio_source::Device>)
+          out.push_back({"autoaudiosrc", "gstreamer1.0-plugins-good"});
       },
       options.audio_source);
   std::visit(
@@ -76,8 +89,7 @@ std::optional<std::string> GstMediaEngine::check_ready() {
   return "GStreamer elements missing: " + missing + "; install the Debian package(s): apt-get install " + packages;
 }
 
-std::unique_ptr<GstMediaSession> GstMediaEngine::open_gst_session(const SessionConfig& config,
-                                                                  MediaEventSink& sink) {
+std::unique_ptr<GstMediaSession> GstMediaEngine::open_gst_session(const SessionConfig& config, MediaEventSink& sink) {
   return std::make_unique<gst::Session>(options_, config, sink);
 }
 

@@ -82,8 +82,8 @@ WebrtcbinIceConfig to_webrtcbin_ice_config(const std::vector<IceServer>& servers
         if (!config.stun_server) config.stun_server = "stun://" + p->hostport;
         continue;
       }
-      std::string turn = p->scheme + "://" + percent_encode(server.username) + ":" +
-                         percent_encode(server.credential) + "@" + p->hostport;
+      std::string turn = p->scheme + "://" + percent_encode(server.username) + ":" + percent_encode(server.credential) +
+                         "@" + p->hostport;
       if (!p->transport.empty()) turn += "?transport=" + p->transport;
       config.turn_servers.push_back(std::move(turn));
     }

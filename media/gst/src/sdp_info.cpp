@@ -2,18 +2,17 @@
 
 #include <gst/sdp/sdp.h>
 
+#include <strings.h>
 #include <cstdlib>
 #include <memory>
-#include <strings.h>
 
 namespace mxcall::media::gst {
 namespace {
 
 protocol::Direction direction_of(const GstSDPMedia* media, protocol::Direction session_default) {
-  for (auto [name, dir] : {std::pair{"sendrecv", protocol::Direction::sendrecv},
-                           std::pair{"sendonly", protocol::Direction::sendonly},
-                           std::pair{"recvonly", protocol::Direction::recvonly},
-                           std::pair{"inactive", protocol::Direction::inactive}}) {
+  for (auto [name, dir] :
+       {std::pair{"sendrecv", protocol::Direction::sendrecv}, std::pair{"sendonly", protocol::Direction::sendonly},
+        std::pair{"recvonly", protocol::Direction::recvonly}, std::pair{"inactive", protocol::Direction::inactive}}) {
     if (gst_sdp_media_get_attribute_val(media, name) != nullptr) return dir;
   }
   return session_default;
@@ -55,9 +54,9 @@ std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp) {
     return std::string("the SDP could not be parsed");
   }
   protocol::Direction session_dir = protocol::Direction::sendrecv;
-  for (auto [name, dir] : {std::pair{"sendonly", protocol::Direction::sendonly},
-                           std::pair{"recvonly", protocol::Direction::recvonly},
-                           std::pair{"inactive", protocol::Direction::inactive}}) {
+  for (auto [name, dir] :
+       {std::pair{"sendonly", protocol::Direction::sendonly}, std::pair{"recvonly", protocol::Direction::recvonly},
+        std::pair{"inactive", protocol::Direction::inactive}}) {
     if (gst_sdp_message_get_attribute_val(msg.get(), name) != nullptr) session_dir = dir;
   }
   SdpInfo info;

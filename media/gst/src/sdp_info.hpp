@@ -18,8 +18,8 @@ struct MediaLine {
   std::string mid;
   bool rejected = false;  // port 0
   protocol::Direction direction = protocol::Direction::sendrecv;
-  std::optional<int> opus_pt;  // audio only
-  std::optional<int> vp8_pt;   // video only
+  std::optional<int> opus_pt;       // audio only
+  std::optional<int> vp8_pt;        // video only
   std::vector<std::string> codecs;  // encoding names as written, for error messages
 };
 

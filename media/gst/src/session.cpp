@@ -131,8 +131,8 @@ GstStructure* Session::run(const char* signal, GstStructure* options, const GstW
   bool done;
   {
     std::unique_lock lock(state->m);
-    done = state->cv.wait_for(lock, std::chrono::milliseconds(options_.operation_timeout_ms),
-                              [&] { return state->done; });
+    done =
+        state->cv.wait_for(lock, std::chrono::milliseconds(options_.operation_timeout_ms), [&] { return state->done; });
   }
   GstStructure* result = nullptr;
   if (!done) {
@@ -491,7 +491,7 @@ GstBusSyncReply Session::on_bus_message(GstBus*, GstMessage* message, Session* s
       if (s && gst_structure_has_name(s, "level")) {
         const GValue* rms = gst_structure_get_value(s, "rms");
         G_GNUC_BEGIN_IGNORE_DEPRECATIONS  // level's rms is a GValueArray in 1.22
-        if (rms && G_VALUE_HOLDS(rms, g_value_array_get_type())) {
+            if (rms && G_VALUE_HOLDS(rms, g_value_array_get_type())) {
           auto* array = static_cast<GValueArray*>(g_value_get_boxed(rms));
           if (array && array->n_values > 0) {
             double db = g_value_get_double(g_value_array_get_nth(array, 0));

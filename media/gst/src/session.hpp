@@ -9,10 +9,10 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <thread>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mxcall/media/gst_media_engine.hpp"
@@ -58,8 +58,7 @@ class Session final : public GstMediaSession {
   // branches.cpp
   bool build_audio_branch(int payload_type, std::optional<std::uint32_t> mline);
   bool build_video_branch(int payload_type, std::optional<std::uint32_t> mline);
-  bool attach_branch(SendBranch& branch, GstElement* first, GstElement* last, std::optional<std::uint32_t> mline,
-                     const char* kind);
+  bool attach_branch(SendBranch& branch, GstElement* last, std::optional<std::uint32_t> mline, const char* kind);
   void set_payload_type(SendBranch& branch, const char* media, const char* encoding, int clock_rate, int pt);
   void add_receive_branch(GstPad* pad);
   void add_recvonly_video_transceiver();
@@ -94,8 +93,8 @@ class Session final : public GstMediaSession {
   std::vector<GstPad*> waiting_for_caps_;  // new sender pads whose caps webrtcbin has not seen yet
 
   // App-thread state.
-  bool holding_ = false;         // we put the peer on hold (sendonly/inactive asked): we stop sending too
-  bool local_no_send_ = false;   // recvonly asked: webrtcbin cannot offer it on a used transceiver; gate instead
+  bool holding_ = false;        // we put the peer on hold (sendonly/inactive asked): we stop sending too
+  bool local_no_send_ = false;  // recvonly asked: webrtcbin cannot offer it on a used transceiver; gate instead
   bool muted_audio_ = false, muted_video_ = false;
   bool restart_pending_ = false;
   // webrtcbin 1.22 cannot restart ICE: it reuses its first credentials in every description. After a restart
@@ -108,8 +107,8 @@ class Session final : public GstMediaSession {
 
   // Shared with GStreamer threads.
   mutable std::mutex mu_;
-  SdpInfo local_;                 // mids for our candidates
-  bool wav_sink_used_ = false;    // the WAV file records the first audio stream only
+  SdpInfo local_;               // mids for our candidates
+  bool wav_sink_used_ = false;  // the WAV file records the first audio stream only
   GstElement* wav_encoder_ = nullptr;
   std::atomic<bool> closed_{false};
   std::atomic<bool> failed_{false};

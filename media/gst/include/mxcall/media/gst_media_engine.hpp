@@ -72,16 +72,16 @@ struct GstEngineOptions {
 
 // Counters kept by the engine itself (pad probes), independent of webrtcbin's statistics.
 struct GstSessionCounters {
-  std::uint64_t rtp_packets_sent_audio = 0;      // RTP packets that entered webrtcbin from our audio sender
+  std::uint64_t rtp_packets_sent_audio = 0;  // RTP packets that entered webrtcbin from our audio sender
   std::uint64_t rtp_packets_sent_video = 0;
   std::uint64_t rtp_packets_received_audio = 0;  // RTP packets that left webrtcbin towards our decoders
   std::uint64_t rtp_packets_received_video = 0;
-  std::uint64_t audio_samples_decoded = 0;       // 48 kHz samples out of the Opus decoder
+  std::uint64_t audio_samples_decoded = 0;  // 48 kHz samples out of the Opus decoder
   std::uint64_t video_frames_decoded = 0;
   // The greatest distance between consecutive decoded audio buffers' arrival since the last reset, in ms; the
   // benchmark calls a call "gapped" when this exceeds a threshold.
   double max_audio_gap_ms = 0;
-  bool send_audio_open = false;                  // the audio valve state: false when held, muted or refused
+  bool send_audio_open = false;  // the audio valve state: false when held, muted or refused
   bool send_video_open = false;
 };
 
