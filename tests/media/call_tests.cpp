@@ -16,7 +16,8 @@ constexpr double kToneA = 440.0, kToneB = 1000.0;
 
 // Both sides record what they hear; each must hear the other's tone.
 TEST(GstCall, AudioBothWaysCarriesEachSidesTone) {
-  std::string dir = temp_dir();
+  TempDir tmp;
+  const std::string& dir = tmp.path;
   std::string wav_a = dir + "/a_hears.wav", wav_b = dir + "/b_hears.wav";
   {
     Pair call(tone_options(kToneA, wav_a), tone_options(kToneB, wav_b));
@@ -67,12 +68,12 @@ TEST(GstCall, AudioBothWaysCarriesEachSidesTone) {
   EXPECT_GT(rms(heard_by_a), 500);
   EXPECT_NEAR(dominant_frequency(heard_by_a, rate_a), kToneB, kToneB * 0.02);
   EXPECT_NEAR(dominant_frequency(heard_by_b, rate_b), kToneA, kToneA * 0.02);
-  std::filesystem::remove_all(dir);
 }
 
 // A WAV file source is paced to real time (not sent as fast as it is read) and arrives as the file's tone.
 TEST(GstCall, WavFileSourceIsSentAtRealTimePace) {
-  std::string dir = temp_dir();
+  TempDir tmp;
+  const std::string& dir = tmp.path;
   write_wav(dir + "/in.wav", 600, 4.0);
   GstEngineOptions a = tone_options(kToneA);
   a.audio_source = audio_source::WavFile{dir + "/in.wav"};
@@ -89,7 +90,6 @@ TEST(GstCall, WavFileSourceIsSentAtRealTimePace) {
   int rate = 0;
   auto heard = read_wav(dir + "/b_hears.wav", &rate);
   EXPECT_NEAR(dominant_frequency(heard, rate), 600.0, 12.0);
-  std::filesystem::remove_all(dir);
 }
 
 bool has_line(const std::string& sdp, const std::string& line) { return sdp.find(line + "\r\n") != std::string::npos; }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <numbers>
 #include <thread>
@@ -234,6 +235,11 @@ double dominant_frequency(const std::vector<std::int16_t>& samples, int rate, do
     if (p > best_p) best_p = p, best_f = f;
   }
   return best_f;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
 }
 
 std::string temp_dir() {

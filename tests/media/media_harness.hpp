@@ -86,5 +86,13 @@ double rms(const std::vector<std::int16_t>& samples);
 
 // A fresh directory under /tmp for one test's files.
 std::string temp_dir();
+// The same, removed with everything in it when the test ends, passed or not.
+struct TempDir {
+  std::string path = temp_dir();
+  TempDir() = default;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+};
 
 }  // namespace mxcall::media::test

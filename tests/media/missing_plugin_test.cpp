@@ -12,7 +12,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(GstEngine, CheckReadyNamesTheDebianPackageOfAMissingPlugin) {
-  fs::path dir = temp_dir();
+  TempDir tmp;
+  fs::path dir = tmp.path;
   fs::create_directory(dir / "plugins");
   int linked = 0;
   for (const auto& entry : fs::directory_iterator(MXCALL_GST_PLUGINS_DIR)) {
@@ -31,7 +32,6 @@ TEST(GstEngine, CheckReadyNamesTheDebianPackageOfAMissingPlugin) {
   EXPECT_NE(problem->find("nicesrc"), std::string::npos) << *problem;
   EXPECT_NE(problem->find("apt-get install gstreamer1.0-nice"), std::string::npos) << *problem;
   EXPECT_EQ(problem->find("plugins-bad"), std::string::npos) << *problem;  // only what is really missing
-  fs::remove_all(dir);
 }
 
 }  // namespace

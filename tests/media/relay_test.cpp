@@ -28,7 +28,7 @@ using namespace std::chrono_literals;
 // kernel if this process dies first: PR_SET_PDEATHSIG).
 class Coturn {
  public:
-  explicit Coturn(std::string secret) : secret_(std::move(secret)), dir_(temp_dir()) {
+  explicit Coturn(std::string secret) : secret_(std::move(secret)) {
     // Tests may run in parallel in one namespace: a port range of our own, derived from the pid.
     port_ = 20000 + static_cast<int>(getpid() % 2000) * 10;
     std::vector<std::string> args = {"/usr/bin/turnserver",
@@ -77,7 +77,6 @@ class Coturn {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
-    std::filesystem::remove_all(dir_);
   }
   Coturn(const Coturn&) = delete;
   Coturn& operator=(const Coturn&) = delete;
@@ -119,7 +118,8 @@ class Coturn {
 
  private:
   std::string secret_;
-  std::string dir_;
+  TempDir tmp_;
+  const std::string& dir_ = tmp_.path;
   int port_ = 0;
   pid_t pid_ = -1;
 };
