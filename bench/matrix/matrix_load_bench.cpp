@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <benchmark/benchmark.h>
 #include <algorithm>
 #include <atomic>
-#include <benchmark/benchmark.h>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -32,9 +32,9 @@
 
 namespace {
 
-using nlohmann::json;
 using mxcall::matrix::Client;
 using mxcall::matrix::ClientConfig;
+using nlohmann::json;
 
 int g_calls = 200;
 int g_lanes = 8;
@@ -120,7 +120,10 @@ json run_side(bool caller, const std::string& url, const std::string& user, cons
   mxcall::matrix::SendQueueOptions queue_options;
   queue_options.lanes = g_lanes;
   mxcall::matrix::SendQueue queue(
-      client, [&](const mxcall::matrix::SendOutcome& outcome) { if (!outcome.event_id) ++send_failures; },
+      client,
+      [&](const mxcall::matrix::SendOutcome& outcome) {
+        if (!outcome.event_id) ++send_failures;
+      },
       queue_options);
 
   auto on_batch = [&](const mxcall::matrix::SyncBatch& batch) {
@@ -136,11 +139,12 @@ json run_side(bool caller, const std::string& url, const std::string& user, cons
         latencies_ms.push_back(static_cast<double>(now - c.value("ts_us", now)) / 1000.0);
         if (++received_per_call[call_id] == expected_per_call) finished.insert(call_id);
         if (caller && type == "m.call.answer") {
-          queue.push(room.room_id, "m.call.select_answer", content(call_id, party, {{"selected_party_id", "CALLEEbb"}}));
+          queue.push(room.room_id, "m.call.select_answer",
+                     content(call_id, party, {{"selected_party_id", "CALLEEbb"}}));
           queue.push(room.room_id, "m.call.candidates", content(call_id, party, {{"candidates", candidates(1)}}));
           queue.push(room.room_id, "m.call.candidates", content(call_id, party, {{"candidates", candidates(2)}}));
-        } else if (caller && type == "m.call.candidates" && c["candidates"][0]["candidate"].get<std::string>().rfind(
-                                                                "candidate:4 ", 0) == 0) {
+        } else if (caller && type == "m.call.candidates" &&
+                   c["candidates"][0]["candidate"].get<std::string>().rfind("candidate:4 ", 0) == 0) {
           queue.push(room.room_id, "m.call.hangup", content(call_id, party, {{"reason", "user_hangup"}}));
         } else if (!caller && type == "m.call.invite") {
           queue.push(room.room_id, "m.call.answer",
@@ -165,16 +169,17 @@ json run_side(bool caller, const std::string& url, const std::string& user, cons
   const auto t0 = std::chrono::steady_clock::now();
   if (caller) {
     for (const auto& [call_id, room] : room_of) {
-      queue.push(room, "m.call.invite",
-                 content(call_id, party, {{"lifetime", 90000}, {"invitee", "callee"},
-                                          {"offer", {{"type", "offer"}, {"sdp", "v=0\r\n"}}}}));
+      queue.push(
+          room, "m.call.invite",
+          content(call_id, party,
+                  {{"lifetime", 90000}, {"invitee", "callee"}, {"offer", {{"type", "offer"}, {"sdp", "v=0\r\n"}}}}));
     }
   }
   bool complete = false;
   {
     std::unique_lock lock(mutex);
-    complete = done_cv.wait_for(lock, std::chrono::seconds{300},
-                                [&] { return static_cast<int>(finished.size()) >= g_calls; });
+    complete =
+        done_cv.wait_for(lock, std::chrono::seconds{300}, [&] { return static_cast<int>(finished.size()) >= g_calls; });
   }
   queue.wait_idle(std::chrono::seconds{60});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -184,11 +189,16 @@ json run_side(bool caller, const std::string& url, const std::string& user, cons
   queue.stop();
   std::lock_guard lock(mutex);
   auto stats = client.stats();
-  return json{{"complete", complete},         {"seconds", seconds},
-              {"received", latencies_ms.size()}, {"latencies_ms", latencies_ms},
-              {"cpu_s", cpu},                 {"rss_kib_before", rss0},
-              {"rss_kib_after", rss},         {"send_failures", send_failures.load()},
-              {"requests", stats.requests},   {"rate_limited", stats.rate_limited}};
+  return json{{"complete", complete},
+              {"seconds", seconds},
+              {"received", latencies_ms.size()},
+              {"latencies_ms", latencies_ms},
+              {"cpu_s", cpu},
+              {"rss_kib_before", rss0},
+              {"rss_kib_after", rss},
+              {"send_failures", send_failures.load()},
+              {"requests", stats.requests},
+              {"rate_limited", stats.rate_limited}};
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -219,8 +229,8 @@ void BM_SignallingThroughSynapse(benchmark::State& state) {
   (void)callee_setup.login_password("callee", "callee-pw");
   std::vector<std::string> rooms;
   for (int i = 0; i < g_calls; ++i) {
-    auto room = setup.create_room(json{{"preset", "trusted_private_chat"}, {"invite", {server.user_id("callee")}},
-                                       {"is_direct", true}}.dump());
+    auto room = setup.create_room(
+        json{{"preset", "trusted_private_chat"}, {"invite", {server.user_id("callee")}}, {"is_direct", true}}.dump());
     if (!room || !callee_setup.join(*room)) {
       state.SkipWithError("could not create the rooms");
       return;
@@ -240,8 +250,8 @@ void BM_SignallingThroughSynapse(benchmark::State& state) {
       pid_t pid = ::fork();
       if (pid == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        json result = run_side(caller, server.url(), caller ? "caller" : "callee",
-                               caller ? "caller-pw" : "callee-pw", rooms, ready[1], go[0]);
+        json result = run_side(caller, server.url(), caller ? "caller" : "callee", caller ? "caller-pw" : "callee-pw",
+                               rooms, ready[1], go[0]);
         std::ofstream(out) << result.dump();
         ::_exit(0);  // never the parent's destructors: they would stop Synapse
       }

@@ -149,7 +149,8 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
     } else {
       auto& response = std::get<detail::HttpResponse>(outcome);
       answered_ = true;
-      if (response.status >= 200 && response.status < 300) return RawResponse{response.status, std::move(response.body)};
+      if (response.status >= 200 && response.status < 300)
+        return RawResponse{response.status, std::move(response.body)};
       last = detail::http_error(response, config_.homeserver, path);
       if (response.status == 429) {
         ++n_rate_limited_;
@@ -213,13 +214,17 @@ Error Client::login_error(const Error& error, const std::string& user) {
   std::optional<bool> exists;
   if (!user.empty() && user[0] == '@' && user.find(':') != std::string::npos) {
     auto profile = request("GET", "/_matrix/client/v3/profile/" + escape(user), {}, false, milliseconds{0}, once);
-    if (profile) exists = true;
-    else if (profile.error().http_status == 404) exists = false;
+    if (profile)
+      exists = true;
+    else if (profile.error().http_status == 404)
+      exists = false;
   } else {
     auto available = request("GET", "/_matrix/client/v3/register/available?username=" + escape(user), {}, false,
                              milliseconds{0}, once);
-    if (available) exists = false;
-    else if (available.error().errcode == "M_USER_IN_USE") exists = true;
+    if (available)
+      exists = false;
+    else if (available.error().errcode == "M_USER_IN_USE")
+      exists = true;
   }
   if (exists == false) {
     return Error{ErrorCode::unknown_user,
@@ -227,8 +232,9 @@ Error Client::login_error(const Error& error, const std::string& user) {
                      "; check the user name (and the homeserver), or register the user first",
                  403, error.errcode, error.server_text};
   }
-  std::string what = exists == true ? "wrong password for " + user
-                                    : "wrong password for " + user + ", or no such user (the server does not say which)";
+  std::string what = exists == true
+                         ? "wrong password for " + user
+                         : "wrong password for " + user + ", or no such user (the server does not say which)";
   return Error{ErrorCode::wrong_password,
                "login refused: " + what + " on " + config_.homeserver + " (" + error.errcode +
                    "); check the user name and password, or log in with a token",
@@ -248,8 +254,8 @@ Result<Session> Client::login_password(const std::string& user, const std::strin
 }
 
 Result<Session> Client::login_token(const std::string& login_token, const std::string& device_id) {
-  json body = {{"type", "m.login.token"}, {"token", login_token},
-               {"initial_device_display_name", config_.device_display_name}};
+  json body = {
+      {"type", "m.login.token"}, {"token", login_token}, {"initial_device_display_name", config_.device_display_name}};
   if (!device_id.empty()) body["device_id"] = device_id;
   auto response = request("POST", "/_matrix/client/v3/login", body.dump(), false, milliseconds{0}, config_.retry);
   if (!response) {
@@ -349,9 +355,9 @@ Result<std::string> Client::send_event(const std::string& room_id, const std::st
     send_type = "m.room.encrypted";
     content = std::move(*sealed);
   }
-  auto response = request("PUT", "/_matrix/client/v3/rooms/" + escape(room_id) + "/send/" + escape(send_type) + "/" +
-                                     escape(txn_id),
-                          content, true, milliseconds{0}, config_.retry, cancel);
+  auto response = request(
+      "PUT", "/_matrix/client/v3/rooms/" + escape(room_id) + "/send/" + escape(send_type) + "/" + escape(txn_id),
+      content, true, milliseconds{0}, config_.retry, cancel);
   if (!response) return response.error();
   auto j = json::parse(response->body, nullptr, false);
   if (!j.is_object() || !j.contains("event_id") || !j["event_id"].is_string()) {

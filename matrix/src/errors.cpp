@@ -34,7 +34,9 @@ std::string strip_query(const std::string& path) { return path.substr(0, path.fi
 
 }  // namespace
 
-Error cancelled_error() { return Error{ErrorCode::cancelled, "the request was cancelled (the client is shutting down)"}; }
+Error cancelled_error() {
+  return Error{ErrorCode::cancelled, "the request was cancelled (the client is shutting down)"};
+}
 
 Error transport_error(const TransportError& failure, const std::string& homeserver) {
   switch (failure.kind) {
@@ -47,13 +49,11 @@ Error transport_error(const TransportError& failure, const std::string& homeserv
     case TransportFailure::timeout:
       return Error{ErrorCode::timeout, "the homeserver at " + homeserver + " did not answer in time (" +
                                            failure.detail + "); check the network or try again later"};
-    case TransportFailure::cancelled:
-      return cancelled_error();
+    case TransportFailure::cancelled: return cancelled_error();
     case TransportFailure::lost:
       return Error{ErrorCode::connection_lost, "the connection to " + homeserver + " broke mid-request (" +
                                                    failure.detail + "); check the network or the server"};
-    case TransportFailure::other:
-      break;
+    case TransportFailure::other: break;
   }
   return Error{ErrorCode::unreachable,
                "cannot talk to " + homeserver + " (" + failure.detail + "); check the homeserver address"};
@@ -73,7 +73,8 @@ Error http_error(const HttpResponse& response, const std::string& homeserver, co
                      (matrix_error ? ", " + e.errcode + (e.server_text.empty() ? "" : ": " + e.server_text) : "") + ")";
   if (response.status == 429) {
     e.code = ErrorCode::rate_limited;
-    e.message = "the homeserver kept rate-limiting " + where + said + "; send less often or ask the admin to raise "
+    e.message = "the homeserver kept rate-limiting " + where + said +
+                "; send less often or ask the admin to raise "
                 "the limit";
   } else if (response.status >= 500) {
     e.code = ErrorCode::server_error;
@@ -100,8 +101,10 @@ Error http_error(const HttpResponse& response, const std::string& homeserver, co
 }
 
 Error bad_response(const std::string& homeserver, const std::string& path, const std::string& what) {
-  return Error{ErrorCode::not_a_homeserver, homeserver + " answered " + path + " with something that is not a Matrix "
-                                                "reply (" + what + "); check the homeserver address"};
+  return Error{ErrorCode::not_a_homeserver, homeserver + " answered " + path +
+                                                " with something that is not a Matrix "
+                                                "reply (" +
+                                                what + "); check the homeserver address"};
 }
 
 Error gave_up(Error last, int attempts, std::chrono::milliseconds elapsed) {

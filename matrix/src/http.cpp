@@ -28,7 +28,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.remove_suffix(1);
     if (name == "retry-after") {
       // Only the delta-seconds form: an HTTP date would need the wall clock, and Matrix servers send retry_after_ms.
       char* end = nullptr;
@@ -49,7 +50,8 @@ struct CancelFlags {
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   const auto* flags = static_cast<const CancelFlags*>(user);
-  bool cancelled = (flags->first != nullptr && flags->first->load()) || (flags->second != nullptr && flags->second->load());
+  bool cancelled =
+      (flags->first != nullptr && flags->first->load()) || (flags->second != nullptr && flags->second->load());
   return cancelled ? 1 : 0;
 }
 
@@ -57,8 +59,7 @@ TransportFailure classify(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-      return TransportFailure::unreachable;
+    case CURLE_COULDNT_CONNECT: return TransportFailure::unreachable;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -69,21 +70,16 @@ TransportFailure classify(CURLcode code) {
     case CURLE_SSL_INVALIDCERTSTATUS:
     case CURLE_SSL_CRL_BADFILE:
     case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_USE_SSL_FAILED:
-      return TransportFailure::tls;
-    case CURLE_OPERATION_TIMEDOUT:
-      return TransportFailure::timeout;
-    case CURLE_ABORTED_BY_CALLBACK:
-      return TransportFailure::cancelled;
+    case CURLE_USE_SSL_FAILED: return TransportFailure::tls;
+    case CURLE_OPERATION_TIMEDOUT: return TransportFailure::timeout;
+    case CURLE_ABORTED_BY_CALLBACK: return TransportFailure::cancelled;
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return TransportFailure::lost;
-    default:
-      return TransportFailure::other;
+    case CURLE_HTTP2_STREAM: return TransportFailure::lost;
+    default: return TransportFailure::other;
   }
 }
 

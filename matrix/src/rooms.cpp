@@ -42,8 +42,8 @@ Result<std::string> Client::create_dm(const std::string& user_id, bool encrypted
 }
 
 Status Client::invite(const std::string& room_id, const std::string& user_id) {
-  auto response = api("POST", "/_matrix/client/v3/rooms/" + escape(room_id) + "/invite",
-                      json{{"user_id", user_id}}.dump());
+  auto response =
+      api("POST", "/_matrix/client/v3/rooms/" + escape(room_id) + "/invite", json{{"user_id", user_id}}.dump());
   if (!response) return response.error();
   return Ok{};
 }
@@ -99,8 +99,7 @@ Status Client::add_direct(const std::string& user_id, const std::string& room_id
   if (!rooms.is_array()) rooms = json::array();
   if (std::find(rooms.begin(), rooms.end(), json(room_id)) != rooms.end()) return Ok{};
   rooms.push_back(room_id);
-  auto response =
-      api("PUT", "/_matrix/client/v3/user/" + escape(me) + "/account_data/m.direct", direct->dump());
+  auto response = api("PUT", "/_matrix/client/v3/user/" + escape(me) + "/account_data/m.direct", direct->dump());
   if (!response) return response.error();
   return Ok{};
 }

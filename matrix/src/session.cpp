@@ -14,7 +14,8 @@ namespace mxcall::matrix {
 namespace {
 
 Error io_error(const std::string& what, const std::string& path, int err) {
-  return Error{ErrorCode::io_error, what + " " + path + ": " + std::strerror(err) + "; check the path and its permissions"};
+  return Error{ErrorCode::io_error,
+               what + " " + path + ": " + std::strerror(err) + "; check the path and its permissions"};
 }
 
 }  // namespace
@@ -47,7 +48,8 @@ Result<Session> session_from_json(const std::string& text) {
   str("device_id", s.device_id);
   str("access_token", s.access_token);
   str("since", s.since);
-  if (auto it = j.find("txn_counter"); it != j.end() && it->is_number_unsigned()) s.txn_counter = it->get<std::uint64_t>();
+  if (auto it = j.find("txn_counter"); it != j.end() && it->is_number_unsigned())
+    s.txn_counter = it->get<std::uint64_t>();
   if (s.homeserver.empty() || s.user_id.empty() || s.access_token.empty()) {
     return Error{ErrorCode::io_error, "the session file lacks homeserver, user_id or access_token; log in again"};
   }

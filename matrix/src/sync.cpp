@@ -28,9 +28,10 @@ void Client::note_encrypted(const std::string& room_id, std::vector<Notice>& not
   // Called with mutex_ held.
   if (hook_ || !reported_rooms_.insert(room_id).second) return;
   notices.push_back(Notice{NoticeKind::encrypted_room_without_hook, room_id,
-                           "room " + room_id + " is end-to-end encrypted and no decryption hook is set: calls in "
-                           "that room cannot be seen or answered; plug in a CryptoHook, or call in an unencrypted "
-                           "room"});
+                           "room " + room_id +
+                               " is end-to-end encrypted and no decryption hook is set: calls in "
+                               "that room cannot be seen or answered; plug in a CryptoHook, or call in an unencrypted "
+                               "room"});
 }
 
 namespace {

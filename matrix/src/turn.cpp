@@ -10,8 +10,9 @@ using nlohmann::json;
 Result<TurnServer> parse_turn_server(std::string_view json_text) {
   auto j = json::parse(json_text, nullptr, false);
   if (!j.is_object()) {
-    return Error{ErrorCode::bad_response, "the TURN reply is not a JSON object; the homeserver's /voip/turnServer is "
-                                          "broken: calls will try without TURN"};
+    return Error{ErrorCode::bad_response,
+                 "the TURN reply is not a JSON object; the homeserver's /voip/turnServer is "
+                 "broken: calls will try without TURN"};
   }
   TurnServer server;
   if (auto it = j.find("uris"); it != j.end() && it->is_array()) {

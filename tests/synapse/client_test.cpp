@@ -126,8 +126,10 @@ TEST(Errors, TlsSelfSignedCertificateRefused) {
   auto dir = std::filesystem::temp_directory_path() / ("mxcall-tls-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string key = (dir / "key.pem").string(), cert = (dir / "cert.pem").string();
-  std::string req = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
-                    "/CN=127.0.0.1 -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+  std::string req =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
+      "/CN=127.0.0.1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(req.c_str()), 0) << "openssl is needed (scripts/deps/matrix.list)";
   int port = free_port();
   pid_t pid = ::fork();

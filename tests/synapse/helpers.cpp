@@ -1,7 +1,7 @@
 #include "helpers.hpp"
 
-#include <atomic>
 #include <gtest/gtest.h>
+#include <atomic>
 
 namespace mxcall::testing {
 
@@ -53,8 +53,7 @@ std::string shared_room(TestUser& a, TestUser& b, bool encrypted) {
   return *room;
 }
 
-std::vector<json> room_events(matrix::Client& client, const std::string& room_id, const std::string& type,
-                              int limit) {
+std::vector<json> room_events(matrix::Client& client, const std::string& room_id, const std::string& type, int limit) {
   std::vector<json> events;
   auto reply = client.messages(room_id, "b", limit);
   EXPECT_TRUE(reply.ok()) << (reply ? "" : reply.error().message);

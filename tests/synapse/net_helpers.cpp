@@ -64,8 +64,8 @@ bool write_all(int fd, const char* data, std::size_t size) {
 }  // namespace
 
 CannedHttpServer::CannedHttpServer(const std::string& status, const std::string& content_type, const std::string& body)
-    : response_("HTTP/1.1 " + status + "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
-                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body) {
+    : response_("HTTP/1.1 " + status + "\r\nContent-Type: " + content_type +
+                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body) {
   listen_fd_ = listen_loopback(&port_);
   thread_ = std::thread([this] { run(); });
 }

@@ -37,9 +37,13 @@ TEST(RateLimit, CandidatesArriveInOrderExactlyOnce) {
   });
   constexpr int kCandidates = 12;
   for (int i = 0; i < kCandidates; ++i) {
-    json content = {{"call_id", "rl"}, {"party_id", "P"}, {"version", "1"},
-                    {"candidates", {{{"candidate", "candidate:" + std::to_string(i) + " 1 udp 1 127.0.0.1 9 typ host"},
-                                     {"sdpMid", "0"}, {"sdpMLineIndex", 0}}}}};
+    json content = {{"call_id", "rl"},
+                    {"party_id", "P"},
+                    {"version", "1"},
+                    {"candidates",
+                     {{{"candidate", "candidate:" + std::to_string(i) + " 1 udp 1 127.0.0.1 9 typ host"},
+                       {"sdpMid", "0"},
+                       {"sdpMLineIndex", 0}}}}};
     queue.push(room, "m.call.candidates", content.dump());
   }
   queue.push(room, "m.call.hangup", R"({"call_id":"rl","party_id":"P","version":"1","reason":"user_hangup"})");

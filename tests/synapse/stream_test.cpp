@@ -16,15 +16,22 @@ namespace {
 using nlohmann::json;
 
 std::string invite_content(const std::string& call_id) {
-  return json{{"call_id", call_id}, {"party_id", "PARTYaaa"}, {"version", "1"}, {"lifetime", 60000},
+  return json{{"call_id", call_id},
+              {"party_id", "PARTYaaa"},
+              {"version", "1"},
+              {"lifetime", 60000},
               {"offer", {{"type", "offer"}, {"sdp", "v=0\r\n"}}}}
       .dump();
 }
 
 std::string candidates_content(const std::string& call_id, int n) {
-  return json{{"call_id", call_id}, {"party_id", "PARTYaaa"}, {"version", "1"},
-              {"candidates", {{{"candidate", "candidate:" + std::to_string(n) + " 1 udp 1 127.0.0.1 9 typ host"},
-                               {"sdpMid", "0"}, {"sdpMLineIndex", 0}}}}}
+  return json{{"call_id", call_id},
+              {"party_id", "PARTYaaa"},
+              {"version", "1"},
+              {"candidates",
+               {{{"candidate", "candidate:" + std::to_string(n) + " 1 udp 1 127.0.0.1 9 typ host"},
+                 {"sdpMid", "0"},
+                 {"sdpMLineIndex", 0}}}}}
       .dump();
 }
 
@@ -45,12 +52,17 @@ TEST(Sync, FilterKeepsCallEventsAndSinceResumes) {
   auto alice = new_user("alice");
   auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
-  ASSERT_TRUE(alice.client->send_event(room, "m.room.message", R"({"msgtype":"m.text","body":"hi"})",
-                                       alice.client->next_txn_id()).ok());
-  ASSERT_TRUE(alice.client->send_event(room, "m.call.invite", invite_content("call1"), alice.client->next_txn_id()).ok());
-  ASSERT_TRUE(alice.client->send_event(room, "org.matrix.call.sdp_stream_metadata_changed",
-                                       R"({"call_id":"call1","party_id":"PARTYaaa","version":"1"})",
-                                       alice.client->next_txn_id()).ok());
+  ASSERT_TRUE(
+      alice.client
+          ->send_event(room, "m.room.message", R"({"msgtype":"m.text","body":"hi"})", alice.client->next_txn_id())
+          .ok());
+  ASSERT_TRUE(
+      alice.client->send_event(room, "m.call.invite", invite_content("call1"), alice.client->next_txn_id()).ok());
+  ASSERT_TRUE(alice.client
+                  ->send_event(room, "org.matrix.call.sdp_stream_metadata_changed",
+                               R"({"call_id":"call1","party_id":"PARTYaaa","version":"1"})",
+                               alice.client->next_txn_id())
+                  .ok());
 
   auto initial = bob.client->sync();
   ASSERT_TRUE(initial.ok()) << initial.error().message;
@@ -73,7 +85,8 @@ TEST(Sync, FilterKeepsCallEventsAndSinceResumes) {
   }
   ASSERT_TRUE(bob.client->commit(*initial).ok());
 
-  ASSERT_TRUE(alice.client->send_event(room, "m.call.hangup", hangup_content("call1"), alice.client->next_txn_id()).ok());
+  ASSERT_TRUE(
+      alice.client->send_event(room, "m.call.hangup", hangup_content("call1"), alice.client->next_txn_id()).ok());
   std::vector<json> later;
   ASSERT_TRUE(sync_until(*bob.client, [&](const matrix::SyncBatch& batch) {
     EXPECT_FALSE(batch.initial());
@@ -89,7 +102,8 @@ TEST(Sync, TimelineFeedsTheEventReader) {
   auto alice = new_user("alice");
   auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
-  ASSERT_TRUE(alice.client->send_event(room, "m.call.invite", invite_content("callR"), alice.client->next_txn_id()).ok());
+  ASSERT_TRUE(
+      alice.client->send_event(room, "m.call.invite", invite_content("callR"), alice.client->next_txn_id()).ok());
   auto batch = bob.client->sync();
   ASSERT_TRUE(batch.ok());
   protocol::EventReader reader;
@@ -163,18 +177,22 @@ TEST(Encrypted, ReportedOnceNamingTheRoom) {
   auto alice = new_user("alice");
   auto bob = new_user("bob");
   auto room = shared_room(alice, bob, /*encrypted=*/true);
-  ASSERT_TRUE(alice.client->send_event(room, "m.room.encrypted",
-                                       R"({"algorithm":"m.megolm.v1.aes-sha2","ciphertext":"AAAA","sender_key":"k",
+  ASSERT_TRUE(alice.client
+                  ->send_event(room, "m.room.encrypted",
+                               R"({"algorithm":"m.megolm.v1.aes-sha2","ciphertext":"AAAA","sender_key":"k",
                                            "session_id":"s","device_id":"D"})",
-                                       alice.client->next_txn_id()).ok());
+                               alice.client->next_txn_id())
+                  .ok());
   std::vector<matrix::Notice> notices;
   for (int i = 0; i < 3; ++i) {
     auto batch = bob.client->sync(matrix::SyncOptions{std::chrono::milliseconds{200}, false, nullptr});
     ASSERT_TRUE(batch.ok());
     ASSERT_TRUE(bob.client->commit(*batch).ok());
     for (const auto& n : batch->notices) notices.push_back(n);
-    ASSERT_TRUE(alice.client->send_event(room, "m.room.encrypted", R"({"algorithm":"x","ciphertext":"B"})",
-                                         alice.client->next_txn_id()).ok());
+    ASSERT_TRUE(
+        alice.client
+            ->send_event(room, "m.room.encrypted", R"({"algorithm":"x","ciphertext":"B"})", alice.client->next_txn_id())
+            .ok());
   }
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_EQ(notices[0].kind, matrix::NoticeKind::encrypted_room_without_hook);
@@ -210,7 +228,8 @@ TEST(Encrypted, HookEncryptsAndDecrypts) {
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(first->notices.empty());
   ASSERT_TRUE(alice.client->room_encrypted(room));
-  ASSERT_TRUE(alice.client->send_event(room, "m.call.invite", invite_content("callE"), alice.client->next_txn_id()).ok());
+  ASSERT_TRUE(
+      alice.client->send_event(room, "m.call.invite", invite_content("callE"), alice.client->next_txn_id()).ok());
   EXPECT_EQ(room_events(*alice.client, room, "m.room.encrypted").size(), 1u);  // on the wire it is encrypted
 
   auto batch = bob.client->sync();
@@ -290,7 +309,8 @@ TEST(Restart, SynapseStoppedMidStreamEveryEventOnce) {
   }
   EXPECT_GE(alice.client->stats().transport_errors, 1u);
   std::vector<std::string> stored;
-  for (const auto& event : room_events(*alice.client, room, "m.call.invite")) stored.push_back(event["content"]["call_id"]);
+  for (const auto& event : room_events(*alice.client, room, "m.call.invite"))
+    stored.push_back(event["content"]["call_id"]);
   EXPECT_EQ(stored, expected);
   std::lock_guard lock(mutex);
   EXPECT_EQ(seen, expected);

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     std::cerr << "synapse_launcher: " << error << "\n";
     return 1;
   }
-  nlohmann::json out = {{"url", server.url()}, {"server_name", options.server_name}, {"users", nlohmann::json::array()}};
+  nlohmann::json out = {
+      {"url", server.url()}, {"server_name", options.server_name}, {"users", nlohmann::json::array()}};
   for (const auto& [localpart, password] : users) {
     if (!server.register_user(localpart, password, &error)) {
       std::cerr << "synapse_launcher: registering " << localpart << ": " << error << "\n";

@@ -99,12 +99,9 @@ SynapseServer::~SynapseServer() {
 }
 
 void SynapseServer::write_config() {
-  json listener = {{"port", port_},
-                   {"bind_addresses", {"127.0.0.1"}},
-                   {"type", "http"},
-                   {"tls", false},
-                   {"x_forwarded", false},
-                   {"resources", {{{"names", {"client"}}, {"compress", false}}}}};
+  json listener = {{"port", port_},        {"bind_addresses", {"127.0.0.1"}},
+                   {"type", "http"},       {"tls", false},
+                   {"x_forwarded", false}, {"resources", {{{"names", {"client"}}, {"compress", false}}}}};
   json config = {
       {"server_name", options_.server_name},
       {"pid_file", dir_ + "/homeserver.pid"},
@@ -146,13 +143,14 @@ void SynapseServer::write_config() {
   }
   // YAML is a superset of JSON, so the JSON text is a valid homeserver.yaml with no quoting pitfalls.
   std::ofstream(dir_ + "/homeserver.yaml") << config.dump(2) << "\n";
-  json logging = {{"version", 1},
-                  {"formatters", {{"precise", {{"format", "%(asctime)s %(name)s %(levelname)s %(message)s"}}}}},
-                  {"handlers",
-                   {{"file",
-                     {{"class", "logging.FileHandler"}, {"formatter", "precise"}, {"filename", dir_ + "/homeserver.log"}}}}},
-                  {"root", {{"level", "INFO"}, {"handlers", {"file"}}}},
-                  {"disable_existing_loggers", false}};
+  json logging = {
+      {"version", 1},
+      {"formatters", {{"precise", {{"format", "%(asctime)s %(name)s %(levelname)s %(message)s"}}}}},
+      {"handlers",
+       {{"file",
+         {{"class", "logging.FileHandler"}, {"formatter", "precise"}, {"filename", dir_ + "/homeserver.log"}}}}},
+      {"root", {{"level", "INFO"}, {"handlers", {"file"}}}},
+      {"disable_existing_loggers", false}};
   std::ofstream(dir_ + "/log.yaml") << logging.dump(2) << "\n";
   if (!fs::exists(dir_ + "/signing.key")) {
     std::ofstream(dir_ + "/signing.key") << "ed25519 a_mxcall " << random_base64(32, false) << "\n";
@@ -161,8 +159,8 @@ void SynapseServer::write_config() {
 
 bool SynapseServer::start(std::string* error, std::chrono::seconds wait) {
   if (pid_ > 0) return true;
-  std::string python = std::getenv("MXCALL_SYNAPSE_PYTHON") != nullptr ? std::getenv("MXCALL_SYNAPSE_PYTHON")
-                                                                         : MXCALL_SYNAPSE_PYTHON;
+  std::string python =
+      std::getenv("MXCALL_SYNAPSE_PYTHON") != nullptr ? std::getenv("MXCALL_SYNAPSE_PYTHON") : MXCALL_SYNAPSE_PYTHON;
   if (::access(python.c_str(), X_OK) != 0) {
     *error = "no Python venv at " + python + ": run scripts/setup-venv.sh (outside the network namespace) first";
     return false;

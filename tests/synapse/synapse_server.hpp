@@ -14,9 +14,9 @@
 namespace mxcall::testing {
 
 struct SynapseOptions {
-  bool turn = true;                           // turn_uris + turn_shared_secret, so /voip/turnServer has credentials
+  bool turn = true;  // turn_uris + turn_shared_secret, so /voip/turnServer has credentials
   std::string turn_user_lifetime = "1h";
-  double message_per_second = 1000;          // rc_message: the rate limit on sending events (and creating rooms)
+  double message_per_second = 1000;  // rc_message: the rate limit on sending events (and creating rooms)
   int message_burst = 1000;
   std::string server_name = "localhost";
 };
@@ -41,8 +41,7 @@ class SynapseServer {
   std::string user_id(const std::string& localpart) const { return "@" + localpart + ":" + options_.server_name; }
 
   // Registers a user through the shared-secret admin API (the way `register_new_matrix_user` does).
-  bool register_user(const std::string& localpart, const std::string& password, std::string* error,
-                     bool admin = false);
+  bool register_user(const std::string& localpart, const std::string& password, std::string* error, bool admin = false);
   std::string log_tail(int lines = 40) const;
 
  private:

@@ -43,7 +43,7 @@ struct ClientConfig {
   std::chrono::milliseconds request_timeout{30000};  // one HTTP request, except /sync which adds its long-poll time
   std::chrono::milliseconds connect_timeout{10000};
   std::string user_agent = "mxcall/0.1";
-  std::string session_path;       // when set, the session is saved there (0600) after login and each batch
+  std::string session_path;  // when set, the session is saved there (0600) after login and each batch
   std::string device_display_name = "mxcall";
   SyncFilterOptions filter;
 };
@@ -164,7 +164,8 @@ class Client {
   std::atomic<bool> cancel_{false};
   std::atomic<bool> answered_{false};
   std::string instance_tag_;
-  std::atomic<std::uint64_t> n_requests_{0}, n_rate_limited_{0}, n_server_errors_{0}, n_transport_errors_{0};  // in every txn id, so a device whose session file was lost still never repeats one
+  std::atomic<std::uint64_t> n_requests_{0}, n_rate_limited_{0}, n_server_errors_{0},
+      n_transport_errors_{0};  // in every txn id, so a device whose session file was lost still never repeats one
   std::mutex sleep_mutex_;
   std::condition_variable sleep_cv_;
 };

@@ -10,11 +10,11 @@
 namespace mxcall::matrix {
 
 struct Session {
-  std::string homeserver;    // base URL, e.g. https://matrix.example.org
+  std::string homeserver;  // base URL, e.g. https://matrix.example.org
   std::string user_id;
   std::string device_id;
   std::string access_token;
-  std::string since;         // the next_batch of the last sync batch handed to the application; "" before the first
+  std::string since;  // the next_batch of the last sync batch handed to the application; "" before the first
   std::uint64_t txn_counter = 0;  // the next transaction number this device will use
 
   bool logged_in() const { return !access_token.empty(); }

@@ -17,7 +17,7 @@ inline constexpr std::string_view kCallEventTypes[] = {
 };
 
 struct SyncFilterOptions {
-  int timeline_limit = 50;       // events per room per response; `limited` says when more were cut
+  int timeline_limit = 50;  // events per room per response; `limited` says when more were cut
   bool lazy_load_members = true;
 };
 
@@ -33,13 +33,13 @@ struct RoomBatch {
   std::string state_json = "[]";     // JSON array of state events (before the timeline; invite_state for invites)
   bool limited = false;              // the server left out older timeline events of this batch
   std::string prev_batch;
-  bool encrypted = false;            // the room has m.room.encryption (as far as this client has seen)
+  bool encrypted = false;  // the room has m.room.encryption (as far as this client has seen)
   // Read from this batch's state and timeline, for the call layer's room inputs (rules 25 and 69); the raw events
   // stay in state_json/timeline_json in their order.
-  std::optional<bool> join_rule_public;  // the last m.room.join_rules seen here: is it "public"?
-  std::vector<std::string> members_left; // users whose membership became leave or ban in this timeline
-  std::string inviter;               // for Membership::invite: who invited us
-  bool is_direct = false;            // for Membership::invite: the invite was marked is_direct
+  std::optional<bool> join_rule_public;   // the last m.room.join_rules seen here: is it "public"?
+  std::vector<std::string> members_left;  // users whose membership became leave or ban in this timeline
+  std::string inviter;                    // for Membership::invite: who invited us
+  bool is_direct = false;                 // for Membership::invite: the invite was marked is_direct
 };
 
 enum class NoticeKind : unsigned char {

@@ -17,7 +17,7 @@ struct TurnServer {
   std::vector<std::string> uris;  // only turn: and turns: URIs are kept
   std::string username;           // opaque (often "<expiry>:<user>"); may be empty
   std::string password;
-  std::chrono::seconds ttl{0};    // 0 when the server gave none
+  std::chrono::seconds ttl{0};  // 0 when the server gave none
   bool available() const { return !uris.empty(); }
 };
 
