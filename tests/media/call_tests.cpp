@@ -203,6 +203,37 @@ TEST(GstCall, VideoFramesDecodedBothWays) {
   EXPECT_GT(call.b.counters().audio_samples_decoded, 0u);
 }
 
+// A callee without a camera (or that answers voice only) still sees the caller and answers recvonly for video.
+TEST(GstCall, VoiceOnlyAnswerToAVideoOfferReceivesVideoAndSendsNone) {
+  GstEngineOptions no_camera = tone_options(kToneB);
+  no_camera.video_source = std::monostate{};
+  Pair call(tone_options(kToneA), no_camera);
+  call.a.wants.video = true;
+  call.b.wants.video = true;  // wants video, but has nothing to send
+  ASSERT_TRUE(call.connect()) << describe(call);
+  ASSERT_TRUE(call.pump_until([&] { return call.b.counters().video_frames_decoded >= 10; }, 10s)) << describe(call);
+  const std::string& answer = call.b.descriptions.at(0).sdp;
+  auto video = answer.find("m=video");
+  ASSERT_NE(video, std::string::npos) << answer;
+  EXPECT_NE(answer.find("a=recvonly", video), std::string::npos) << answer;
+  EXPECT_EQ(call.a.counters().video_frames_decoded, 0u);
+  EXPECT_EQ(call.b.counters().rtp_packets_sent_video, 0u);
+  EXPECT_GT(call.a.counters().audio_samples_decoded, 0u);
+}
+
+// A caller without a camera can still place a video call and see the callee (recvonly video m-line).
+TEST(GstCall, CallerWithoutCameraOffersReceiveOnlyVideo) {
+  GstEngineOptions no_camera = tone_options(kToneA);
+  no_camera.video_source = std::monostate{};
+  Pair call(no_camera, tone_options(kToneB));
+  call.a.wants.video = call.b.wants.video = true;
+  ASSERT_TRUE(call.connect()) << describe(call);
+  ASSERT_TRUE(call.pump_until([&] { return call.a.counters().video_frames_decoded >= 10; }, 10s)) << describe(call);
+  const std::string& offer = call.a.descriptions.at(0).sdp;
+  EXPECT_NE(offer.find("a=recvonly", offer.find("m=video")), std::string::npos) << offer;
+  EXPECT_EQ(call.b.counters().video_frames_decoded, 0u);
+}
+
 TEST(GstCall, VoiceCallUpgradesToVideoByRenegotiation) {
   Pair call(tone_options(kToneA), tone_options(kToneB));
   start_audio_call(call);
