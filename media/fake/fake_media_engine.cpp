@@ -55,7 +55,7 @@ class FakeMediaSession final : public MediaSession {
   void emit(protocol::MediaEventKind event) { sink_.on_media_event({config_.call, std::move(event)}); }
 
   void describe(std::string_view type, const std::string& stream_id, const protocol::MediaWants& media) {
-    if (closed_) return;
+    if (closed_ || !engine_.options_.auto_describe) return;
     emit(ev::LocalDescription{std::string(type), fake_sdp(type, stream_id, media, ++version_)});
     if (engine_.options_.auto_gathering_complete) emit(ev::GatheringComplete{});
     has_local_ = true;

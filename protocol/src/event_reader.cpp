@@ -102,6 +102,11 @@ void read_room_event(JsonInput& in, dom::element value, std::string_view default
     return;
   }
   event.type = type;
+  // The event id first, so that even an event refused below can be named.
+  if (event_id) {
+    std::string_view id;
+    if (event_id->get_string().get(id) == simdjson::SUCCESS) event.event_id = id;
+  }
   bool ok = (!sender || in.string(*sender, root.child("sender"), event.sender)) &&
             (!room_id || in.string(*room_id, root.child("room_id"), event.room_id)) &&
             (!event_id || in.string(*event_id, root.child("event_id"), event.event_id)) &&

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include "mxcall/media/fake_media_engine.hpp"
@@ -144,6 +145,12 @@ class Replay final : public media::MediaEventSink {
       return {ref, candidate};
     }
     if (name == "gathering_complete") return {ref, ev::GatheringComplete{}};
+    if (name == "description") {
+      auto asked = last_create_.find(ref);
+      if (asked == last_create_.end()) throw ScriptError{"no description was asked for call \"" + call_id + "\""};
+      const auto& [type, stream_id, wants] = asked->second;
+      return {ref, ev::LocalDescription{type, media::fake_sdp(type, stream_id, wants, ++descriptions_)}};
+    }
     if (name == "connected") return {ref, ev::IceStateChanged{protocol::IceState::connected}};
     if (name == "disconnected") return {ref, ev::IceStateChanged{protocol::IceState::disconnected}};
     if (name == "failed") return {ref, ev::IceStateChanged{protocol::IceState::failed}};
@@ -240,6 +247,11 @@ class Replay final : public media::MediaEventSink {
   }
 
   void execute(const protocol::MediaCommand& c) {
+    namespace op = protocol::media_op;
+    if (const auto* offer = std::get_if<op::CreateOffer>(&c.op)) last_create_[c.call] = {"offer", offer->stream_id, offer->media};
+    if (const auto* answer = std::get_if<op::CreateAnswer>(&c.op)) {
+      last_create_[c.call] = {"answer", answer->stream_id, answer->media};
+    }
     auto it = sessions_.find(c.call);
     if (it == sessions_.end()) {
       it = sessions_.emplace(c.call, engine_.open_session({c.call, {}, false}, *this)).first;
@@ -252,6 +264,8 @@ class Replay final : public media::MediaEventSink {
   media::FakeMediaEngine engine_;
   std::map<protocol::CallRef, std::unique_ptr<media::MediaSession>> sessions_;
   std::set<protocol::CallRef> known_calls_;
+  std::map<protocol::CallRef, std::tuple<std::string, std::string, protocol::MediaWants>> last_create_;
+  unsigned descriptions_ = 100;
   std::deque<protocol::MediaEvent> pending_media_;
   protocol::EventReader reader_;
   std::vector<protocol::ReadResult> batch_;
@@ -286,6 +300,11 @@ int run_replay(std::istream& in, std::ostream& out, std::ostream& err) {
         if (!line["gathering"].get(gathering)) {
           if (gathering != "manual" && gathering != "auto") throw ScriptError{R"("gathering" is "auto" or "manual")"};
           media.auto_gathering_complete = gathering == "auto";
+        }
+        std::string_view describe;
+        if (!line["describe"].get(describe)) {
+          if (describe != "manual" && describe != "auto") throw ScriptError{R"("describe" is "auto" or "manual")"};
+          media.auto_describe = describe == "auto";
         }
         replay = std::make_unique<Replay>(party, read_timeouts(line), media, out);
         replay->advance_to(t);

@@ -142,6 +142,7 @@ class Call {
   // The peer's candidates, held until the remote description is set and, for a caller, the answer is chosen.
   struct RemoteCandidate {
     Party from;
+    std::string event_id;
     MediaOp op;  // AddRemoteCandidate or EndOfRemoteCandidates
   };
   std::vector<RemoteCandidate> remote_candidates_;
@@ -158,7 +159,8 @@ class Call {
 
   bool media_flowed_ = false;  // ICE connected at least once: ice_timeout rather than ice_failed (rule 50)
   bool ice_disconnected_ = false;
-  bool ice_restart_tried_ = false;  // a `failed` restarts ICE once before hanging up
+  bool ice_restart_tried_ = false;  // a `failed` after media flowed restarts ICE once before hanging up
+  bool ice_restart_offer_ = false;  // the offer in flight restarts ICE: if it goes unanswered, ICE has failed
 
   Millis invite_expiry_ = kNever;       // caller: invite_timeout; callee: ringing stops
   Millis candidate_flush_at_ = kNever;  // rule 31

@@ -108,20 +108,25 @@ void Call::queue_remote_candidates(const RoomEvent& event, const Candidates& can
   for (const Candidate& c : candidates.candidates) {
     if (c.is_end_of_candidates()) {
       // A signal only: never handed to the ICE agent as a candidate (digest 8.9).
-      remote_candidates_.push_back({from, media_op::EndOfRemoteCandidates{}});
+      remote_candidates_.push_back({from, std::string(event.event_id), media_op::EndOfRemoteCandidates{}});
       continue;
     }
     std::optional<std::string> mid;
     if (c.sdp_mid) mid = std::string(*c.sdp_mid);
-    remote_candidates_.push_back({from, media_op::AddRemoteCandidate{std::string(c.candidate), mid, c.sdp_mline_index}});
+    remote_candidates_.push_back(
+        {from, std::string(event.event_id), media_op::AddRemoteCandidate{std::string(c.candidate), mid, c.sdp_mline_index}});
   }
 }
 
 void Call::apply_remote_candidates(const Party& party) {
   // Rule 35: only the chosen party's candidates reach the media engine; the others are dropped with it.
+  std::string_view last_dropped;
   for (auto& held : remote_candidates_) {
     if (held.from.is(party.user, party.party ? std::optional<std::string_view>(*party.party) : std::nullopt)) {
       media(std::move(held.op));
+    } else if (held.event_id != last_dropped) {
+      last_dropped = held.event_id;
+      host_.output(Ignored{ref_, held.event_id, "candidates of a party that was not selected (rule 35)"});
     }
   }
   remote_candidates_.clear();
@@ -145,7 +150,8 @@ void Call::on_ice(IceState ice, Millis now) {
       ice_hangup_at_ = now + static_cast<Millis>(t.ice_disconnected_hangup_ms);
       return;
     case IceState::failed:
-      if (can_renegotiate() && !ice_restart_tried_) {
+      // Never connected: there is no path to restore, so fail at once. Once media flowed, try one ICE restart.
+      if (media_flowed_ && can_renegotiate() && !ice_restart_tried_) {
         ice_restart_tried_ = true;
         ice_restart_at_ = kNever;
         if (ice_hangup_at_ == kNever) ice_hangup_at_ = now + static_cast<Millis>(t.ice_disconnected_hangup_ms);
@@ -172,6 +178,7 @@ void Call::renegotiate(Millis now) {
   }
   making_offer_ = true;
   renegotiation_wanted_ = false;
+  ice_restart_offer_ = ice_restart_pending_;
   if (ice_restart_pending_) {
     media(media_op::RestartIce{});
     gathering_complete_ = end_marker_sent_ = false;  // a new generation of candidates, with its own end marker
@@ -190,8 +197,9 @@ void Call::on_timer(Millis now) {
   if (candidate_flush_at_ <= now) flush_candidates(now);
   if (negotiate_expiry_ <= now) {
     // Rule 55: the renegotiation failed. The media session is left with an unanswered offer, so the call cannot
-    // go on in a known state.
+    // go on in a known state; when the offer was an ICE restart, it is ICE that failed (rule 50).
     negotiate_expiry_ = kNever;
+    if (ice_restart_offer_) return hang_up_with(media_flowed_ ? "ice_timeout" : "ice_failed", now);
     return hang_up_with("unknown_error", now);
   }
   if (connect_deadline_ <= now) return hang_up_with(media_flowed_ ? "ice_timeout" : "ice_failed", now);

@@ -300,6 +300,7 @@ void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Mill
     if (!making_offer_) return ignore(event, "a negotiate answer to no offer of ours");
     media(media_op::SetRemoteDescription{"answer", std::string(negotiate.description.sdp)});
     making_offer_ = false;
+    ice_restart_offer_ = false;
     negotiate_expiry_ = kNever;
     if (renegotiation_wanted_) renegotiate(now);
     return;

@@ -258,7 +258,8 @@ void Router::sync_batch(std::span<const ReadResult> events, Millis now) {
     if (r.status == ReadStatus::call_event) {
       impl_->route(r.event, now, new_incoming);
     } else if (r.status == ReadStatus::invalid && kind_of_type(r.type)) {
-      impl_->output(Ignored{{}, {}, "malformed " + std::string(r.type) + ": " + r.error.to_string()});
+      impl_->output(
+          Ignored{{}, std::string(r.event.event_id), "malformed " + std::string(r.type) + ": " + r.error.to_string()});
     }
   }
   impl_->after_batch(new_incoming, now);  // rule 21: ring only once the whole batch is known

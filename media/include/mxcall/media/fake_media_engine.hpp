@@ -16,6 +16,9 @@ struct FakeMediaOptions {
   // Report gathering complete right after each description (with no candidates); off when a script or test
   // supplies candidates and the completion itself.
   bool auto_gathering_complete = true;
+  // Describe at once on create_offer/create_answer; off when a test delivers the description itself (to hold a
+  // call in create_offer, say).
+  bool auto_describe = true;
 };
 
 class FakeMediaEngine final : public MediaEngine {

@@ -46,7 +46,7 @@ enum class ReadStatus : unsigned char {
 struct ReadResult {
   ReadStatus status = ReadStatus::invalid;
   std::string_view type;  // the event's type when it could be read, else empty
-  RoomEvent event;        // meaningful only for ReadStatus::call_event
+  RoomEvent event;        // for ReadStatus::call_event; an invalid call event still has event.event_id when readable
   FieldError error;       // meaningful only for ReadStatus::invalid
   // The first thing the lenient reader accepted that a conformant sender would not write (see --strict).
   std::optional<FieldError> leniency;
