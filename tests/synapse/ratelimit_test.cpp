@@ -69,5 +69,22 @@ TEST(RateLimit, CandidatesArriveInOrderExactlyOnce) {
   EXPECT_LE(hangup_at, 2);
 }
 
+// The admin API's per-user override frees one user on this strict server (what a test needing no 429s would use).
+TEST(RateLimit, PerUserOverrideLiftsTheLimit) {
+  auto carol = new_user("carol", patient_config());
+  auto dave = new_user("dave", patient_config());
+  auto room = shared_room(carol, dave);
+  std::string error;
+  ASSERT_TRUE(SynapseEnvironment::server().override_ratelimit(carol.user_id, 0, 0, &error)) << error;
+  auto before = carol.client->stats().rate_limited;
+  for (int i = 0; i < 10; ++i) {
+    auto sent = carol.client->send_event(room, "m.call.candidates",
+                                         R"({"call_id":"o","party_id":"P","version":"1","candidates":[]})",
+                                         carol.client->next_txn_id());
+    ASSERT_TRUE(sent.ok()) << sent.error().message;
+  }
+  EXPECT_EQ(carol.client->stats().rate_limited, before);
+}
+
 }  // namespace
 }  // namespace mxcall::testing

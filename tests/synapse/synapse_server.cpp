@@ -255,6 +255,32 @@ bool SynapseServer::register_user(const std::string& localpart, const std::strin
   return true;
 }
 
+bool SynapseServer::override_ratelimit(const std::string& target, int per_second, int burst, std::string* error) {
+  matrix::ClientConfig config;
+  config.homeserver = url();
+  matrix::Client admin(config);
+  if (admin_token_.empty()) {
+    const std::string password = "mxcall-admin-password";
+    if (!register_user("mxcall-admin", password, error, /*admin=*/true)) return false;
+    auto session = admin.login_password("mxcall-admin", password);
+    if (!session) {
+      *error = session.error().message;
+      return false;
+    }
+    admin_token_ = session->access_token;
+  } else {
+    admin.set_session(matrix::Session{url(), "@mxcall-admin:" + options_.server_name, "", admin_token_, "", 0});
+  }
+  json body = {{"messages_per_second", per_second}, {"burst_count", burst}};
+  auto reply = admin.api("POST", "/_synapse/admin/v1/users/" + matrix::Client::escape(target) + "/override_ratelimit",
+                         body.dump());
+  if (!reply) {
+    *error = reply.error().message;
+    return false;
+  }
+  return true;
+}
+
 std::string SynapseServer::log_tail(int lines) const {
   std::string text;
   for (const char* name : {"/stdout.log", "/homeserver.log"}) {

@@ -42,6 +42,9 @@ class SynapseServer {
 
   // Registers a user through the shared-secret admin API (the way `register_new_matrix_user` does).
   bool register_user(const std::string& localpart, const std::string& password, std::string* error, bool admin = false);
+  // Overrides the sending rate limit (rc_message) for one user through the admin API, so a test can limit or free
+  // one user on a shared Synapse. Whole numbers only (the admin API refuses fractions); 0 and 0 mean unlimited.
+  bool override_ratelimit(const std::string& user_id, int per_second, int burst, std::string* error);
   std::string log_tail(int lines = 40) const;
 
  private:
@@ -50,6 +53,7 @@ class SynapseServer {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  std::string admin_token_;
 };
 
 // Finds a free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
