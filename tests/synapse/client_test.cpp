@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "helpers.hpp"
+#include "mxcall/matrix/syncer.hpp"
 #include "mxcall/matrix/turn.hpp"
 #include "net_helpers.hpp"
 
@@ -152,6 +153,12 @@ TEST(Errors, TlsSelfSignedCertificateRefused) {
     if (result.ok() || result.error().code != ErrorCode::unreachable) break;
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   }
+  // The same server is trusted once its certificate is given as the CA file: the TLS handshake then succeeds.
+  auto config = test_config("https://127.0.0.1:" + std::to_string(port));
+  config.ca_file = cert;
+  config.retry.max_attempts = 1;
+  config.request_timeout = std::chrono::milliseconds{3000};
+  auto trusted = matrix::Client(config).api("GET", "/_matrix/client/versions", {}, false);
   ::kill(-pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
   std::filesystem::remove_all(dir);
@@ -159,6 +166,66 @@ TEST(Errors, TlsSelfSignedCertificateRefused) {
   EXPECT_EQ(result.error().code, ErrorCode::tls_failure) << result.error().message;
   EXPECT_NE(result.error().message.find("certificate"), std::string::npos) << result.error().message;
   expect_one_line(result.error());
+  EXPECT_TRUE(trusted.ok()) << trusted.error().message;
+}
+
+TEST(Retry, ServerErrorsAreBoundedInCountAndTime) {
+  CannedHttpServer failing("503 Service Unavailable", "application/json",
+                           R"({"errcode":"M_UNKNOWN","error":"overloaded"})");
+  auto config = test_config(failing.url());
+  config.retry.max_attempts = 4;
+  config.retry.initial_backoff = std::chrono::milliseconds{50};
+  matrix::Client client(config);
+  auto start = std::chrono::steady_clock::now();
+  auto result = client.api("GET", "/_matrix/client/versions", {}, false);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::server_error);
+  EXPECT_EQ(client.stats().requests, 4u);
+  EXPECT_NE(result.error().message.find("gave up after 4 attempts"), std::string::npos) << result.error().message;
+  EXPECT_LT(elapsed, std::chrono::seconds{2});
+
+  config.retry.max_attempts = 100;  // now the time budget ends it
+  config.retry.max_total = std::chrono::milliseconds{1500};
+  config.retry.max_backoff = std::chrono::milliseconds{200};
+  matrix::Client patient(config);
+  start = std::chrono::steady_clock::now();
+  auto timed = patient.api("GET", "/_matrix/client/versions", {}, false);
+  elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(timed.ok());
+  EXPECT_LT(elapsed, std::chrono::milliseconds{2500});
+  EXPECT_LT(patient.stats().requests, 100u);
+}
+
+TEST(Retry, RetryAfterLongerThanTheBudgetEndsAtOnce) {
+  CannedHttpServer limited("429 Too Many Requests", "application/json",
+                           R"({"errcode":"M_LIMIT_EXCEEDED","error":"slow down","retry_after_ms":600000})");
+  matrix::Client client(test_config(limited.url()));
+  auto result = client.api("GET", "/_matrix/client/versions", {}, false);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::rate_limited);
+  EXPECT_EQ(client.stats().requests, 1u);
+  expect_one_line(result.error());
+}
+
+TEST(Syncer, StopsAndReportsARevokedToken) {
+  auto alice = new_user("alice");
+  auto stale = make_client();
+  stale->set_session(alice.client->session());
+  ASSERT_TRUE(alice.client->logout().ok());
+  std::atomic<int> errors{0};
+  matrix::ErrorCode code{};
+  matrix::Syncer syncer(
+      *stale, [](const matrix::SyncBatch&) {},
+      [&](const matrix::Error& e) {
+        code = e.code;
+        ++errors;
+      });
+  syncer.start();
+  for (int i = 0; i < 100 && errors == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  syncer.stop();
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(code, ErrorCode::token_revoked);
 }
 
 TEST(Errors, RevokedToken) {
