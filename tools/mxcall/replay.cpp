@@ -214,6 +214,11 @@ class Replay final : public media::MediaEventSink {
     w.end_object();
   }
 
+  void describe(protocol::JsonWriter& w, const protocol::PeerMuted& m) {
+    w.key("peer_muted").start_object().field("call_id", m.call.call_id);
+    w.key("audio").boolean(m.audio_muted).key("video").boolean(m.video_muted).end_object();
+  }
+
   void describe(protocol::JsonWriter& w, const protocol::ActionRefused& r) {
     w.key("refused").start_object().field("call_id", r.call.call_id).field("why", r.why).end_object();
   }

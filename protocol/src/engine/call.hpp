@@ -131,7 +131,6 @@ class Call {
   std::string invite_event_id_;  // callee: to say why an invite never rang
   bool announced_ = false;       // callee: the user has been told (ringing); callers are announced at once
   bool media_open_ = false;      // a media command was given, so the session must be closed at the end
-  bool remote_audio_muted_ = false;  // the peer's usermedia stream says audio_muted (rule 68: shown only)
 
   // Our candidates (rule 30-33): queued until the invite or answer is out, then batched.
   std::vector<media_event::LocalCandidate> local_candidates_;

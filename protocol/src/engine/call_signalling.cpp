@@ -310,9 +310,11 @@ void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Mill
 
 void Call::on_metadata_changed(const RoomEvent& event, const SdpStreamMetadataChanged& changed) {
   if (!from_opponent(event) || !opponent_chosen_) return ignore(event, "stream metadata from a non-party (rule 53)");
-  remote_audio_muted_ = false;
+  // Rule 64: only the usermedia stream counts here; unknown purposes are ignored.
   for (const auto& [stream, meta] : changed.sdp_stream_metadata) {
-    if (meta.purpose == kPurposeUserMedia) remote_audio_muted_ = meta.audio_muted;  // rule 68: shown, not applied
+    if (meta.purpose != kPurposeUserMedia) continue;
+    host_.output(PeerMuted{ref_, meta.audio_muted, meta.video_muted});
+    return;
   }
 }
 

@@ -135,6 +135,16 @@ struct ActionRefused {
   bool operator==(const ActionRefused&) const = default;
 };
 
-using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused>;
+// The peer's mute state from its stream metadata (rule 68): show audio_muted without touching the remote audio
+// (the peer already stopped sending, and muting here would clip its first words); hide the remote video on
+// video_muted, so that no black frame is shown.
+struct PeerMuted {
+  CallRef call;
+  bool audio_muted = false;
+  bool video_muted = false;
+  bool operator==(const PeerMuted&) const = default;
+};
+
+using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted>;
 
 }  // namespace mxcall::protocol
