@@ -2,6 +2,7 @@
 // renegotiations the call engine drives (hold, resume, mutual hold, upgrade, ICE restart).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -249,7 +250,7 @@ TEST(GstCall, VoiceCallUpgradesToVideoByRenegotiation) {
   EXPECT_GE(b_audio, kFlowing) << describe(call);
 }
 
-TEST(GstCall, IceRestartRenegotiatesAndAudioContinues) {
+TEST(GstCall, IceRestartRenegotiatesRechecksAndAudioContinues) {
   Pair call(tone_options(kToneA), tone_options(kToneB));
   start_audio_call(call);
   auto ufrag = [](const std::string& sdp) {
@@ -257,7 +258,15 @@ TEST(GstCall, IceRestartRenegotiatesAndAudioContinues) {
     return sdp.substr(at, sdp.find("\r\n", at) - at);
   };
   std::string a_before = ufrag(call.a.descriptions.back().sdp), b_before = ufrag(call.b.descriptions.back().sdp);
+  int a_candidates = call.a.candidates, b_candidates = call.b.candidates;
   ASSERT_TRUE(call.negotiate(call.a, /*ice_restart=*/true)) << describe(call);
+  call.pump_for(200ms);
+  // libnice forgot the remote candidates on restart: both sides announce theirs again.
+  EXPECT_GT(call.a.candidates, a_candidates);
+  EXPECT_GT(call.b.candidates, b_candidates);
+  // The agent really checked again (webrtcbin alone would have kept the old pair silently).
+  EXPECT_GE(std::count(call.a.ice_states.begin(), call.a.ice_states.end(), protocol::IceState::checking), 2)
+      << describe(call);
   // Both sides change credentials (RFC 8839), as browsers require of an answer to a restart.
   EXPECT_NE(ufrag(call.a.descriptions.back().sdp), a_before);
   EXPECT_NE(ufrag(call.b.descriptions.back().sdp), b_before);
@@ -271,6 +280,36 @@ TEST(GstCall, IceRestartRenegotiatesAndAudioContinues) {
   EXPECT_GE(b_audio, kFlowing) << describe(call);
   EXPECT_TRUE(call.a.connected() && call.b.connected()) << describe(call);
   EXPECT_TRUE(call.a.failures.empty() && call.b.failures.empty()) << describe(call);
+}
+
+// matrix-js-sdk waits for gathering and sends its restart offer with the candidates inside the SDP, none
+// trickled: the answerer's own restart must not forget them.
+TEST(GstCall, IceRestartOfferWithCandidatesInsideTheSdpReconnects) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  start_audio_call(call);
+  call.a.session->restart_ice();
+  call.a.session->create_offer({call.a.wants, call.a.stream_id, true});
+  std::string offer;
+  std::vector<std::string> candidates;
+  while (auto e = call.a.events.pop(300ms)) {
+    if (auto* d = std::get_if<protocol::media_event::LocalDescription>(&e->event)) offer = d->sdp;
+    if (auto* c = std::get_if<protocol::media_event::LocalCandidate>(&e->event)) candidates.push_back(c->candidate);
+  }
+  ASSERT_FALSE(offer.empty());
+  ASSERT_FALSE(candidates.empty());
+  auto mid = offer.find("a=mid:");
+  std::string embedded;
+  for (const auto& c : candidates) embedded += "a=" + c + "\r\n";
+  offer.insert(offer.find("\r\n", mid) + 2, embedded);
+  call.b.session->set_remote_description({"offer", offer});
+  call.b.session->create_answer({call.b.wants, call.b.stream_id});
+  int answers = call.answers_applied;
+  ASSERT_TRUE(call.pump_until([&] { return call.answers_applied > answers; }, 5s)) << describe(call);
+  call.pump_for(1s);
+  auto [a_audio, b_audio] = call.audio_packets_during(1s);
+  EXPECT_GE(a_audio, kFlowing) << describe(call);
+  EXPECT_GE(b_audio, kFlowing) << describe(call);
+  EXPECT_TRUE(call.a.connected() && call.b.connected()) << describe(call);
 }
 
 // The peer disappears without a hangup (crash, network gone): the engine must report it so the call engine's

@@ -66,7 +66,7 @@ class Pair {
   std::pair<std::uint64_t, std::uint64_t> audio_packets_during(std::chrono::milliseconds window);
 
   Side& other(Side& s) { return &s == &a ? b : a; }
-  bool forward_candidates = true;  // off: the vanishing test stops delivering
+  bool forward_candidates = true;  // off: candidates are counted but not delivered to the other side
   int answers_applied = 0;
 
  private:

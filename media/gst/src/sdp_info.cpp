@@ -61,10 +61,11 @@ std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp) {
   }
   SdpInfo info;
   if (const char* ufrag = gst_sdp_message_get_attribute_val(msg.get(), "ice-ufrag")) info.ice_ufrag = ufrag;
+  if (const char* pwd = gst_sdp_message_get_attribute_val(msg.get(), "ice-pwd")) info.ice_pwd = pwd;
   if (gst_sdp_message_medias_len(msg.get()) > 0) {
-    if (const char* ufrag = gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg.get(), 0), "ice-ufrag")) {
-      info.ice_ufrag = ufrag;
-    }
+    const GstSDPMedia* first = gst_sdp_message_get_media(msg.get(), 0);
+    if (const char* ufrag = gst_sdp_media_get_attribute_val(first, "ice-ufrag")) info.ice_ufrag = ufrag;
+    if (const char* pwd = gst_sdp_media_get_attribute_val(first, "ice-pwd")) info.ice_pwd = pwd;
   }
   for (guint i = 0; i < gst_sdp_message_medias_len(msg.get()); ++i) {
     const GstSDPMedia* media = gst_sdp_message_get_media(msg.get(), i);

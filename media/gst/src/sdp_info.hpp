@@ -26,6 +26,7 @@ struct MediaLine {
 struct SdpInfo {
   std::vector<MediaLine> lines;
   std::string ice_ufrag;  // of the first m-line (the BUNDLE transport), or the session's
+  std::string ice_pwd;
 
   // The first usable (not rejected) line of that kind, by m-line index.
   std::optional<std::uint32_t> first(std::string_view kind) const;

@@ -254,6 +254,7 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
   }
   // The description goes out before set-local-description starts gathering, so no candidate can overtake it.
   emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
+  if (restart_ice) restart_ice_streams();
   reply = run("set-local-description", nullptr, desc, &error);
   gst_webrtc_session_description_free(desc);
   if (!reply) {
@@ -261,6 +262,9 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     return false;
   }
   gst_structure_free(reply);
+  // webrtcbin gathers once; after a restart the peer has forgotten our candidates. (Candidates inside the peer's
+  // restart offer need nothing: webrtcbin adds them when this answer makes the session stable, after the restart.)
+  if (restart_ice) announce_local_candidates();
   if (gathering_complete_ && !gathering_complete_reported_) {
     gathering_complete_reported_ = true;
     emit(ev::GatheringComplete{});

@@ -70,6 +70,10 @@ class Session final : public GstMediaSession {
   void watchdog_tick();
   static void on_ssrc_active(GstElement* rtpbin, guint session, guint ssrc, Session* self);
 
+  // ice_restart.cpp
+  void restart_ice_streams();
+  void announce_local_candidates();
+
   // session.cpp
   void wait_for_sender_caps();
   bool describe(bool offer, const std::string& stream_id, bool restart_ice);
