@@ -176,6 +176,21 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
   return batch;
 }
 
+std::string batch_timeline_json(const SyncBatch& batch) {
+  json all = json::array();
+  for (const auto& room : batch.rooms) {
+    if (room.membership == Membership::invite) continue;
+    auto events = json::parse(room.timeline_json, nullptr, false);
+    if (!events.is_array()) continue;
+    for (auto& event : events) {
+      if (!event.is_object()) continue;
+      if (!event.contains("room_id")) event["room_id"] = room.room_id;
+      all.push_back(std::move(event));
+    }
+  }
+  return all.dump();
+}
+
 Status Client::commit(const SyncBatch& batch) {
   std::lock_guard lock(mutex_);
   session_.since = batch.next_batch;

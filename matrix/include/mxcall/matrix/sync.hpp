@@ -62,6 +62,11 @@ struct SyncBatch {
   bool initial() const { return since.empty(); }
 };
 
+// The timelines of every joined and left room of a batch as one JSON array, each event carrying its room_id, in
+// room order: one read_events() call (and so one router.sync_batch()) for the whole batch. A reader's results live
+// only until its next read, so per-room reads of one batch would need one reader per room.
+std::string batch_timeline_json(const SyncBatch& batch);
+
 // Plugged in by an application that has its own Matrix end-to-end encryption. Called from the thread that syncs or
 // sends. Without a hook, encrypted rooms are reported once (NoticeKind::encrypted_room_without_hook).
 class CryptoHook {
