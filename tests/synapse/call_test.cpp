@@ -157,5 +157,39 @@ TEST(Call, CalleeRestartsMidRingAndDoesNotRingForAnEndedCall) {
   std::filesystem::remove_all(dir);
 }
 
+// Last in this program: it stops the shared Synapse. The callee answers while Synapse is down; the answer waits in
+// the send queue, goes out once Synapse is back, the call connects, and every call event is stored exactly once.
+TEST(Call, SynapseRestartedMidCallEveryEventOnce) {
+  auto patient = test_config();
+  patient.retry.max_attempts = 30;
+  patient.retry.max_total = std::chrono::milliseconds{60000};
+  patient.retry.max_backoff = std::chrono::milliseconds{1000};
+  auto alice = new_user("alice", patient);
+  auto bob = new_user("bob", patient);
+  auto room = shared_room(alice, bob);
+  Phone a(*alice.client), b(*bob.client);
+  a.step(0);
+  b.step(0);
+  a.act(action::Call{room, "call-down", bob.user_id, false});
+  ASSERT_TRUE(run_until({&a, &b}, [&] { return b.state("call-down") == CallState::ringing; }));
+  auto& server = SynapseEnvironment::server();
+  server.stop();
+  b.act(action::Answer{{room, "call-down"}, false});  // queued; sent once Synapse is back
+  std::string error;
+  ASSERT_TRUE(server.start(&error)) << error;
+  ASSERT_TRUE(run_until({&a, &b}, [&] {
+    return a.state("call-down") == CallState::connected && b.state("call-down") == CallState::connected;
+  }));
+  a.act(action::Hangup{{room, "call-down"}});
+  ASSERT_TRUE(run_until({&a, &b}, [&] { return b.state("call-down") == CallState::ended; }));
+  ASSERT_TRUE(a.wait_sent() && b.wait_sent());
+  EXPECT_GE(bob.client->stats().transport_errors, 1u);
+  auto types = call_types(*alice.client, room);
+  EXPECT_EQ(count(types, "m.call.invite"), 1);
+  EXPECT_EQ(count(types, "m.call.answer"), 1);
+  EXPECT_EQ(count(types, "m.call.select_answer"), 1);
+  EXPECT_EQ(count(types, "m.call.hangup"), 1);
+}
+
 }  // namespace
 }  // namespace mxcall::testing

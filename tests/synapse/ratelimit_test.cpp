@@ -1,9 +1,12 @@
 // A Synapse that rate-limits sending hard (2 events/s, burst 3): candidate sends get 429, wait retry_after_ms, and
 // still arrive in order, exactly once; a hangup queued behind them overtakes the ones not yet sent.
+#include <functional>
+#include <map>
 #include <mutex>
 
 #include "helpers.hpp"
 #include "mxcall/matrix/send_queue.hpp"
+#include "phone.hpp"
 
 namespace mxcall::testing {
 namespace {
@@ -84,6 +87,41 @@ TEST(RateLimit, PerUserOverrideLiftsTheLimit) {
     ASSERT_TRUE(sent.ok()) << sent.error().message;
   }
   EXPECT_EQ(carol.client->stats().rate_limited, before);
+}
+
+// A whole call on the strict server: its sends meet 429s, wait, and the call still connects and ends, each event
+// stored once.
+TEST(RateLimit, WholeCallConnectsDespite429) {
+  auto alice = new_user("alice", patient_config());
+  auto bob = new_user("bob", patient_config());
+  auto room = shared_room(alice, bob);
+  using namespace protocol;
+  Phone a(*alice.client), b(*bob.client);
+  auto run_until = [&](const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      a.step(100);
+      b.step(100);
+    }
+    return done();
+  };
+  a.step(0);
+  b.step(0);
+  a.act(action::Call{room, "call-429", bob.user_id, false});
+  ASSERT_TRUE(run_until([&] { return b.state("call-429") == CallState::ringing; }));
+  b.act(action::Answer{{room, "call-429"}, false});
+  ASSERT_TRUE(run_until(
+      [&] { return a.state("call-429") == CallState::connected && b.state("call-429") == CallState::connected; }));
+  a.act(action::Hangup{{room, "call-429"}});
+  ASSERT_TRUE(run_until([&] { return b.state("call-429") == CallState::ended; }));
+  ASSERT_TRUE(a.wait_sent(30000) && b.wait_sent(30000));
+  EXPECT_GE(alice.client->stats().rate_limited + bob.client->stats().rate_limited, 1u);
+  std::map<std::string, int> types;
+  for (const auto& event : room_events(*alice.client, room)) ++types[event["type"].get<std::string>()];
+  EXPECT_EQ(types["m.call.invite"], 1);
+  EXPECT_EQ(types["m.call.answer"], 1);
+  EXPECT_EQ(types["m.call.select_answer"], 1);
+  EXPECT_EQ(types["m.call.hangup"], 1);
 }
 
 }  // namespace
