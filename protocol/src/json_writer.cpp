@@ -1,5 +1,6 @@
 #include "mxcall/protocol/json_writer.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace mxcall::protocol {
@@ -89,15 +90,26 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
   return *this;
 }
 
+namespace {
+
+// Bytes that need escaping in a JSON string: control characters, '"' and '\\'.
+constexpr auto kNeedsEscape = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = true;
+  table['"'] = table['\\'] = true;
+  return table;
+}();
+
+}  // namespace
+
 // Copies runs that need no escaping in one append; SDP text has a \r\n every 40 bytes or so, so runs are long.
 void JsonWriter::escaped(std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out_.reserve(out_.size() + value.size() + 2);
   out_ += '"';
   std::size_t run = 0;
   for (std::size_t i = 0; i < value.size(); ++i) {
     auto c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (!kNeedsEscape[c]) continue;
     out_.append(value.data() + run, i - run);
     run = i + 1;
     switch (c) {

@@ -66,7 +66,7 @@ struct EarlyEvents {
 }  // namespace
 
 struct Router::Impl final : engine::CallHost {
-  Impl(LocalParty party, Timeouts t) : me_(std::move(party)), timeouts_(t) {}
+  Impl(LocalParty party, Timeouts t) : me_(std::move(party)), timeouts_(t) { calls_.reserve(1024); }
 
   const LocalParty& me() const override { return me_; }
   const Timeouts& timeouts() const override { return timeouts_; }
@@ -86,12 +86,17 @@ struct Router::Impl final : engine::CallHost {
   CallMap<EarlyEvents> early_;
   std::deque<CallRef> early_order_;  // oldest first, for eviction
   std::unordered_set<std::string> public_rooms_;
+  // Our own calls that may still meet glare (create_offer or invite_sent), by room: glare is per room (rule 58).
+  std::unordered_map<std::string, std::vector<std::string>> outgoing_by_room_;
   mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 
   // After anything touched a call: reschedule its timer, or retire it when it ended.
   void settle(const KeyView& key, Millis now) {
     auto it = calls_.find(key);
-    if (it == calls_.end()) return;
+    if (it != calls_.end()) settle(it, now);
+  }
+
+  void settle(CallMap<Entry>::iterator it, Millis now) {
     Entry& entry = it->second;
     if (entry.call->ended()) {
       Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms,
@@ -129,9 +134,9 @@ struct Router::Impl final : engine::CallHost {
       return ignore(event, "our own echo (rule 12)");
     }
     KeyView key{event.room_id, common.call_id};
-    if (Call* call = find(key)) {
-      call->on_event(event, now);
-      return settle(key, now);
+    if (auto it = calls_.find(key); it != calls_.end()) {
+      it->second.call->on_event(event, now);
+      return settle(it, now);
     }
     if (auto it = remembered_.find(key); it != remembered_.end()) return ignore(event, it->second.why);
     if (const auto* invite = std::get_if<Invite>(&event.content)) return on_invite(event, *invite, now, new_incoming);
@@ -163,14 +168,20 @@ struct Router::Impl final : engine::CallHost {
   // Our own outgoing call in `room` that an invite from `user` collides with (rule 58: same room only).
   Call* outgoing_call_to(std::string_view room, std::string_view user) {
     if (user == me_.user_id) return nullptr;  // our other devices calling is not glare
-    for (auto& [ref, entry] : calls_) {
-      Call& c = *entry.call;
-      if (ref.room_id != room || c.role() != Call::Role::caller) continue;
-      if (c.state() != CallState::create_offer && c.state() != CallState::invite_sent) continue;
-      auto peer = c.peer_user();
-      if (!peer || *peer == user) return &c;
-    }
-    return nullptr;
+    auto by_room = outgoing_by_room_.find(std::string(room));
+    if (by_room == outgoing_by_room_.end()) return nullptr;
+    auto& call_ids = by_room->second;
+    Call* found = nullptr;
+    // Calls past invite_sent can no longer meet glare: they leave the index here.
+    std::erase_if(call_ids, [&](const std::string& call_id) {
+      Call* c = find(KeyView{room, call_id});
+      if (c == nullptr || (c->state() != CallState::create_offer && c->state() != CallState::invite_sent)) return true;
+      auto peer = c->peer_user();
+      if (found == nullptr && (!peer || *peer == user)) found = c;
+      return false;
+    });
+    if (call_ids.empty()) outgoing_by_room_.erase(by_room);
+    return found;
   }
 
   void resolve_glare(Call& ours, Call& theirs, Millis now) {
@@ -215,11 +226,13 @@ struct Router::Impl final : engine::CallHost {
     for (const CallRef& ref : new_incoming) {
       Call* call = find(KeyView{ref.room_id, ref.call_id});
       if (call == nullptr || call->ended()) continue;
-      call->ring(public_rooms_.contains(ref.room_id), now);
-      auto glare = auto_answer_.find(ref.room_id + '\x1f' + ref.call_id);
-      if (glare != auto_answer_.end()) {
-        auto_answer_.erase(glare);
-        call->answer_automatically(now);
+      call->ring(!public_rooms_.empty() && public_rooms_.contains(ref.room_id), now);
+      if (!auto_answer_.empty()) {
+        auto glare = auto_answer_.find(ref.room_id + '\x1f' + ref.call_id);
+        if (glare != auto_answer_.end()) {
+          auto_answer_.erase(glare);
+          call->answer_automatically(now);
+        }
       }
       settle(KeyView{ref.room_id, ref.call_id}, now);
     }
@@ -276,6 +289,7 @@ void Router::act(const UserAction& action, Millis now) {
     if (place->invitee && !is_user_id(*place->invitee)) return refuse("the invitee must be a user id (@user:server)");
     if (d.calls_.contains(ref) || d.remembered_.contains(ref)) return refuse("that call id was already used here");
     d.calls_.emplace(ref, Impl::Entry{std::make_unique<Call>(d, *place, now), kNever});
+    d.outgoing_by_room_[ref.room_id].push_back(ref.call_id);
     return d.settle(KeyView{ref.room_id, ref.call_id}, now);
   }
   const CallRef& ref = std::visit(
