@@ -23,9 +23,10 @@ constexpr const char* kRooms[] = {"!a:x", "!b:x"};
 constexpr const char* kCalls[] = {"c1", "c2", "c3", "a0", "z9"};
 constexpr const char* kSenders[] = {"@me:x", "@bob:x", "@carol:x"};
 constexpr const char* kParties[] = {"ME", "BOB1", "BOB2", "CAROL", ""};
-constexpr const char* kTypes[] = {"m.call.invite",    "m.call.answer", "m.call.candidates", "m.call.hangup",
-                                  "m.call.reject",    "m.call.select_answer", "m.call.negotiate",
-                                  "m.call.sdp_stream_metadata_changed", "m.room.message"};
+constexpr const char* kTypes[] = {
+    "m.call.invite", "m.call.answer",        "m.call.candidates", "m.call.hangup",
+    "m.call.reject", "m.call.select_answer", "m.call.negotiate",  "m.call.sdp_stream_metadata_changed",
+    "m.room.message"};
 
 template <typename T, std::size_t N>
 const char* pick(FuzzedDataProvider& in, const T (&options)[N]) {
@@ -52,8 +53,10 @@ std::string make_event(FuzzedDataProvider& in) {
   } else if (type == "m.call.answer") {
     content += R"(,"answer":{"type":"answer","sdp":")" + sdp + R"("})";
   } else if (type == "m.call.candidates") {
-    content += in.ConsumeBool() ? R"(,"candidates":[{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0"},{"candidate":""}])"
-                                : R"(,"candidates":[])";
+    content +=
+        in.ConsumeBool()
+            ? R"(,"candidates":[{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0"},{"candidate":""}])"
+            : R"(,"candidates":[])";
   } else if (type == "m.call.hangup") {
     if (in.ConsumeBool()) content += R"(,"reason":"ice_failed")";
   } else if (type == "m.call.select_answer") {
@@ -115,8 +118,8 @@ struct Checker {
       }
       const auto* s = std::get_if<SendEvent>(&o);
       if (s == nullptr) continue;
-      std::string event = R"({"type":")" + std::string(type_name(s->kind)) + R"(","sender":"@me:x","content":)" +
-                          s->content + "}";
+      std::string event =
+          R"({"type":")" + std::string(type_name(s->kind)) + R"(","sender":"@me:x","content":)" + s->content + "}";
       ReadResult r = reader.read_event(event);
       if (r.status != ReadStatus::call_event) std::abort();  // we sent something unreadable
       if (check_send_rules(r.event.content, VersionCheck::check, PeerIds::verbatim)) std::abort();

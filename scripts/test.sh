@@ -1,18 +1,46 @@
 #!/usr/bin/env bash
 # Installs everything, builds once, and runs the whole test suite: fast groups first.
 # Every test runs inside a private network namespace that holds only `lo` (no packet can leave the machine).
+# Ends with one line "mxcall: N passed, M failed" over all groups; exits non-zero when anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 scripts/setup-venv.sh
 scripts/build.sh all
+scripts/check-format.sh
+
+passed=0
+failed=0
+failed_groups=()
 
 # Runs ctest for one label in one tree, inside a fresh network namespace with loopback up.
 run_label() {
   local tree=$1 label=$2
-  echo "=== ctest -L $label ($tree)"
-  unshare -n -- bash -c "ip link set lo up 2>/dev/null || true; cd '$tree' && ctest -L '^$label\$' --output-on-failure --timeout 900 -j 2"
+  local count
+  count=$(cd "$tree" && ctest -N -L "^$label\$" | awk '/Total Tests:/ {print $3}')
+  if [ "${count:-0}" -eq 0 ]; then
+    echo "=== $label ($tree): no tests in this tree"
+    return 0
+  fi
+  echo "=== ctest -L $label ($tree): $count tests"
+  local log
+  log=$(mktemp)
+  local status=0
+  unshare -n -- bash -c "ip link set lo up 2>/dev/null || true; cd '$tree' && ctest -L '^$label\$' --output-on-failure --timeout 900 -j 2" \
+    2>&1 | tee "$log" || status=$?
+  local group_failed
+  group_failed=$(sed -n 's/.* tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+  local group_total
+  group_total=$(sed -n 's/.* tests passed, [0-9]* tests\{0,1\} failed out of \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+  rm -f "$log"
+  if [ -z "$group_total" ]; then  # ctest itself broke: count the whole group as failed
+    group_total=$count
+    group_failed=$count
+  fi
+  passed=$((passed + group_total - group_failed))
+  failed=$((failed + group_failed))
+  if [ "$status" -ne 0 ] || [ "$group_failed" -ne 0 ]; then failed_groups+=("$label ($tree)"); fi
 }
 
 run_label build unit
@@ -24,4 +52,9 @@ run_label build bench-smoke
 for label in synapse media interop; do
   run_label build "$label"
 done
-echo "mxcall: all test groups passed"
+
+if [ "${#failed_groups[@]}" -gt 0 ]; then
+  echo "mxcall: failing groups: ${failed_groups[*]}"
+fi
+echo "mxcall: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "${#failed_groups[@]}" -eq 0 ]

@@ -58,8 +58,8 @@ struct Traffic {
   std::string_view call_id(int i) { return keep((incoming(i) ? "in-" : "out-") + std::to_string(i)); }
 
   RoomEvent event(int i, std::string_view sender, std::string_view event_id, CallContent content) {
-    return RoomEvent{type_name(static_cast<EventKind>(content.index())), sender, room(i), event_id, 1, 50,
-                     std::move(content)};
+    return RoomEvent{
+        type_name(static_cast<EventKind>(content.index())), sender, room(i), event_id, 1, 50, std::move(content)};
   }
 
   Traffic() {
@@ -161,8 +161,9 @@ std::size_t run_scenario(Router& router, int* ringing_probe = nullptr, std::int6
   events += feed(router, t.invite_batches, now += 100);
   pause();
   if (bytes_ringing != nullptr) {
-    *bytes_ringing = (mxcall::bench::live_heap_bytes() - before_invites - static_cast<std::int64_t>(t.sdp_bytes_in_invites)) /
-                     static_cast<std::int64_t>(t.invites.size());
+    *bytes_ringing =
+        (mxcall::bench::live_heap_bytes() - before_invites - static_cast<std::int64_t>(t.sdp_bytes_in_invites)) /
+        static_cast<std::int64_t>(t.invites.size());
   }
   if (ringing_probe != nullptr) *ringing_probe = static_cast<int>(router.live_calls());
   now += 100;
@@ -206,7 +207,8 @@ void router_traffic(benchmark::State& state) {
 void json_read(benchmark::State& state) {
   Traffic& t = traffic();
   std::vector<std::string> batches;
-  for (const auto* list : {&t.invites, &t.caller_candidates, &t.answers, &t.callee_candidates, &t.selects, &t.hangups}) {
+  for (const auto* list :
+       {&t.invites, &t.caller_candidates, &t.answers, &t.callee_candidates, &t.selects, &t.hangups}) {
     for (std::size_t start = 0; start < list->size(); start += kBatch) {
       std::string json = "[";
       std::string one;
@@ -249,8 +251,6 @@ class Reporter : public benchmark::ConsoleReporter {
 
 }  // namespace
 
-
-
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
@@ -268,8 +268,10 @@ int main(int argc, char** argv) {
   double engine = reporter.rate_["router_traffic"], reader = reporter.rate_["json_read"];
   std::printf("\n%d concurrent calls in %d rooms (%d live after the invites)\n", kCalls, kRooms, live);
   if (engine > 0 && reader > 0) {
-    std::printf("router: %.0f events/s (target >= 1,000,000); JSON reading of the same events: %.0f events/s; "
-                "router / reading = %.2fx\n", engine, reader, engine / reader);
+    std::printf(
+        "router: %.0f events/s (target >= 1,000,000); JSON reading of the same events: %.0f events/s; "
+        "router / reading = %.2fx\n",
+        engine, reader, engine / reader);
   }
   std::printf("bytes per idle ringing call (SDP text not counted): %lld (target < 2048)\n",
               static_cast<long long>(ringing));

@@ -123,8 +123,8 @@ Error check_kind(const CallContent& content, PeerIds peer_ids) {
           if (auto e = check_description("answer", c.answer, {"answer"})) return e;
           return check_optional_metadata(c.sdp_stream_metadata);
         } else if constexpr (std::is_same_v<T, SelectAnswer>) {
-          bool ok = peer_ids == PeerIds::verbatim ? is_echoable_id(c.selected_party_id)
-                                                  : is_opaque_id(c.selected_party_id);
+          bool ok =
+              peer_ids == PeerIds::verbatim ? is_echoable_id(c.selected_party_id) : is_opaque_id(c.selected_party_id);
           if (!ok) return error("selected_party_id", std::string(kIdGrammar));
           return std::nullopt;
         } else if constexpr (std::is_same_v<T, Reject>) {

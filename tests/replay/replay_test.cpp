@@ -46,14 +46,13 @@ TEST_P(ReplayScript, PrintsItsExpectedOutput) {
   EXPECT_EQ(out.str(), read_file(expected_file));
 }
 
-INSTANTIATE_TEST_SUITE_P(Scripts, ReplayScript, ::testing::ValuesIn(scripts()),
-                         [](const auto& param_info) {
-                           std::string name = param_info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Scripts, ReplayScript, ::testing::ValuesIn(scripts()), [](const auto& param_info) {
+  std::string name = param_info.param;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+});
 
 TEST(ReplayErrors, NameTheLine) {
   std::istringstream script(
@@ -65,8 +64,7 @@ TEST(ReplayErrors, NameTheLine) {
 }
 
 TEST(ReplayErrors, RefuseTimeGoingBackwardsAndAMissingFirstLine) {
-  std::istringstream backwards(
-      "{\"t\":0,\"me\":{\"user_id\":\"@a:x\",\"device_id\":\"D\"}}\n{\"t\":10}\n{\"t\":9}\n");
+  std::istringstream backwards("{\"t\":0,\"me\":{\"user_id\":\"@a:x\",\"device_id\":\"D\"}}\n{\"t\":10}\n{\"t\":9}\n");
   std::ostringstream out, err;
   EXPECT_EQ(mxcall::tools::run_replay(backwards, out, err), 2);
   EXPECT_EQ(err.str(), "replay: line 3: \"t\" went back in time (9 < 10)\n");

@@ -31,14 +31,14 @@ struct ServerEvent {
 };
 
 struct CallRecord {
-  bool placed = false;      // this device placed the call
-  bool acted = false;       // the user answered, rejected or hung up here
-  bool connected = false;   // reached `connected` at least once
+  bool placed = false;     // this device placed the call
+  bool acted = false;      // the user answered, rejected or hung up here
+  bool connected = false;  // reached `connected` at least once
   bool ended = false;
   std::string end_reason;
   std::optional<std::string> sent_end;  // the reason of the hangup this device sent, or "reject"
   bool hangup_scheduled = false;
-  bool answered = false;    // the user answered here
+  bool answered = false;  // the user answered here
   Millis ended_at = -1;
   Millis select_seen_at = -1;  // when a select_answer for this call first reached this device
 };
@@ -86,7 +86,9 @@ class Simulation {
   SimReport run();
 
  private:
-  Millis rand_between(Millis lo, Millis hi) { return lo + static_cast<Millis>(rng_() % static_cast<std::uint32_t>(hi - lo + 1)); }
+  Millis rand_between(Millis lo, Millis hi) {
+    return lo + static_cast<Millis>(rng_() % static_cast<std::uint32_t>(hi - lo + 1));
+  }
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
 
   void at(Millis t, std::function<void()> f) { agenda_.push(Item{t, seq_++, std::move(f)}); }
@@ -227,7 +229,8 @@ void Simulation::on_send(Device& d, const SendEvent& s) {
 
 void Simulation::on_update(Device& d, const CallUpdate& u) {
   const std::string& call_id = u.call.call_id;
-  log(d.device_id + " " + call_id + " -> " + std::string(to_string(u.state)) + (u.reason.empty() ? "" : " (" + u.reason + ")"));
+  log(d.device_id + " " + call_id + " -> " + std::string(to_string(u.state)) +
+      (u.reason.empty() ? "" : " (" + u.reason + ")"));
   CallRecord& rec = d.calls[call_id];
   switch (u.state) {
     case CallState::ringing:
@@ -244,7 +247,9 @@ void Simulation::on_update(Device& d, const CallUpdate& u) {
     }
     case CallState::invite_sent:
       if (chance(0.15)) {
-        at(now_ + rand_between(1000, 40000), [this, &d, call_id] { act(d, action::Hangup{{kRoom, call_id}}, call_id); });
+        at(now_ + rand_between(1000, 40000), [this, &d, call_id] {
+          act(d, action::Hangup{{kRoom, call_id}}, call_id);
+        });
       }
       break;
     case CallState::connected: {
@@ -257,10 +262,14 @@ void Simulation::on_update(Device& d, const CallUpdate& u) {
       if (now_ < kActivePhase && chance(0.3)) {
         Millis hold_at = now_ + rand_between(200, 5000);
         at(hold_at, [this, &d, call_id] { act(d, action::Hold{{kRoom, call_id}}, call_id); });
-        at(hold_at + rand_between(100, 4000), [this, &d, call_id] { act(d, action::Resume{{kRoom, call_id}}, call_id); });
+        at(hold_at + rand_between(100, 4000), [this, &d, call_id] {
+          act(d, action::Resume{{kRoom, call_id}}, call_id);
+        });
       }
       if (now_ < kActivePhase && chance(0.3)) {
-        at(now_ + rand_between(100, 5000), [this, &d, call_id] { act(d, action::Mute{{kRoom, call_id}, true, false}, call_id); });
+        at(now_ + rand_between(100, 5000), [this, &d, call_id] {
+          act(d, action::Mute{{kRoom, call_id}, true, false}, call_id);
+        });
       }
       break;
     }
@@ -379,7 +388,8 @@ void Simulation::check_invariants() {
       if (rec->second.select_seen_at < 0 || rec->second.ended_at < rec->second.select_seen_at) continue;
       if (rec->second.end_reason != "answered_elsewhere" || rec->second.sent_end) {
         violation(call_id + ": " + d->device_id + " answered, was not selected, and ended with \"" +
-                  rec->second.end_reason + "\"" + (rec->second.sent_end ? " after sending " + *rec->second.sent_end : ""));
+                  rec->second.end_reason + "\"" +
+                  (rec->second.sent_end ? " after sending " + *rec->second.sent_end : ""));
       }
     }
     if (b.sent_end == "reject") continue;  // the caller selected a reject: nothing was set up

@@ -6,8 +6,8 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 
 #include "mxcall/media/fake_media_engine.hpp"
 #include "mxcall/protocol/event_reader.hpp"
@@ -48,16 +48,26 @@ protocol::Timeouts read_timeouts(dom::element first) {
   for (auto [key, value] : overrides) {
     std::uint64_t v = 0;
     if (value.get(v)) throw ScriptError{"timeouts." + std::string(key) + " must be a non-negative integer"};
-    if (key == "invite_lifetime_ms") t.invite_lifetime_ms = v;
-    else if (key == "ring_grace_ms") t.ring_grace_ms = v;
-    else if (key == "negotiate_lifetime_ms") t.negotiate_lifetime_ms = v;
-    else if (key == "candidate_batch_caller_ms") t.candidate_batch_caller_ms = v;
-    else if (key == "candidate_batch_callee_ms") t.candidate_batch_callee_ms = v;
-    else if (key == "connect_timeout_ms") t.connect_timeout_ms = v;
-    else if (key == "ice_restart_delay_ms") t.ice_restart_delay_ms = v;
-    else if (key == "ice_disconnected_hangup_ms") t.ice_disconnected_hangup_ms = v;
-    else if (key == "ended_call_memory_ms") t.ended_call_memory_ms = v;
-    else throw ScriptError{"unknown timeout \"" + std::string(key) + "\""};
+    if (key == "invite_lifetime_ms")
+      t.invite_lifetime_ms = v;
+    else if (key == "ring_grace_ms")
+      t.ring_grace_ms = v;
+    else if (key == "negotiate_lifetime_ms")
+      t.negotiate_lifetime_ms = v;
+    else if (key == "candidate_batch_caller_ms")
+      t.candidate_batch_caller_ms = v;
+    else if (key == "candidate_batch_callee_ms")
+      t.candidate_batch_callee_ms = v;
+    else if (key == "connect_timeout_ms")
+      t.connect_timeout_ms = v;
+    else if (key == "ice_restart_delay_ms")
+      t.ice_restart_delay_ms = v;
+    else if (key == "ice_disconnected_hangup_ms")
+      t.ice_disconnected_hangup_ms = v;
+    else if (key == "ended_call_memory_ms")
+      t.ended_call_memory_ms = v;
+    else
+      throw ScriptError{"unknown timeout \"" + std::string(key) + "\""};
   }
   return t;
 }
@@ -71,7 +81,8 @@ class Replay final : public media::MediaEventSink {
 
   // Runs every timer due up to `t`, each at its own time, then sets the clock to `t`.
   void advance_to(Millis t) {
-    if (t < now_) throw ScriptError{"\"t\" went back in time (" + std::to_string(t) + " < " + std::to_string(now_) + ")"};
+    if (t < now_)
+      throw ScriptError{"\"t\" went back in time (" + std::to_string(t) + " < " + std::to_string(now_) + ")"};
     while (auto deadline = router_.next_deadline()) {
       if (*deadline > t) break;
       now_ = std::max(now_, *deadline);
@@ -253,7 +264,8 @@ class Replay final : public media::MediaEventSink {
 
   void execute(const protocol::MediaCommand& c) {
     namespace op = protocol::media_op;
-    if (const auto* offer = std::get_if<op::CreateOffer>(&c.op)) last_create_[c.call] = {"offer", offer->stream_id, offer->media};
+    if (const auto* offer = std::get_if<op::CreateOffer>(&c.op))
+      last_create_[c.call] = {"offer", offer->stream_id, offer->media};
     if (const auto* answer = std::get_if<op::CreateAnswer>(&c.op)) {
       last_create_[c.call] = {"answer", answer->stream_id, answer->media};
     }
@@ -290,7 +302,8 @@ int run_replay(std::istream& in, std::ostream& out, std::ostream& err) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       dom::element line;
-      if (auto e = parser.parse(text).get(line)) throw ScriptError{std::string("not JSON: ") + simdjson::error_message(e)};
+      if (auto e = parser.parse(text).get(line))
+        throw ScriptError{std::string("not JSON: ") + simdjson::error_message(e)};
       if (!line.is_object()) throw ScriptError{"each line is a JSON object"};
       std::int64_t t = 0;
       if (line["t"].get(t)) throw ScriptError{"every line needs \"t\", a whole number of milliseconds"};

@@ -124,10 +124,10 @@ class Call {
 
   static constexpr std::size_t kMaxBufferedRemoteCandidates = 256;
 
-  Party opponent_;             // callee: the inviter from the start; caller: the selected answerer
+  Party opponent_;  // callee: the inviter from the start; caller: the selected answerer
   bool opponent_chosen_ = false;
-  bool peer_v1_ = true;        // the invite (callee) or the selected answer (caller) is v1
-  std::string offer_sdp_;      // callee: the invite's offer, until answered
+  bool peer_v1_ = true;          // the invite (callee) or the selected answer (caller) is v1
+  std::string offer_sdp_;        // callee: the invite's offer, until answered
   std::string invite_event_id_;  // callee: to say why an invite never rang
   bool announced_ = false;       // callee: the user has been told (ringing); callers are announced at once
   bool media_open_ = false;      // a media command was given, so the session must be closed at the end

@@ -113,8 +113,8 @@ void Call::queue_remote_candidates(const RoomEvent& event, const Candidates& can
     }
     std::optional<std::string> mid;
     if (c.sdp_mid) mid = std::string(*c.sdp_mid);
-    remote_candidates_.push_back(
-        {from, std::string(event.event_id), media_op::AddRemoteCandidate{std::string(c.candidate), mid, c.sdp_mline_index}});
+    remote_candidates_.push_back({from, std::string(event.event_id),
+                                  media_op::AddRemoteCandidate{std::string(c.candidate), mid, c.sdp_mline_index}});
   }
 }
 
@@ -212,8 +212,8 @@ void Call::on_timer(Millis now) {
 
 Millis Call::next_deadline() const {
   if (ended()) return kNever;
-  return std::min({invite_expiry_, candidate_flush_at_, negotiate_expiry_, connect_deadline_, ice_restart_at_,
-                   ice_hangup_at_});
+  return std::min(
+      {invite_expiry_, candidate_flush_at_, negotiate_expiry_, connect_deadline_, ice_restart_at_, ice_hangup_at_});
 }
 
 void Call::media(MediaOp op) {

@@ -243,7 +243,7 @@ void Call::on_select_answer(const RoomEvent& event, const SelectAnswer& select, 
   if (role_ == Role::caller) return ignore(event, "select_answer for our own call can only come from us");
   if (!from_opponent(event)) return ignore(event, "select_answer from someone other than the caller (rule 53)");
   if (select.selected_party_id == host_.me().party_id) return;  // we are the chosen one: nothing to do
-  end(kEndedAnsweredElsewhere, now);  // rules 37 and 46: silently, no hangup
+  end(kEndedAnsweredElsewhere, now);                            // rules 37 and 46: silently, no hangup
 }
 
 void Call::on_hangup(const RoomEvent& event, const Hangup& hangup, Millis now) {
@@ -319,7 +319,7 @@ void Call::on_metadata_changed(const RoomEvent& event, const SdpStreamMetadataCh
 }
 
 void Call::on_member_left(std::string_view user, Millis now) {
-  if (opponent_chosen_ && opponent_.user == user) return end("user_hangup", now);  // rule 69
+  if (opponent_chosen_ && opponent_.user == user) return end("user_hangup", now);        // rule 69
   if (role_ == Role::caller && invitee_ && *invitee_ == user) end(kEndedRejected, now);  // rule 70
 }
 

@@ -99,8 +99,8 @@ struct Router::Impl final : engine::CallHost {
   void settle(CallMap<Entry>::iterator it, Millis now) {
     Entry& entry = it->second;
     if (entry.call->ended()) {
-      Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms,
-                                                                 entry.call->lifetime_ms()));
+      Millis memory =
+          static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, entry.call->lifetime_ms()));
       CallRef ref = entry.call->ref();
       calls_.erase(it);
       remember(ref, now + memory, "the call has ended");

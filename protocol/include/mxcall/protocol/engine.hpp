@@ -27,13 +27,13 @@ struct LocalParty {
 
 // Every timer in one place, injectable (tests and the simulator shorten them).
 struct Timeouts {
-  std::uint64_t invite_lifetime_ms = 90000;     // what our invites carry (rule 17's minimum)
-  std::uint64_t ring_grace_ms = 3000;           // do not ring with less than this left (rule 20; js-sdk uses 3 s)
-  std::uint64_t negotiate_lifetime_ms = 30000;  // what our negotiates carry; an unanswered one fails after it
-  std::uint64_t candidate_batch_caller_ms = 2000;  // rule 31
-  std::uint64_t candidate_batch_callee_ms = 500;   // rule 31
-  std::uint64_t connect_timeout_ms = 45000;        // answered/selected but media never connected: ice_failed
-  std::uint64_t ice_restart_delay_ms = 2000;       // disconnected this long: restart ICE (js-sdk: 2 s)
+  std::uint64_t invite_lifetime_ms = 90000;          // what our invites carry (rule 17's minimum)
+  std::uint64_t ring_grace_ms = 3000;                // do not ring with less than this left (rule 20; js-sdk uses 3 s)
+  std::uint64_t negotiate_lifetime_ms = 30000;       // what our negotiates carry; an unanswered one fails after it
+  std::uint64_t candidate_batch_caller_ms = 2000;    // rule 31
+  std::uint64_t candidate_batch_callee_ms = 500;     // rule 31
+  std::uint64_t connect_timeout_ms = 45000;          // answered/selected but media never connected: ice_failed
+  std::uint64_t ice_restart_delay_ms = 2000;         // disconnected this long: restart ICE (js-sdk: 2 s)
   std::uint64_t ice_disconnected_hangup_ms = 30000;  // disconnected this long: hang up (js-sdk: 30 s)
   std::uint64_t ended_call_memory_ms = 600000;       // ended call ids are remembered this long (at least a lifetime)
   std::size_t early_events_per_call = 32;            // events seen before their invite, kept per call id
