@@ -56,20 +56,22 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
 
   GObject* ice = nullptr;
   g_object_get(webrtc_, "ice-agent", &ice, nullptr);
-  if (options_.loopback_only && ice) {
+  NiceAgent* agent = nullptr;
+  if (ice) g_object_get(ice, "agent", &agent, nullptr);
+  if (agent) {
+    // No UPnP port mapping (browsers do none either): it only adds an HTTP server per call and warnings.
+    g_object_set(agent, "upnp", FALSE, nullptr);
+  }
+  if (options_.loopback_only && agent) {
     // libnice skips loopback interfaces; an explicit local address also stops it enumerating the others, which is
     // what keeps tests on 127.0.0.1.
-    NiceAgent* agent = nullptr;
-    g_object_get(ice, "agent", &agent, nullptr);
-    if (agent) {
-      NiceAddress address;
-      nice_address_init(&address);
-      nice_address_set_from_string(&address, "127.0.0.1");
-      nice_agent_add_local_address(agent, &address);
-      g_object_unref(agent);
-    }
+    NiceAddress address;
+    nice_address_init(&address);
+    nice_address_set_from_string(&address, "127.0.0.1");
+    nice_agent_add_local_address(agent, &address);
     g_object_set(ice, "ice-tcp", FALSE, nullptr);
   }
+  if (agent) g_object_unref(agent);
   if (ice) g_object_unref(ice);
 
   WebrtcbinIceConfig servers = to_webrtcbin_ice_config(config_.ice_servers);
