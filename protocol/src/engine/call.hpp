@@ -102,6 +102,7 @@ class Call {
   void on_local_candidate(const media_event::LocalCandidate& candidate, Millis now);
   void on_ice(IceState state, Millis now);
   void flush_candidates(Millis now);
+  void apply_candidates(const Candidates& candidates);  // straight to the media engine
   void queue_remote_candidates(const RoomEvent& event, const Candidates& candidates);
   void apply_remote_candidates(const Party& party);
   void renegotiate(Millis now);
@@ -109,7 +110,8 @@ class Call {
   void media(MediaOp op);
   void send(CallContent content);
   void send_metadata_changed();
-  StreamMetadataMap our_metadata() const;
+  StreamMetadataMap our_metadata(const std::string& stream_id) const;
+  std::string stream_id() const;  // made when needed: a ringing call that is never answered never needs it
   CallCommon our_common() const;
   void set_state(CallState state, std::string reason = {});
 
@@ -118,7 +120,6 @@ class Call {
   Role role_;
   CallState state_;
   MediaWants media_;
-  std::string stream_id_;
   std::uint64_t lifetime_ms_ = 0;
   std::optional<std::string> invitee_;  // caller: whom we called
 

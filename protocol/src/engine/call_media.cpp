@@ -38,10 +38,11 @@ void Call::on_media(const MediaEventKind& event, Millis now) {
 
 void Call::on_local_description(const media_event::LocalDescription& description, Millis now) {
   const Timeouts& t = host_.timeouts();
+  const std::string sid = stream_id();
   if (role_ == Role::caller && state_ == CallState::create_offer) {
     std::optional<std::string_view> invitee;
     if (invitee_) invitee = *invitee_;
-    send(Invite{our_common(), {"offer", description.sdp}, lifetime_ms_, invitee, our_metadata(), std::nullopt});
+    send(Invite{our_common(), {"offer", description.sdp}, lifetime_ms_, invitee, our_metadata(sid), std::nullopt});
     description_sent_ = true;
     invite_expiry_ = now + static_cast<Millis>(lifetime_ms_);
     set_state(CallState::invite_sent);
@@ -53,7 +54,7 @@ void Call::on_local_description(const media_event::LocalDescription& description
     return;
   }
   if (role_ == Role::callee && state_ == CallState::create_answer) {
-    send(Answer{our_common(), {"answer", description.sdp}, our_metadata(), std::nullopt});
+    send(Answer{our_common(), {"answer", description.sdp}, our_metadata(sid), std::nullopt});
     description_sent_ = true;
     set_state(CallState::connecting);
     if (gathering_complete_) {
@@ -64,12 +65,13 @@ void Call::on_local_description(const media_event::LocalDescription& description
     return;
   }
   if (description.type == "offer" && making_offer_) {
-    send(Negotiate{our_common(), {"offer", description.sdp}, t.negotiate_lifetime_ms, our_metadata(), std::nullopt});
+    send(Negotiate{our_common(), {"offer", description.sdp}, t.negotiate_lifetime_ms, our_metadata(sid), std::nullopt});
     negotiate_expiry_ = now + static_cast<Millis>(t.negotiate_lifetime_ms);
     return;
   }
   if (description.type == "answer" && answering_remote_offer_) {
-    send(Negotiate{our_common(), {"answer", description.sdp}, t.negotiate_lifetime_ms, our_metadata(), std::nullopt});
+    send(
+        Negotiate{our_common(), {"answer", description.sdp}, t.negotiate_lifetime_ms, our_metadata(sid), std::nullopt});
     answering_remote_offer_ = false;
     if (renegotiation_wanted_) renegotiate(now);
   }
@@ -100,6 +102,18 @@ void Call::flush_candidates(Millis now) {
   }
   if (!event.candidates.empty()) send(std::move(event));
   local_candidates_.clear();
+}
+
+void Call::apply_candidates(const Candidates& candidates) {
+  for (const Candidate& c : candidates.candidates) {
+    if (c.is_end_of_candidates()) {
+      media(media_op::EndOfRemoteCandidates{});  // a signal only, never a candidate for the ICE agent (digest 8.9)
+      continue;
+    }
+    std::optional<std::string> mid;
+    if (c.sdp_mid) mid = std::string(*c.sdp_mid);
+    media(media_op::AddRemoteCandidate{std::string(c.candidate), std::move(mid), c.sdp_mline_index});
+  }
 }
 
 void Call::queue_remote_candidates(const RoomEvent& event, const Candidates& candidates) {
@@ -183,7 +197,7 @@ void Call::renegotiate(Millis now) {
     media(media_op::RestartIce{});
     gathering_complete_ = end_marker_sent_ = false;  // a new generation of candidates, with its own end marker
   }
-  media(media_op::CreateOffer{media_, stream_id_, ice_restart_pending_});
+  media(media_op::CreateOffer{media_, stream_id(), ice_restart_pending_});
   ice_restart_pending_ = false;
 }
 
@@ -234,11 +248,12 @@ void Call::send(CallContent content) {
 
 void Call::send_metadata_changed() {
   if (!description_sent_) return;  // the invite or answer will carry it
-  send(SdpStreamMetadataChanged{our_common(), our_metadata()});
+  const std::string sid = stream_id();
+  send(SdpStreamMetadataChanged{our_common(), our_metadata(sid)});
 }
 
-StreamMetadataMap Call::our_metadata() const {
-  return {{stream_id_, StreamMetadata{kPurposeUserMedia, audio_muted_, video_muted_}}};
+StreamMetadataMap Call::our_metadata(const std::string& stream_id) const {
+  return {{stream_id, StreamMetadata{kPurposeUserMedia, audio_muted_, video_muted_}}};
 }
 
 }  // namespace mxcall::protocol::engine

@@ -33,9 +33,8 @@ Call::Call(CallHost& host, const action::Call& place, Millis now)
   media_.video = place.video;
   invitee_ = place.invitee;
   lifetime_ms_ = host_.timeouts().invite_lifetime_ms;
-  stream_id_ = stream_id_for(ref_.call_id, host_.me().party_id);
   set_state(CallState::create_offer);
-  media(media_op::CreateOffer{media_, stream_id_, false});
+  media(media_op::CreateOffer{media_, stream_id(), false});
   (void)now;
 }
 
@@ -53,9 +52,10 @@ Call::Call(CallHost& host, const RoomEvent& event, const Invite& invite, Millis 
   // Rule 18: the invite's age when the server delivered it plus what passes here; never the sender's clock.
   Millis age = std::max<Millis>(0, event.age_ms.value_or(0));
   invite_expiry_ = now + static_cast<Millis>(std::min<std::uint64_t>(invite.lifetime_ms, 1ull << 53)) - age;
-  stream_id_ = stream_id_for(ref_.call_id, host_.me().party_id);
   seen_before(event.event_id);
 }
+
+std::string Call::stream_id() const { return stream_id_for(ref_.call_id, host_.me().party_id); }
 
 std::optional<std::string_view> Call::peer_user() const {
   if (role_ == Role::callee || opponent_chosen_) return opponent_.user;
@@ -124,7 +124,7 @@ void Call::do_answer(bool video, Millis now) {
   media(media_op::SetRemoteDescription{"offer", std::move(offer_sdp_)});
   offer_sdp_ = std::string();
   remote_description_set_ = true;
-  media(media_op::CreateAnswer{media_, stream_id_});
+  media(media_op::CreateAnswer{media_, stream_id()});
   apply_remote_candidates(opponent_);
 }
 
@@ -271,11 +271,11 @@ void Call::on_candidates(const RoomEvent& event, const Candidates& candidates, M
   } else if (invitee_ && event.sender != *invitee_) {
     return ignore(event, "the call was meant for another user (rule 24)");
   }
+  if (remote_description_set_ && opponent_chosen_) return apply_candidates(candidates);  // the common case
   if (remote_candidates_.size() + candidates.candidates.size() > kMaxBufferedRemoteCandidates) {
     return ignore(event, "too many candidates held before an answer; dropped");
   }
   queue_remote_candidates(event, candidates);
-  if (remote_description_set_ && opponent_chosen_) apply_remote_candidates(opponent_);
 }
 
 void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Millis now) {
@@ -293,7 +293,7 @@ void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Mill
     }
     media(media_op::SetRemoteDescription{"offer", std::string(negotiate.description.sdp)});
     answering_remote_offer_ = true;
-    media(media_op::CreateAnswer{media_, stream_id_});  // rule 54: an offer is always answered
+    media(media_op::CreateAnswer{media_, stream_id()});  // rule 54: an offer is always answered
     return;
   }
   if (negotiate.description.type == "answer") {

@@ -88,7 +88,19 @@ struct Router::Impl final : engine::CallHost {
   std::unordered_set<std::string> public_rooms_;
   // Our own calls that may still meet glare (create_offer or invite_sent), by room: glare is per room (rule 58).
   std::unordered_map<std::string, std::vector<std::string>> outgoing_by_room_;
-  mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  // A min-heap on Timer::at (std::push_heap/pop_heap with greater<>), kept by hand so entries can be moved out.
+  mutable std::vector<Timer> timers_;
+
+  void push_timer(Millis at, const CallRef& call) const {
+    timers_.push_back(Timer{at, call});
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
+  }
+  Timer pop_timer() const {
+    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>{});
+    Timer t = std::move(timers_.back());
+    timers_.pop_back();
+    return t;
+  }
 
   // After anything touched a call: reschedule its timer, or retire it when it ended.
   void settle(const KeyView& key, Millis now) {
@@ -107,7 +119,7 @@ struct Router::Impl final : engine::CallHost {
       return;
     }
     Millis next = entry.call->next_deadline();
-    if (next != kNever && next != entry.scheduled) timers_.push(Timer{next, entry.call->ref()});
+    if (next != kNever && next != entry.scheduled) push_timer(next, entry.call->ref());
     entry.scheduled = next;
   }
 
@@ -128,7 +140,7 @@ struct Router::Impl final : engine::CallHost {
   }
 
   // One call event, from a batch or replayed from the early-event buffer.
-  void route(const RoomEvent& event, Millis now, std::vector<CallRef>& new_incoming) {
+  void route(const RoomEvent& event, Millis now, std::vector<KeyView>& new_incoming) {
     const CallCommon& common = common_of(event.content);
     if (event.sender == me_.user_id && common.party_id && *common.party_id == me_.party_id) {
       return ignore(event, "our own echo (rule 12)");
@@ -143,7 +155,7 @@ struct Router::Impl final : engine::CallHost {
     hold_early(event, now);
   }
 
-  void on_invite(const RoomEvent& event, const Invite& invite, Millis now, std::vector<CallRef>& new_incoming) {
+  void on_invite(const RoomEvent& event, const Invite& invite, Millis now, std::vector<KeyView>& new_incoming) {
     CallRef ref{std::string(event.room_id), std::string(invite.common.call_id)};
     Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, invite.lifetime_ms));
     if (invite.invitee && *invite.invitee != me_.user_id) {
@@ -154,7 +166,7 @@ struct Router::Impl final : engine::CallHost {
     Call* glare_with = outgoing_call_to(event.room_id, event.sender);
     auto [it, inserted] = calls_.emplace(ref, Entry{std::make_unique<Call>(*this, event, invite, now), kNever});
     Call* call = it->second.call.get();
-    new_incoming.push_back(ref);
+    new_incoming.push_back(KeyView{event.room_id, invite.common.call_id});  // the batch outlives this list
     // Events that came before their invite (history order, or a slow server) now find their call.
     if (auto early = early_.find(ref); early != early_.end()) {
       EarlyEvents held = std::move(early->second);
@@ -222,19 +234,19 @@ struct Router::Impl final : engine::CallHost {
     early_.erase(it);
   }
 
-  void after_batch(const std::vector<CallRef>& new_incoming, Millis now) {
-    for (const CallRef& ref : new_incoming) {
-      Call* call = find(KeyView{ref.room_id, ref.call_id});
+  void after_batch(const std::vector<KeyView>& new_incoming, Millis now) {
+    for (const KeyView& ref : new_incoming) {
+      Call* call = find(ref);
       if (call == nullptr || call->ended()) continue;
-      call->ring(!public_rooms_.empty() && public_rooms_.contains(ref.room_id), now);
+      call->ring(!public_rooms_.empty() && public_rooms_.contains(std::string(ref.room_id)), now);
       if (!auto_answer_.empty()) {
-        auto glare = auto_answer_.find(ref.room_id + '\x1f' + ref.call_id);
+        auto glare = auto_answer_.find(std::string(ref.room_id) + '\x1f' + std::string(ref.call_id));
         if (glare != auto_answer_.end()) {
           auto_answer_.erase(glare);
           call->answer_automatically(now);
         }
       }
-      settle(KeyView{ref.room_id, ref.call_id}, now);
+      settle(ref, now);
     }
     auto_answer_.clear();
   }
@@ -266,7 +278,7 @@ const LocalParty& Router::me() const { return impl_->me_; }
 
 void Router::sync_batch(std::span<const ReadResult> events, Millis now) {
   advance(now);
-  std::vector<CallRef> new_incoming;
+  std::vector<KeyView> new_incoming;
   for (const ReadResult& r : events) {
     if (r.status == ReadStatus::call_event) {
       impl_->route(r.event, now, new_incoming);
@@ -339,9 +351,8 @@ void Router::member_left(const MemberLeft& left, Millis now) {
 
 void Router::advance(Millis now) {
   Impl& d = *impl_;
-  while (!d.timers_.empty() && d.timers_.top().at <= now) {
-    CallRef ref = d.timers_.top().call;
-    d.timers_.pop();
+  while (!d.timers_.empty() && d.timers_.front().at <= now) {
+    CallRef ref = d.pop_timer().call;
     auto it = d.calls_.find(ref);
     if (it == d.calls_.end()) continue;
     it->second.scheduled = kNever;
@@ -356,15 +367,22 @@ std::optional<Millis> Router::next_deadline() const {
   // the same call are stale and dropped here.
   Impl& d = *impl_;
   while (!d.timers_.empty()) {
-    const Timer& top = d.timers_.top();
+    const Timer& top = d.timers_.front();
     auto it = d.calls_.find(top.call);
     if (it != d.calls_.end() && it->second.call->next_deadline() == top.at) return top.at;
-    d.timers_.pop();
+    d.pop_timer();
   }
   return std::nullopt;
 }
 
-std::vector<Output> Router::take_outputs() { return std::exchange(impl_->outputs_, {}); }
+std::vector<Output> Router::take_outputs() {
+  // The next round starts with room for as many outputs as this one had, so the vector does not regrow (and move
+  // every output again) on each push.
+  std::vector<Output> taken = std::move(impl_->outputs_);
+  impl_->outputs_ = {};
+  impl_->outputs_.reserve(taken.size());
+  return taken;
+}
 
 std::optional<CallState> Router::state_of(const CallRef& call) const {
   auto it = impl_->calls_.find(call);
