@@ -10,8 +10,9 @@ namespace {
 constexpr std::string_view kStableMetadataKey = "sdp_stream_metadata";
 constexpr std::string_view kUnstableMetadataKey = "org.matrix.msc3077.sdp_stream_metadata";
 
-void key(JsonWriter& w, std::string_view k) { w.key(k); }
-void field(JsonWriter& w, std::string_view k, std::string_view v) { w.field(k, v); }
+// Field names are the protocol's own ASCII literals; only stream ids (map keys a peer chose) go through key().
+void key(JsonWriter& w, std::string_view k) { w.plain_key(k); }
+void field(JsonWriter& w, std::string_view k, std::string_view v) { w.plain_key(k).string(v); }
 void optional_field(JsonWriter& w, std::string_view k, const std::optional<std::string_view>& v) {
   if (v) w.field(k, *v);
 }
@@ -27,7 +28,7 @@ void write_description(JsonWriter& w, std::string_view name, const SessionDescri
 void write_metadata_map(JsonWriter& w, const StreamMetadataMap& map) {
   w.start_object();
   for (const auto& [stream_id, meta] : map) {
-    key(w, stream_id);
+    w.key(stream_id);
     w.start_object();
     field(w, "purpose", meta.purpose);
     key(w, "audio_muted");
@@ -149,6 +150,7 @@ void write_fields(JsonWriter& w, const CallContent& content) {
 std::optional<FieldError> write_content(const CallContent& content, std::string& out, PeerIds peer_ids) {
   out.clear();
   if (auto e = check_send_rules(content, VersionCheck::skip, peer_ids)) return e;
+  out.reserve(512);
   JsonWriter w(out);
   w.start_object();
   write_fields(w, content);

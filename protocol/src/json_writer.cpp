@@ -10,35 +10,38 @@ void JsonWriter::before_value() {
     after_key_ = false;
     return;
   }
-  if (!has_members_.empty()) {
-    if (has_members_.back()) out_ += ',';
-    has_members_.back() = true;
+  if (depth_ > 0) {
+    std::uint64_t bit = std::uint64_t{1} << (depth_ - 1);
+    if (has_members_ & bit) out_ += ',';
+    has_members_ |= bit;
   }
 }
 
 JsonWriter& JsonWriter::start_object() {
   before_value();
   out_ += '{';
-  has_members_.push_back(false);
+  ++depth_;
+  has_members_ &= ~(std::uint64_t{1} << (depth_ - 1));
   return *this;
 }
 
 JsonWriter& JsonWriter::end_object() {
   out_ += '}';
-  has_members_.pop_back();
+  --depth_;
   return *this;
 }
 
 JsonWriter& JsonWriter::start_array() {
   before_value();
   out_ += '[';
-  has_members_.push_back(false);
+  ++depth_;
+  has_members_ &= ~(std::uint64_t{1} << (depth_ - 1));
   return *this;
 }
 
 JsonWriter& JsonWriter::end_array() {
   out_ += ']';
-  has_members_.pop_back();
+  --depth_;
   return *this;
 }
 
@@ -46,6 +49,15 @@ JsonWriter& JsonWriter::key(std::string_view name) {
   before_value();
   escaped(name);
   out_ += ':';
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::plain_key(std::string_view name) {
+  before_value();
+  out_ += '"';
+  out_ += name;
+  out_ += "\":";
   after_key_ = true;
   return *this;
 }

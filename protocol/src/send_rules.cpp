@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -157,9 +158,10 @@ Error check_kind(const CallContent& content, PeerIds peer_ids) {
 std::optional<FieldError> check_send_rules(const CallContent& content, VersionCheck version, PeerIds peer_ids) {
   Error utf8_error;
   for_each_string(content, [&](std::string_view field, const std::string_view& value) {
-    if (!utf8_error && !simdjson::validate_utf8(value.data(), value.size())) {
-      utf8_error = error(field, "is not valid UTF-8");
-    }
+    if (utf8_error) return;
+    // Nearly every string is ASCII: that check is a few instructions, where simdjson's has a call's set-up.
+    bool ascii = std::all_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (!ascii && !simdjson::validate_utf8(value.data(), value.size())) utf8_error = error(field, "is not valid UTF-8");
   });
   if (utf8_error) return utf8_error;
   if (auto e = check_common(common_of(content), version, peer_ids)) return e;

@@ -21,6 +21,8 @@ class CallHost {
   virtual const LocalParty& me() const = 0;
   virtual const Timeouts& timeouts() const = 0;
   virtual void output(Output output) = 0;
+  // Where outputs go, for building one in place (the hot paths: media commands, sends, state changes).
+  virtual std::vector<Output>& outputs() = 0;
 
  protected:
   ~CallHost() = default;
@@ -72,6 +74,9 @@ class Call {
 
   void on_timer(Millis now);
   Millis next_deadline() const;
+
+  // The router's bookkeeping: the deadline it last put on its timer heap for this call.
+  Millis scheduled = kNever;
 
  private:
   // call_signalling.cpp

@@ -110,9 +110,14 @@ void Call::apply_candidates(const Candidates& candidates) {
       media(media_op::EndOfRemoteCandidates{});  // a signal only, never a candidate for the ICE agent (digest 8.9)
       continue;
     }
-    std::optional<std::string> mid;
-    if (c.sdp_mid) mid = std::string(*c.sdp_mid);
-    media(media_op::AddRemoteCandidate{std::string(c.candidate), std::move(mid), c.sdp_mline_index});
+    // Built in place: a candidate batch is the most frequent event of a call.
+    media_open_ = true;
+    auto& command = std::get<MediaCommand>(host_.outputs().emplace_back(std::in_place_type<MediaCommand>));
+    command.call = ref_;
+    auto& add = command.op.emplace<media_op::AddRemoteCandidate>();
+    add.candidate.assign(c.candidate);
+    if (c.sdp_mid) add.sdp_mid.emplace(*c.sdp_mid);
+    add.sdp_mline_index = c.sdp_mline_index;
   }
 }
 
@@ -232,7 +237,9 @@ Millis Call::next_deadline() const {
 
 void Call::media(MediaOp op) {
   media_open_ = true;
-  host_.output(MediaCommand{ref_, std::move(op)});
+  auto& command = std::get<MediaCommand>(host_.outputs().emplace_back(std::in_place_type<MediaCommand>));
+  command.call = ref_;
+  command.op = std::move(op);
 }
 
 void Call::send(CallContent content) {
@@ -243,7 +250,10 @@ void Call::send(CallContent content) {
     host_.output(Ignored{ref_, {}, "could not send " + std::string(type_name(kind)) + ": " + error->to_string()});
     return;
   }
-  host_.output(SendEvent{ref_.room_id, kind, std::move(json)});
+  auto& event = std::get<SendEvent>(host_.outputs().emplace_back(std::in_place_type<SendEvent>));
+  event.room_id = ref_.room_id;
+  event.kind = kind;
+  event.content = std::move(json);
 }
 
 void Call::send_metadata_changed() {

@@ -332,7 +332,7 @@ void Call::end(std::string_view reason, Millis now) {
   if (media_open_) media(media_op::Close{});
   state_ = CallState::ended;
   if (was_announced) {
-    host_.output(CallUpdate{ref_, CallState::ended, std::string(reason)});
+    set_state(CallState::ended, std::string(reason));
   } else {
     host_.output(Ignored{ref_, invite_event_id_, "the call ended within its sync batch, so it never rang (rule 21)"});
   }
@@ -368,7 +368,7 @@ void Call::refuse(std::string why) { host_.output(ActionRefused{ref_, std::move(
 
 bool Call::seen_before(std::string_view event_id) {
   if (event_id.empty()) return false;
-  std::uint64_t h = hash_of(event_id);
+  std::uint64_t h = std::hash<std::string_view>{}(event_id);
   if (std::find(seen_.begin(), seen_.end(), h) != seen_.end()) return true;
   seen_[seen_next_] = h;
   seen_next_ = static_cast<std::uint8_t>((seen_next_ + 1) % seen_.size());
@@ -379,7 +379,10 @@ CallCommon Call::our_common() const { return CallCommon{ref_.call_id, host_.me()
 
 void Call::set_state(CallState state, std::string reason) {
   state_ = state;
-  host_.output(CallUpdate{ref_, state, std::move(reason)});
+  auto& update = std::get<CallUpdate>(host_.outputs().emplace_back(std::in_place_type<CallUpdate>));
+  update.call = ref_;
+  update.state = state;
+  update.reason = std::move(reason);
 }
 
 }  // namespace mxcall::protocol::engine

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <memory>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
@@ -25,11 +26,12 @@ struct KeyView {
   std::string_view call_id;
 };
 
+// Hashes the call id only (with the room id's length): call ids are random per call, so this spreads as well as
+// hashing both, at half the cost; equality still compares both.
 struct KeyHash {
   using is_transparent = void;
   std::size_t operator()(const KeyView& k) const {
-    std::size_t a = std::hash<std::string_view>{}(k.room_id);
-    return a ^ (std::hash<std::string_view>{}(k.call_id) + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
+    return std::hash<std::string_view>{}(k.call_id) ^ (k.room_id.size() * 0x9e3779b97f4a7c15ull);
   }
   std::size_t operator()(const CallRef& k) const { return (*this)(KeyView{k.room_id, k.call_id}); }
 };
@@ -47,15 +49,22 @@ struct KeyEqual {
 template <typename V>
 using CallMap = std::unordered_map<CallRef, V, KeyHash, KeyEqual>;
 
+// Timers point at their call weakly: a call that ended and was retired leaves only a stale entry behind.
 struct Timer {
   Millis at;
-  CallRef call;
+  std::weak_ptr<Call> call;
   bool operator>(const Timer& other) const { return at > other.at; }
 };
 
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct Remembered {
-  Millis until;
-  std::string why;  // why later events for this call id are ignored
+  Millis until = 0;
+  std::string_view why;      // why later events for this call id are ignored (always a literal)
+  std::uint32_t queued = 0;  // entries in forget_ that point here: the entry lives at least as long
 };
 
 struct EarlyEvents {
@@ -71,10 +80,10 @@ struct Router::Impl final : engine::CallHost {
   const LocalParty& me() const override { return me_; }
   const Timeouts& timeouts() const override { return timeouts_; }
   void output(Output o) override { outputs_.push_back(std::move(o)); }
+  std::vector<Output>& outputs() override { return outputs_; }
 
   struct Entry {
-    std::unique_ptr<Call> call;
-    Millis scheduled = kNever;  // the deadline last put on the timer heap
+    std::shared_ptr<Call> call;
   };
 
   LocalParty me_;
@@ -82,16 +91,19 @@ struct Router::Impl final : engine::CallHost {
   std::vector<Output> outputs_;
   CallMap<Entry> calls_;
   CallMap<Remembered> remembered_;
-  std::priority_queue<std::pair<Millis, CallRef>, std::vector<std::pair<Millis, CallRef>>, std::greater<>> forget_;
+  // Oldest first. `until` is not strictly increasing (it depends on each call's lifetime), so an id may be
+  // remembered a little longer than it must be, never shorter.
+  // Entries point at remembered_'s elements (stable across rehashing), so no id is copied twice.
+  std::deque<std::pair<Millis, std::pair<const CallRef, Remembered>*>> forget_;
   CallMap<EarlyEvents> early_;
   std::deque<CallRef> early_order_;  // oldest first, for eviction
   std::unordered_set<std::string> public_rooms_;
   // Our own calls that may still meet glare (create_offer or invite_sent), by room: glare is per room (rule 58).
-  std::unordered_map<std::string, std::vector<std::string>> outgoing_by_room_;
+  std::unordered_map<std::string, std::vector<std::weak_ptr<Call>>, StringHash, std::equal_to<>> outgoing_by_room_;
   // A min-heap on Timer::at (std::push_heap/pop_heap with greater<>), kept by hand so entries can be moved out.
   mutable std::vector<Timer> timers_;
 
-  void push_timer(Millis at, const CallRef& call) const {
+  void push_timer(Millis at, const std::shared_ptr<Call>& call) const {
     timers_.push_back(Timer{at, call});
     std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
   }
@@ -108,6 +120,18 @@ struct Router::Impl final : engine::CallHost {
     if (it != calls_.end()) settle(it, now);
   }
 
+  // Without a lookup for a call that goes on, which is nearly always.
+  void settle(const std::shared_ptr<Call>& call, Millis now) {
+    if (call->ended()) return settle(KeyView{call->ref().room_id, call->ref().call_id}, now);
+    schedule(call);
+  }
+
+  void schedule(const std::shared_ptr<Call>& call) {
+    Millis next = call->next_deadline();
+    if (next != kNever && next != call->scheduled) push_timer(next, call);
+    call->scheduled = next;
+  }
+
   void settle(CallMap<Entry>::iterator it, Millis now) {
     Entry& entry = it->second;
     if (entry.call->ended()) {
@@ -115,17 +139,18 @@ struct Router::Impl final : engine::CallHost {
           static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, entry.call->lifetime_ms()));
       CallRef ref = entry.call->ref();
       calls_.erase(it);
-      remember(ref, now + memory, "the call has ended");
+      remember(std::move(ref), now + memory, "the call has ended");
       return;
     }
-    Millis next = entry.call->next_deadline();
-    if (next != kNever && next != entry.scheduled) push_timer(next, entry.call->ref());
-    entry.scheduled = next;
+    schedule(entry.call);
   }
 
-  void remember(const CallRef& ref, Millis until, std::string why) {
-    remembered_[ref] = Remembered{until, std::move(why)};
-    forget_.push({until, ref});
+  void remember(CallRef ref, Millis until, std::string_view why) {
+    auto& entry = *remembered_.try_emplace(std::move(ref)).first;
+    entry.second.until = until;
+    entry.second.why = why;
+    ++entry.second.queued;
+    forget_.emplace_back(until, &entry);
   }
 
   Call* find(const KeyView& key) {
@@ -150,49 +175,56 @@ struct Router::Impl final : engine::CallHost {
       it->second.call->on_event(event, now);
       return settle(it, now);
     }
-    if (auto it = remembered_.find(key); it != remembered_.end()) return ignore(event, it->second.why);
+    if (auto it = remembered_.find(key); it != remembered_.end()) return ignore(event, std::string(it->second.why));
     if (const auto* invite = std::get_if<Invite>(&event.content)) return on_invite(event, *invite, now, new_incoming);
     hold_early(event, now);
   }
 
   void on_invite(const RoomEvent& event, const Invite& invite, Millis now, std::vector<KeyView>& new_incoming) {
-    CallRef ref{std::string(event.room_id), std::string(invite.common.call_id)};
-    Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, invite.lifetime_ms));
+    KeyView key{event.room_id, invite.common.call_id};  // the batch outlives this call
     if (invite.invitee && *invite.invitee != me_.user_id) {
+      Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, invite.lifetime_ms));
+      CallRef ref{std::string(key.room_id), std::string(key.call_id)};
       drop_early(ref);
-      remember(ref, now + memory, "the call is between other users (rule 24)");
+      remember(std::move(ref), now + memory, "the call is between other users (rule 24)");
       return ignore(event, "the invite is for another user (rule 24)");
     }
     Call* glare_with = outgoing_call_to(event.room_id, event.sender);
-    auto [it, inserted] = calls_.emplace(ref, Entry{std::make_unique<Call>(*this, event, invite, now), kNever});
+    auto call_owner = std::make_shared<Call>(*this, event, invite, now);
+    Call* created = call_owner.get();  // the key is read from the call whichever argument is built first
+    auto it = calls_.emplace(created->ref(), Entry{std::move(call_owner)}).first;
+    const CallRef& ref = it->first;
     Call* call = it->second.call.get();
-    new_incoming.push_back(KeyView{event.room_id, invite.common.call_id});  // the batch outlives this list
+    new_incoming.push_back(key);
     // Events that came before their invite (history order, or a slow server) now find their call.
-    if (auto early = early_.find(ref); early != early_.end()) {
+    if (auto early = early_.empty() ? early_.end() : early_.find(ref); early != early_.end()) {
       EarlyEvents held = std::move(early->second);
       early_.erase(early);
       for (const auto& e : held.events) call->on_event(e.event(), now);
     }
-    if (glare_with != nullptr && !call->ended()) resolve_glare(*glare_with, *call, now);
-    settle(KeyView{ref.room_id, ref.call_id}, now);
+    if (glare_with != nullptr && !call->ended()) {
+      resolve_glare(*glare_with, *call, now);
+      return settle(key, now);  // glare may have retired calls: look it up again
+    }
+    settle(it, now);
   }
 
   // Our own outgoing call in `room` that an invite from `user` collides with (rule 58: same room only).
   Call* outgoing_call_to(std::string_view room, std::string_view user) {
     if (user == me_.user_id) return nullptr;  // our other devices calling is not glare
-    auto by_room = outgoing_by_room_.find(std::string(room));
+    auto by_room = outgoing_by_room_.find(room);
     if (by_room == outgoing_by_room_.end()) return nullptr;
-    auto& call_ids = by_room->second;
+    auto& calls = by_room->second;
     Call* found = nullptr;
     // Calls past invite_sent can no longer meet glare: they leave the index here.
-    std::erase_if(call_ids, [&](const std::string& call_id) {
-      Call* c = find(KeyView{room, call_id});
-      if (c == nullptr || (c->state() != CallState::create_offer && c->state() != CallState::invite_sent)) return true;
+    std::erase_if(calls, [&](const std::weak_ptr<Call>& weak) {
+      std::shared_ptr<Call> c = weak.lock();
+      if (!c || (c->state() != CallState::create_offer && c->state() != CallState::invite_sent)) return true;
       auto peer = c->peer_user();
-      if (found == nullptr && (!peer || *peer == user)) found = c;
+      if (found == nullptr && (!peer || *peer == user)) found = c.get();
       return false;
     });
-    if (call_ids.empty()) outgoing_by_room_.erase(by_room);
+    if (calls.empty()) outgoing_by_room_.erase(by_room);
     return found;
   }
 
@@ -235,27 +267,28 @@ struct Router::Impl final : engine::CallHost {
   }
 
   void after_batch(const std::vector<KeyView>& new_incoming, Millis now) {
-    for (const KeyView& ref : new_incoming) {
-      Call* call = find(ref);
-      if (call == nullptr || call->ended()) continue;
-      call->ring(!public_rooms_.empty() && public_rooms_.contains(std::string(ref.room_id)), now);
+    for (const KeyView& key : new_incoming) {
+      auto it = calls_.find(key);
+      if (it == calls_.end() || it->second.call->ended()) continue;
+      Call* call = it->second.call.get();
+      call->ring(!public_rooms_.empty() && public_rooms_.contains(std::string(key.room_id)), now);
       if (!auto_answer_.empty()) {
-        auto glare = auto_answer_.find(std::string(ref.room_id) + '\x1f' + std::string(ref.call_id));
+        auto glare = auto_answer_.find(std::string(key.room_id) + '\x1f' + std::string(key.call_id));
         if (glare != auto_answer_.end()) {
           auto_answer_.erase(glare);
           call->answer_automatically(now);
         }
       }
-      settle(ref, now);
+      settle(it, now);
     }
     auto_answer_.clear();
   }
 
   void forget_old(Millis now) {
-    while (!forget_.empty() && forget_.top().first <= now) {
-      auto it = remembered_.find(forget_.top().second);
-      if (it != remembered_.end() && it->second.until <= now) remembered_.erase(it);
-      forget_.pop();
+    while (!forget_.empty() && forget_.front().first <= now) {
+      auto* entry = forget_.front().second;
+      forget_.pop_front();
+      if (--entry->second.queued == 0 && entry->second.until <= now) remembered_.erase(entry->first);
     }
     Millis horizon = now - static_cast<Millis>(timeouts_.ended_call_memory_ms);
     while (!early_order_.empty()) {
@@ -300,9 +333,9 @@ void Router::act(const UserAction& action, Millis now) {
     if (!is_opaque_id(place->call_id)) return refuse("call ids are 1-255 characters of [0-9A-Za-z._~-] (rule 8)");
     if (place->invitee && !is_user_id(*place->invitee)) return refuse("the invitee must be a user id (@user:server)");
     if (d.calls_.contains(ref) || d.remembered_.contains(ref)) return refuse("that call id was already used here");
-    d.calls_.emplace(ref, Impl::Entry{std::make_unique<Call>(d, *place, now), kNever});
-    d.outgoing_by_room_[ref.room_id].push_back(ref.call_id);
-    return d.settle(KeyView{ref.room_id, ref.call_id}, now);
+    auto it = d.calls_.emplace(ref, Impl::Entry{std::make_shared<Call>(d, *place, now)}).first;
+    d.outgoing_by_room_[ref.room_id].push_back(it->second.call);
+    return d.settle(it, now);
   }
   const CallRef& ref = std::visit(
       [](const auto& a) -> const CallRef& {
@@ -352,12 +385,13 @@ void Router::member_left(const MemberLeft& left, Millis now) {
 void Router::advance(Millis now) {
   Impl& d = *impl_;
   while (!d.timers_.empty() && d.timers_.front().at <= now) {
-    CallRef ref = d.pop_timer().call;
-    auto it = d.calls_.find(ref);
+    std::shared_ptr<Call> call = d.pop_timer().call.lock();
+    if (!call || call->ended()) continue;
+    auto it = d.calls_.find(call->ref());
     if (it == d.calls_.end()) continue;
-    it->second.scheduled = kNever;
-    if (it->second.call->next_deadline() <= now) it->second.call->on_timer(now);
-    d.settle(KeyView{ref.room_id, ref.call_id}, now);
+    call->scheduled = kNever;
+    if (call->next_deadline() <= now) call->on_timer(now);
+    d.settle(it, now);
   }
   d.forget_old(now);
 }
@@ -368,11 +402,16 @@ std::optional<Millis> Router::next_deadline() const {
   Impl& d = *impl_;
   while (!d.timers_.empty()) {
     const Timer& top = d.timers_.front();
-    auto it = d.calls_.find(top.call);
-    if (it != d.calls_.end() && it->second.call->next_deadline() == top.at) return top.at;
+    std::shared_ptr<Call> call = top.call.lock();
+    if (call && !call->ended() && call->next_deadline() == top.at) return top.at;
     d.pop_timer();
   }
   return std::nullopt;
+}
+
+void Router::take_outputs(std::vector<Output>& into) {
+  into.clear();
+  into.swap(impl_->outputs_);
 }
 
 std::vector<Output> Router::take_outputs() {

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace mxcall::protocol {
 
@@ -22,6 +21,8 @@ class JsonWriter {
   JsonWriter& start_array();
   JsonWriter& end_array();
   JsonWriter& key(std::string_view name);
+  // A key known to need no escaping (the protocol's own field names): written as it is.
+  JsonWriter& plain_key(std::string_view name);
   JsonWriter& string(std::string_view value);
   JsonWriter& uint(std::uint64_t value);
   JsonWriter& integer(std::int64_t value);
@@ -38,7 +39,10 @@ class JsonWriter {
   void escaped(std::string_view value);
 
   std::string& out_;
-  std::vector<bool> has_members_;  // per open container: whether a comma is needed before the next member
+  // Per open container, one bit: whether a comma is needed before its next member. Call events nest 5 levels;
+  // deeper than 64 is a programming error.
+  std::uint64_t has_members_ = 0;
+  int depth_ = 0;
   bool after_key_ = false;
 };
 

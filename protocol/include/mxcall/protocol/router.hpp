@@ -36,6 +36,8 @@ class Router {
 
   // Everything decided since the last take, in order.
   std::vector<Output> take_outputs();
+  // The same, swapped into `into` (cleared first): a caller that keeps one vector reuses its capacity.
+  void take_outputs(std::vector<Output>& into);
 
   // For inspection (tests, tools): the state of a call, or nullopt when the router holds no live call by that key.
   std::optional<CallState> state_of(const CallRef& call) const;
