@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "call.hpp"
+#include "call_table.hpp"
 #include "mxcall/protocol/opaque_id.hpp"
 #include "owned_event.hpp"
 
@@ -75,21 +76,17 @@ struct EarlyEvents {
 }  // namespace
 
 struct Router::Impl final : engine::CallHost {
-  Impl(LocalParty party, Timeouts t) : me_(std::move(party)), timeouts_(t) { calls_.reserve(1024); }
+  Impl(LocalParty party, Timeouts t) : me_(std::move(party)), timeouts_(t) {}
 
   const LocalParty& me() const override { return me_; }
   const Timeouts& timeouts() const override { return timeouts_; }
   void output(Output o) override { outputs_.push_back(std::move(o)); }
   std::vector<Output>& outputs() override { return outputs_; }
 
-  struct Entry {
-    std::shared_ptr<Call> call;
-  };
-
   LocalParty me_;
   Timeouts timeouts_;
   std::vector<Output> outputs_;
-  CallMap<Entry> calls_;
+  engine::CallTable calls_;
   CallMap<Remembered> remembered_;
   // Oldest first. `until` is not strictly increasing (it depends on each call's lifetime), so an id may be
   // remembered a little longer than it must be, never shorter.
@@ -116,8 +113,7 @@ struct Router::Impl final : engine::CallHost {
 
   // After anything touched a call: reschedule its timer, or retire it when it ended.
   void settle(const KeyView& key, Millis now) {
-    auto it = calls_.find(key);
-    if (it != calls_.end()) settle(it, now);
+    if (auto* slot = calls_.find(key.room_id, key.call_id)) settle(slot, now);
   }
 
   // Without a lookup for a call that goes on, which is nearly always.
@@ -132,17 +128,16 @@ struct Router::Impl final : engine::CallHost {
     call->scheduled = next;
   }
 
-  void settle(CallMap<Entry>::iterator it, Millis now) {
-    Entry& entry = it->second;
-    if (entry.call->ended()) {
+  void settle(engine::CallTable::Slot* slot, Millis now) {
+    if (slot->call->ended()) {
       Millis memory =
-          static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, entry.call->lifetime_ms()));
-      CallRef ref = entry.call->ref();
-      calls_.erase(it);
+          static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, slot->call->lifetime_ms()));
+      CallRef ref = slot->call->ref();
+      calls_.erase(slot);
       remember(std::move(ref), now + memory, "the call has ended");
       return;
     }
-    schedule(entry.call);
+    schedule(slot->call);
   }
 
   void remember(CallRef ref, Millis until, std::string_view why) {
@@ -154,8 +149,8 @@ struct Router::Impl final : engine::CallHost {
   }
 
   Call* find(const KeyView& key) {
-    auto it = calls_.find(key);
-    return it == calls_.end() ? nullptr : it->second.call.get();
+    auto* slot = calls_.find(key.room_id, key.call_id);
+    return slot == nullptr ? nullptr : slot->call.get();
   }
 
   void ignore(const RoomEvent& event, std::string why) {
@@ -171,9 +166,9 @@ struct Router::Impl final : engine::CallHost {
       return ignore(event, "our own echo (rule 12)");
     }
     KeyView key{event.room_id, common.call_id};
-    if (auto it = calls_.find(key); it != calls_.end()) {
-      it->second.call->on_event(event, now);
-      return settle(it, now);
+    if (auto* slot = calls_.find(key.room_id, key.call_id)) {
+      slot->call->on_event(event, now);
+      return settle(slot, now);  // the slot stays put: nothing is inserted or erased meanwhile
     }
     if (auto it = remembered_.find(key); it != remembered_.end()) return ignore(event, std::string(it->second.why));
     if (const auto* invite = std::get_if<Invite>(&event.content)) return on_invite(event, *invite, now, new_incoming);
@@ -190,11 +185,10 @@ struct Router::Impl final : engine::CallHost {
       return ignore(event, "the invite is for another user (rule 24)");
     }
     Call* glare_with = outgoing_call_to(event.room_id, event.sender);
-    auto call_owner = std::make_shared<Call>(*this, event, invite, now);
-    Call* created = call_owner.get();  // the key is read from the call whichever argument is built first
-    auto it = calls_.emplace(created->ref(), Entry{std::move(call_owner)}).first;
-    const CallRef& ref = it->first;
-    Call* call = it->second.call.get();
+    std::shared_ptr<Call> call_owner = std::make_shared<Call>(*this, event, invite, now);
+    Call* call = call_owner.get();
+    calls_.insert(call_owner);
+    const CallRef& ref = call->ref();
     new_incoming.push_back(key);
     // Events that came before their invite (history order, or a slow server) now find their call.
     if (auto early = early_.empty() ? early_.end() : early_.find(ref); early != early_.end()) {
@@ -204,9 +198,8 @@ struct Router::Impl final : engine::CallHost {
     }
     if (glare_with != nullptr && !call->ended()) {
       resolve_glare(*glare_with, *call, now);
-      return settle(key, now);  // glare may have retired calls: look it up again
     }
-    settle(it, now);
+    settle(call_owner, now);
   }
 
   // Our own outgoing call in `room` that an invite from `user` collides with (rule 58: same room only).
@@ -268,9 +261,9 @@ struct Router::Impl final : engine::CallHost {
 
   void after_batch(const std::vector<KeyView>& new_incoming, Millis now) {
     for (const KeyView& key : new_incoming) {
-      auto it = calls_.find(key);
-      if (it == calls_.end() || it->second.call->ended()) continue;
-      Call* call = it->second.call.get();
+      auto* slot = calls_.find(key.room_id, key.call_id);
+      if (slot == nullptr || slot->call->ended()) continue;
+      Call* call = slot->call.get();
       call->ring(!public_rooms_.empty() && public_rooms_.contains(std::string(key.room_id)), now);
       if (!auto_answer_.empty()) {
         auto glare = auto_answer_.find(std::string(key.room_id) + '\x1f' + std::string(key.call_id));
@@ -279,7 +272,7 @@ struct Router::Impl final : engine::CallHost {
           call->answer_automatically(now);
         }
       }
-      settle(it, now);
+      settle(slot, now);
     }
     auto_answer_.clear();
   }
@@ -332,10 +325,13 @@ void Router::act(const UserAction& action, Millis now) {
     if (place->room_id.empty()) return refuse("a call needs a room");
     if (!is_opaque_id(place->call_id)) return refuse("call ids are 1-255 characters of [0-9A-Za-z._~-] (rule 8)");
     if (place->invitee && !is_user_id(*place->invitee)) return refuse("the invitee must be a user id (@user:server)");
-    if (d.calls_.contains(ref) || d.remembered_.contains(ref)) return refuse("that call id was already used here");
-    auto it = d.calls_.emplace(ref, Impl::Entry{std::make_shared<Call>(d, *place, now)}).first;
-    d.outgoing_by_room_[ref.room_id].push_back(it->second.call);
-    return d.settle(it, now);
+    if (d.calls_.find(ref.room_id, ref.call_id) != nullptr || d.remembered_.contains(ref)) {
+      return refuse("that call id was already used here");
+    }
+    auto call = std::make_shared<Call>(d, *place, now);
+    d.calls_.insert(call);
+    d.outgoing_by_room_[ref.room_id].push_back(call);
+    return d.settle(call, now);
   }
   const CallRef& ref = std::visit(
       [](const auto& a) -> const CallRef& {
@@ -374,11 +370,11 @@ void Router::room_join_rule(const RoomJoinRule& rule, Millis now) {
 void Router::member_left(const MemberLeft& left, Millis now) {
   advance(now);
   std::vector<CallRef> touched;
-  for (auto& [ref, entry] : impl_->calls_) {
-    if (ref.room_id != left.room_id) continue;
-    entry.call->on_member_left(left.user_id, now);
-    touched.push_back(ref);
-  }
+  impl_->calls_.for_each([&](const std::shared_ptr<Call>& call) {
+    if (call->ref().room_id != left.room_id) return;
+    call->on_member_left(left.user_id, now);
+    touched.push_back(call->ref());
+  });
   for (const auto& ref : touched) impl_->settle(KeyView{ref.room_id, ref.call_id}, now);
 }
 
@@ -387,11 +383,9 @@ void Router::advance(Millis now) {
   while (!d.timers_.empty() && d.timers_.front().at <= now) {
     std::shared_ptr<Call> call = d.pop_timer().call.lock();
     if (!call || call->ended()) continue;
-    auto it = d.calls_.find(call->ref());
-    if (it == d.calls_.end()) continue;
     call->scheduled = kNever;
     if (call->next_deadline() <= now) call->on_timer(now);
-    d.settle(it, now);
+    d.settle(call, now);
   }
   d.forget_old(now);
 }
@@ -424,9 +418,9 @@ std::vector<Output> Router::take_outputs() {
 }
 
 std::optional<CallState> Router::state_of(const CallRef& call) const {
-  auto it = impl_->calls_.find(call);
-  if (it == impl_->calls_.end()) return std::nullopt;
-  return it->second.call->state();
+  auto* slot = impl_->calls_.find(call.room_id, call.call_id);
+  if (slot == nullptr) return std::nullopt;
+  return slot->call->state();
 }
 
 std::size_t Router::live_calls() const { return impl_->calls_.size(); }
