@@ -107,6 +107,7 @@ class Call {
   void on_local_candidate(const media_event::LocalCandidate& candidate, Millis now);
   void on_ice(IceState state, Millis now);
   void flush_candidates(Millis now);
+  void release_candidates(std::uint64_t batch_delay_ms, Millis now);
   void apply_candidates(const Candidates& candidates);  // straight to the media engine
   void queue_remote_candidates(const RoomEvent& event, const Candidates& candidates);
   void apply_remote_candidates(const Party& party);

@@ -43,26 +43,14 @@ void Call::on_local_description(const media_event::LocalDescription& description
     std::optional<std::string_view> invitee;
     if (invitee_) invitee = *invitee_;
     send(Invite{our_common(), {"offer", description.sdp}, lifetime_ms_, invitee, our_metadata(sid), std::nullopt});
-    description_sent_ = true;
     invite_expiry_ = now + static_cast<Millis>(lifetime_ms_);
     set_state(CallState::invite_sent);
-    if (gathering_complete_) {
-      flush_candidates(now);
-    } else if (!local_candidates_.empty()) {
-      candidate_flush_at_ = now + static_cast<Millis>(t.candidate_batch_caller_ms);
-    }
-    return;
+    return release_candidates(t.candidate_batch_caller_ms, now);
   }
   if (role_ == Role::callee && state_ == CallState::create_answer) {
     send(Answer{our_common(), {"answer", description.sdp}, our_metadata(sid), std::nullopt});
-    description_sent_ = true;
     set_state(CallState::connecting);
-    if (gathering_complete_) {
-      flush_candidates(now);
-    } else if (!local_candidates_.empty()) {
-      candidate_flush_at_ = now + static_cast<Millis>(t.candidate_batch_callee_ms);
-    }
-    return;
+    return release_candidates(t.candidate_batch_callee_ms, now);
   }
   if (description.type == "offer" && making_offer_) {
     send(Negotiate{our_common(), {"offer", description.sdp}, t.negotiate_lifetime_ms, our_metadata(sid), std::nullopt});
@@ -74,6 +62,17 @@ void Call::on_local_description(const media_event::LocalDescription& description
         Negotiate{our_common(), {"answer", description.sdp}, t.negotiate_lifetime_ms, our_metadata(sid), std::nullopt});
     answering_remote_offer_ = false;
     if (renegotiation_wanted_) renegotiate(now);
+  }
+}
+
+// Our invite or answer is out: candidates held until now go at once if gathering is over (rule 33), else in the
+// first batch (rule 31).
+void Call::release_candidates(std::uint64_t batch_delay_ms, Millis now) {
+  description_sent_ = true;
+  if (gathering_complete_) {
+    flush_candidates(now);
+  } else if (!local_candidates_.empty()) {
+    candidate_flush_at_ = now + static_cast<Millis>(batch_delay_ms);
   }
 }
 
