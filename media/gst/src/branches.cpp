@@ -115,7 +115,6 @@ void Session::set_payload_type(SendBranch& branch, const char* media, const char
 }
 
 bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> mline) {
-  GstBin* bin = GST_BIN(pipeline_);
   GstElement* source = nullptr;
   if (const auto* tone = std::get_if<audio_source::Tone>(&options_.audio_source)) {
     source = make("audiotestsrc", "asrc");
@@ -147,31 +146,13 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   GstCaps* raw = gst_caps_from_string("audio/x-raw,rate=48000,channels=1");
   g_object_set(raw_caps, "caps", raw, nullptr);
   gst_caps_unref(raw);
-  // forward-sticky-events: a valve that starts closed (joined while muted) must still let caps through.
-  g_object_set(valve, "drop-mode", 1, "drop", TRUE, nullptr);
   g_object_set(encoder, "complexity", options_.opus_complexity, nullptr);
-  g_object_set(payloader, "pt", static_cast<guint>(payload_type), nullptr);
-  GstCaps* rtp = rtp_caps("audio", "OPUS", 48000, payload_type);
-  g_object_set(caps, "caps", rtp, nullptr);
-  gst_caps_unref(rtp);
-  auto chain = {source, convert, resample, raw_caps, valve, encoder, payloader, caps};
-  if (!add_chain(bin, chain)) {
-    fail(protocol::MediaFailure::local_media, "could not link the audio sender");
-    return false;
-  }
-  audio_.emplace();
-  audio_->valve = valve;
-  audio_->encoder = encoder;
-  audio_->payloader = payloader;
-  audio_->rtp_caps = caps;
-  audio_->payload_type = payload_type;
-  if (!attach_branch(*audio_, caps, mline, "audio")) return false;
-  sync_all(chain);
-  return true;
+  SendBranch parts{valve, encoder, payloader, caps};
+  return finish_send_branch(audio_, {source, convert, resample, raw_caps, valve, encoder, payloader, caps}, parts,
+                            {"audio", "OPUS", 48000, payload_type}, mline);
 }
 
 bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> mline) {
-  GstBin* bin = GST_BIN(pipeline_);
   GstElement* source = nullptr;
   int width = 320, height = 240, fps = 15;
   if (const auto* pattern = std::get_if<video_source::TestPattern>(&options_.video_source)) {
@@ -201,27 +182,32 @@ bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> 
                                      "framerate", GST_TYPE_FRACTION, fps, 1, nullptr);
   g_object_set(raw_caps, "caps", raw, nullptr);
   gst_caps_unref(raw);
-  g_object_set(valve, "drop-mode", 1, "drop", TRUE, nullptr);
   g_object_set(queue, "max-size-buffers", 2u, "leaky", 2 /* downstream: drop old frames, keep latency low */, nullptr);
   // Nheko's settings, which browsers decode; a keyframe every 2 s bounds the damage of a lost one.
   g_object_set(encoder, "deadline", static_cast<gint64>(1), "error-resilient", 1, "keyframe-max-dist", fps * 2,
                "target-bitrate", 500000, "cpu-used", 4, nullptr);
-  g_object_set(payloader, "pt", static_cast<guint>(payload_type), nullptr);
-  GstCaps* rtp = rtp_caps("video", "VP8", 90000, payload_type);
-  g_object_set(caps, "caps", rtp, nullptr);
+  SendBranch parts{valve, encoder, payloader, caps};
+  return finish_send_branch(video_, {source, raw_caps, convert, valve, queue, encoder, payloader, caps}, parts,
+                            {"video", "VP8", 90000, payload_type}, mline);
+}
+
+// The tail both sender branches share: the valve, the RTP payload type and caps, the chain linked in order, and the
+// branch recorded and attached to webrtcbin.
+bool Session::finish_send_branch(std::optional<SendBranch>& slot, std::initializer_list<GstElement*> chain,
+                                 const SendBranch& parts, const RtpFormat& format, std::optional<std::uint32_t> mline) {
+  // forward-sticky-events: a valve that starts closed (joined while muted) must still let caps through.
+  g_object_set(parts.valve, "drop-mode", 1, "drop", TRUE, nullptr);
+  g_object_set(parts.payloader, "pt", static_cast<guint>(format.payload_type), nullptr);
+  GstCaps* rtp = rtp_caps(format.media, format.encoding, format.clock_rate, format.payload_type);
+  g_object_set(parts.rtp_caps, "caps", rtp, nullptr);
   gst_caps_unref(rtp);
-  auto chain = {source, raw_caps, convert, valve, queue, encoder, payloader, caps};
-  if (!add_chain(bin, chain)) {
-    fail(protocol::MediaFailure::local_media, "could not link the video sender");
+  if (!add_chain(GST_BIN(pipeline_), chain)) {
+    fail(protocol::MediaFailure::local_media, std::string("could not link the ") + format.media + " sender");
     return false;
   }
-  video_.emplace();
-  video_->valve = valve;
-  video_->encoder = encoder;
-  video_->payloader = payloader;
-  video_->rtp_caps = caps;
-  video_->payload_type = payload_type;
-  if (!attach_branch(*video_, caps, mline, "video")) return false;
+  slot = parts;
+  slot->payload_type = format.payload_type;
+  if (!attach_branch(*slot, parts.rtp_caps, mline, format.media)) return false;
   sync_all(chain);
   return true;
 }

@@ -58,6 +58,14 @@ class Session final : public GstMediaSession {
   // branches.cpp
   bool build_audio_branch(int payload_type, std::optional<std::uint32_t> mline);
   bool build_video_branch(int payload_type, std::optional<std::uint32_t> mline);
+  struct RtpFormat {
+    const char* media;
+    const char* encoding;
+    int clock_rate;
+    int payload_type;
+  };
+  bool finish_send_branch(std::optional<SendBranch>& slot, std::initializer_list<GstElement*> chain,
+                          const SendBranch& parts, const RtpFormat& format, std::optional<std::uint32_t> mline);
   bool attach_branch(SendBranch& branch, GstElement* last, std::optional<std::uint32_t> mline, const char* kind);
   void set_payload_type(SendBranch& branch, const char* media, const char* encoding, int clock_rate, int pt);
   void add_receive_branch(GstPad* pad);
