@@ -1,0 +1,231 @@
+// mxcall's public API: one Phone per logged-in party (a Matrix user on one device), driven by one Runtime loop.
+//
+//   mxcall::Runtime runtime;                                   // the GLib loop every Phone of the process runs on
+//   auto phone = mxcall::Phone::connect(runtime, config);      // a homeserver session (see PhoneConfig)
+//   phone->set_observer(&my_observer);                         // incoming calls, states, peer state, stats
+//   auto call = phone->call("@bob:example.org", {.video = false});
+//   runtime.run();                                             // until runtime.quit()
+//
+// Threading: every observer callback runs on the runtime's loop thread. Every Phone method may be called from any
+// thread, including from inside a callback; actions are carried out on the loop thread in the order they were made.
+// Outcomes of actions (a refused action, a call that ends) arrive as callbacks, never as exceptions.
+//
+// This header is the contract between the runtime (runtime/) and its users (tools/mxcall, examples/, tests). The
+// protocol, homeserver and media layers stay behind it; their value types are re-exported below where the API needs
+// them, so an application includes this header alone.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "mxcall/matrix/error.hpp"
+#include "mxcall/media/gst_media_engine.hpp"
+#include "mxcall/protocol/engine.hpp"
+
+namespace mxcall {
+
+// --- vocabulary, re-exported from the layers below
+using protocol::CallRef;    // {room_id, call_id}: call ids are unique within a room
+using protocol::CallState;  // create_offer, invite_sent, ringing, ringing_silent, create_answer, connecting, ...
+using protocol::Timeouts;
+using matrix::Error;
+using matrix::ErrorCode;
+template <typename T>
+using Result = matrix::Result<T>;
+namespace audio_source = media::audio_source;  // Tone, WavFile, Device
+namespace video_source = media::video_source;  // TestPattern, V4l2
+namespace audio_sink = media::audio_sink;      // Null, WavFile, Device
+using media::AudioSink;
+using media::AudioSource;
+using media::VideoSink;
+using media::VideoSource;
+
+// Where a call's media comes from and goes to. Chosen per call (placing or answering).
+struct MediaChoice {
+  AudioSource audio_source = audio_source::Tone{};
+  AudioSink audio_sink = audio_sink::Null{};
+  VideoSource video_source = video_source::TestPattern{};  // used only in a video call; monostate: receive only
+  VideoSink video_sink = VideoSink::null;
+};
+
+struct CallOptions {
+  bool video = false;
+  MediaChoice media;
+};
+
+struct AnswerOptions {
+  bool video = false;  // answer a video call with our video too (an audio-only answer to a video offer is allowed)
+  MediaChoice media;
+};
+
+struct IncomingCall {
+  CallRef call;
+  std::string caller;        // the caller's user id
+  std::string caller_party;  // the caller's party (device) id
+  bool video = false;        // the offer has video
+  bool silent = false;       // rings without alerting (public room, rule 25)
+};
+
+struct CallStateChange {
+  CallRef call;
+  CallState state;
+  std::string reason;  // on `ended`: the hangup reason sent or received, or protocol::kEnded* (rejected, ...)
+  bool local = false;  // on `ended`: we ended it (our hangup, reject, timeout); false: the peer or the homeserver did
+};
+
+struct PeerMediaState {
+  CallRef call;
+  bool audio_muted = false;  // from the peer's sdp_stream_metadata (rule 68)
+  bool video_muted = false;
+  bool on_hold = false;  // the peer put us on hold (its offer made our direction recvonly or inactive)
+};
+
+// One direction of a call's audio, for level meters and summaries.
+struct AudioFlow {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  std::optional<double> level;  // 0..1, recent peak of the decoded (received) or encoded (sent) audio
+};
+
+struct CallStats {
+  CallRef call;
+  AudioFlow sent;
+  AudioFlow received;
+  std::uint64_t video_frames_received = 0;
+  std::optional<double> round_trip_ms;
+  std::string candidate_pair;  // "local -> remote (type)" once connected
+};
+
+// Everything signalling-level a party does or sees, for logs, --verbose and --json. Not needed to use a Phone.
+struct SignallingTrace {
+  enum class Direction : std::uint8_t { sent, received, ignored };
+  Direction direction;
+  std::string room_id;
+  std::string type;     // m.call.invite, ...
+  std::string call_id;  // empty when unknown
+  std::string detail;   // for `ignored`: why (names the rule); for sends that failed: the error
+  std::chrono::system_clock::time_point at;
+};
+
+class PhoneObserver {
+ public:
+  virtual ~PhoneObserver() = default;
+  // A call is ringing here. Answer it with Phone::answer (now or later), reject it, or leave it ringing.
+  virtual void on_incoming_call(const IncomingCall& /*call*/) {}
+  virtual void on_call_state(const CallStateChange& /*change*/) {}
+  virtual void on_peer_media_state(const PeerMediaState& /*state*/) {}
+  // Every `stats_interval` of PhoneConfig while a call has media.
+  virtual void on_stats(const CallStats& /*stats*/) {}
+  // An action could not be carried out (no such call, wrong state, ...): `why` says what to do instead.
+  virtual void on_action_refused(const CallRef& /*call*/, const std::string& /*why*/) {}
+  virtual void on_signalling(const SignallingTrace& /*trace*/) {}
+  // The phone cannot go on (token revoked, homeserver gone past the retry budget): every call has ended.
+  virtual void on_fatal_error(const Error& /*error*/) {}
+  // Something the user should know that changes nothing by itself (an encrypted room we cannot read, a room joined).
+  virtual void on_notice(const std::string& /*message*/) {}
+};
+
+// The loop. One per process is the normal case; it owns a GLib main context and (with run()) its thread.
+class Runtime {
+ public:
+  Runtime();
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Runs the loop on the calling thread until quit(). Callbacks run on this thread.
+  void run();
+  void quit();  // from any thread, also from a signal-safe context through a self-pipe (see the CLI)
+  // Runs `fn` on the loop thread (soon, in order with other posts).
+  void post(std::function<void()> fn);
+  // Runs `fn` on the loop thread after `delay`.
+  void post_after(std::chrono::milliseconds delay, std::function<void()> fn);
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+struct PhoneConfig {
+  // The homeserver session: base URL plus one of a saved session file, an access token, or a user and password.
+  std::string homeserver;
+  std::string session_path;  // read to resume and written after login and each sync (0600)
+  std::string access_token;
+  std::string user;  // with password: logs in (and saves to session_path when set)
+  std::string password;
+  bool verify_tls = true;
+
+  Timeouts timeouts;
+  media::GstEngineOptions media_defaults;               // ICE policy, loopback_only for tests and the demo, ...
+  std::chrono::milliseconds stats_interval{250};        // on_stats period while a call has media; 0: never
+  std::chrono::milliseconds sync_timeout{30000};        // /sync long-poll
+  bool join_invites = false;                            // join rooms we are invited to (a bot's DMs)
+  std::vector<std::string> join_invites_from;           // when non-empty: only invites from these users
+};
+
+class InProcessRoom;
+
+class Phone {
+ public:
+  // Logs in (or resumes) and starts syncing. Blocks for the login; returns the homeserver's error on failure.
+  static Result<std::unique_ptr<Phone>> connect(Runtime& runtime, PhoneConfig config);
+  // A party of an in-process room (no homeserver): the demo and tests. `user_id` and `device_id` name it.
+  static std::unique_ptr<Phone> in_room(Runtime& runtime, InProcessRoom& room, std::string user_id,
+                                        std::string device_id, PhoneConfig config = {});
+  ~Phone();  // hangs up every live call (the peer sees user_hangup), stops syncing and sending
+  Phone(const Phone&) = delete;
+  Phone& operator=(const Phone&) = delete;
+
+  void set_observer(PhoneObserver* observer);  // not owned; must outlive the phone or be reset to nullptr
+
+  // Places a call. `target` is a room id (!room:server), a room alias (#name:server), or a user id (@user:server)
+  // whose direct-message room is found or created (and recorded in m.direct). Resolving a user or alias is one or
+  // two homeserver requests; the call's states then arrive on the observer. Returns the call, or an error that says
+  // what to do (no such room or user, not joined, ...).
+  Result<CallRef> call(const std::string& target, const CallOptions& options = {});
+  void answer(const CallRef& call, const AnswerOptions& options = {});
+  void reject(const CallRef& call);
+  void hangup(const CallRef& call);
+  void hold(const CallRef& call);
+  void resume(const CallRef& call);
+  void mute(const CallRef& call, bool audio, bool video);
+  void set_video(const CallRef& call, bool video);
+
+  // Ends every live call properly and returns once the hangups have been handed to the homeserver (or `timeout`).
+  void hangup_all(std::chrono::milliseconds timeout = std::chrono::seconds{5});
+
+  const std::string& user_id() const;
+  const std::string& device_id() const;
+  std::vector<CallRef> live_calls() const;
+
+  struct Impl;
+
+ private:
+  explicit Phone(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// An in-process stand-in for a homeserver room: every event a member sends is delivered, as a one-event /sync batch,
+// to every member (the sender included, as a homeserver echoes it). For the demo and tests.
+class InProcessRoom {
+ public:
+  explicit InProcessRoom(Runtime& runtime, std::string room_id = "!demo:mxcall.invalid");
+  ~InProcessRoom();
+  const std::string& room_id() const;
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mxcall
