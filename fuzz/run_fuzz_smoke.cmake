@@ -19,6 +19,11 @@ if(DEFINED EXAMPLES_PRINTER)
     message(FATAL_ERROR "expected the 8 m.call.* examples, found ${n}")
   endif()
 endif()
+# A seed corpus kept in the repository (fuzz/corpus/<name>/).
+if(DEFINED SEED_DIR)
+  file(GLOB seeds ${SEED_DIR}/*)
+  file(COPY ${seeds} DESTINATION ${WORK_DIR}/seeds)
+endif()
 execute_process(
   COMMAND ${FUZZER} -max_total_time=${SECONDS} -seed=1 -rss_limit_mb=2048 -max_len=65536 -timeout=10
           -print_final_stats=1 -artifact_prefix=${WORK_DIR}/artifacts/ ${WORK_DIR}/corpus ${WORK_DIR}/seeds

@@ -1,12 +1,16 @@
 // Sessions, the request core with its retry policy, and sending. Sync, rooms and TURN live in their own files.
 #include "mxcall/matrix/client.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
 #include "client_internal.hpp"
+#include "json_limits.hpp"
 #include "http.hpp"
 
 namespace mxcall::matrix {
@@ -42,6 +46,39 @@ std::string random_tag() {
 }
 
 }  // namespace
+
+std::optional<Error> check_homeserver_url(const ClientConfig& config) {
+  std::string_view url = config.homeserver;
+  auto lower_starts = [&](std::string_view prefix) {
+    if (url.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(url[i])) != prefix[i]) return false;
+    }
+    return true;
+  };
+  if (lower_starts("https://")) return std::nullopt;
+  if (!lower_starts("http://")) {
+    return Error{ErrorCode::bad_request, "the homeserver address '" + detail::one_line(url, 200) +
+                                             "' is not an http(s) URL; give its client API base URL, e.g. "
+                                             "https://matrix.example.org"};
+  }
+  // The host: after the scheme, up to the port, path or end; an IPv6 literal is in brackets.
+  std::string_view rest = url.substr(7);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+  std::string_view host = rest.starts_with('[') ? rest.substr(0, rest.find(']') + 1) : rest.substr(0, rest.find(':'));
+  std::string lower(host);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  in_addr v4{};
+  // Numeric only: "127.example.org" is a name anyone can point anywhere.
+  bool loopback = lower == "localhost" || lower == "[::1]" ||
+                  (inet_pton(AF_INET, lower.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
+  if (loopback || config.allow_insecure_http) return std::nullopt;
+  return Error{ErrorCode::tls_failure, "refusing to talk to " + detail::one_line(url, 200) +
+                                           " over plain http: the password and access token would cross the network "
+                                           "in clear text; use https://, or pass --insecure-http "
+                                           "(ClientConfig::allow_insecure_http) for a server on a network you trust"};
+}
 
 Client::Client(ClientConfig config) : config_(std::move(config)), pool_(std::make_unique<Pool>()) {
   while (!config_.homeserver.empty() && config_.homeserver.back() == '/') config_.homeserver.pop_back();
@@ -103,8 +140,10 @@ Result<RawResponse> Client::api(const char* method, const std::string& path, std
 Result<RawResponse> Client::request(const char* method, const std::string& path, std::string_view body, bool auth,
                                     milliseconds extra_timeout, const RetryPolicy& policy,
                                     const std::atomic<bool>* cancel_too) {
+  if (auto refused = check_homeserver_url(config_)) return *refused;
   detail::HttpRequest req;
   req.method = method;
+  req.max_body_bytes = config_.limits.max_body_bytes;
   req.url = config_.homeserver + path;
   req.body = std::string(body);
   req.timeout = config_.request_timeout + extra_timeout;
@@ -154,10 +193,13 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
       last = detail::http_error(response, config_.homeserver, path);
       if (response.status == 429) {
         ++n_rate_limited_;
-        auto body_json = json::parse(response.body, nullptr, false);
+        auto body_json =
+            detail::nests_deeper_than(response.body, 16) ? json() : json::parse(response.body, nullptr, false);
         long wait_ms = -1;
         if (body_json.is_object() && body_json.contains("retry_after_ms") && body_json["retry_after_ms"].is_number()) {
-          wait_ms = body_json["retry_after_ms"].get<long>();
+          // Clamped as a double first: get<long>() of 1e300 is undefined behaviour. A day is far past any budget.
+          wait_ms = static_cast<long>(
+              detail::clamp_millis(body_json["retry_after_ms"].get<double>(), milliseconds{86400000}).count());
         } else if (response.retry_after_ms) {
           wait_ms = *response.retry_after_ms;
         }

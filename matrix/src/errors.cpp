@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client_internal.hpp"
+#include "json_limits.hpp"
 
 namespace mxcall::matrix {
 
@@ -53,6 +54,11 @@ Error transport_error(const TransportError& failure, const std::string& homeserv
     case TransportFailure::lost:
       return Error{ErrorCode::connection_lost, "the connection to " + homeserver + " broke mid-request (" +
                                                    failure.detail + "); check the network or the server"};
+    case TransportFailure::too_large:
+      return Error{ErrorCode::bad_response, "the homeserver at " + homeserver + " sent a reply too large to read (" +
+                                                failure.detail +
+                                                ", ClientConfig::limits.max_body_bytes); it was cut off and "
+                                                "refused: check the server, or lower the sync filter's timeline limit"};
     case TransportFailure::other: break;
   }
   return Error{ErrorCode::unreachable,
@@ -62,11 +68,12 @@ Error transport_error(const TransportError& failure, const std::string& homeserv
 Error http_error(const HttpResponse& response, const std::string& homeserver, const std::string& path) {
   Error e;
   e.http_status = response.status;
-  auto j = nlohmann::json::parse(response.body, nullptr, false);
+  auto j = nests_deeper_than(response.body, 16) ? nlohmann::json() : nlohmann::json::parse(response.body, nullptr, false);
   bool matrix_error = j.is_object() && j.contains("errcode") && j["errcode"].is_string();
   if (matrix_error) {
-    e.errcode = j["errcode"].get<std::string>();
-    if (j.contains("error") && j["error"].is_string()) e.server_text = j["error"].get<std::string>();
+    // Both go into one-line messages and logs: no control characters, bounded length.
+    e.errcode = one_line(j["errcode"].get<std::string>(), 64);
+    if (j.contains("error") && j["error"].is_string()) e.server_text = one_line(j["error"].get<std::string>());
   }
   std::string where = homeserver + strip_query(path);
   std::string said = " (HTTP " + std::to_string(response.status) +
@@ -82,7 +89,7 @@ Error http_error(const HttpResponse& response, const std::string& homeserver, co
   } else if (!matrix_error) {
     e.code = ErrorCode::not_a_homeserver;
     e.message = homeserver + " answered, but not as a Matrix homeserver" + said + " (content type '" +
-                response.content_type + "'); check the address: it must be the client API base URL";
+                one_line(response.content_type, 100) + "'); check the address: it must be the client API base URL";
   } else if (response.status == 401 || e.errcode == "M_UNKNOWN_TOKEN" || e.errcode == "M_MISSING_TOKEN") {
     e.code = ErrorCode::token_revoked;
     e.message = "the homeserver " + homeserver + " no longer accepts this session's access token" + said +

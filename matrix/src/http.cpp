@@ -3,7 +3,10 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <algorithm>
 #include <cstring>
+#include <optional>
+#include <string_view>
 #include <mutex>
 
 namespace mxcall::matrix::detail {
@@ -14,9 +17,32 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+struct BodySink {
+  std::string* body;
+  std::size_t max_bytes;
+  bool too_large = false;
+};
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
+  auto* sink = static_cast<BodySink*>(user);
+  if (sink->body->size() + size * count > sink->max_bytes) {
+    sink->too_large = true;
+    return 0;  // curl ends the transfer (CURLE_WRITE_ERROR): nothing more of it is read or kept
+  }
+  sink->body->append(data, size * count);
   return size * count;
+}
+
+// Retry-After in delta seconds, clamped before it is multiplied (a 20-digit value would overflow).
+std::optional<long> retry_after_header(std::string_view value) {
+  constexpr long kMaxSeconds = 86400;
+  if (value.empty()) return std::nullopt;
+  long seconds = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = std::min(kMaxSeconds, seconds * 10 + (c - '0'));
+  }
+  return seconds * 1000;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -32,10 +58,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
       value.remove_suffix(1);
     if (name == "retry-after") {
       // Only the delta-seconds form: an HTTP date would need the wall clock, and Matrix servers send retry_after_ms.
-      char* end = nullptr;
-      std::string text(value);
-      long seconds = std::strtol(text.c_str(), &end, 10);
-      if (end != text.c_str() && *end == '\0' && seconds >= 0) response->retry_after_ms = seconds * 1000;
+      response->retry_after_ms = retry_after_header(value);
     } else if (name == "content-type") {
       response->content_type = std::string(value);
     }
@@ -130,8 +153,11 @@ std::variant<HttpResponse, TransportError> HttpHandle::perform(const HttpRequest
   // libcurl would otherwise wait for "100 Continue" on larger bodies, a needless round trip.
   headers = curl_slist_append(headers, "Expect:");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  BodySink body_sink{&response.body, request.max_body_bytes};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body_sink);
+  // A declared Content-Length over the limit is refused before any of the body is read.
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes));
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -155,6 +181,10 @@ std::variant<HttpResponse, TransportError> HttpHandle::perform(const HttpRequest
   if (code != CURLE_OK) {
     std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
     auto kind = classify(code);
+    if (body_sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+      return TransportError{TransportFailure::too_large,
+                            "the reply is larger than " + std::to_string(request.max_body_bytes) + " bytes"};
+    }
     // A server that does not speak TLS often just waits for more of the ClientHello: curl reports a timeout, but
     // the cause is TLS, and retrying will not help.
     if (kind == TransportFailure::timeout && detail.find("SSL connection timeout") != std::string::npos) {

@@ -22,17 +22,18 @@ struct HttpRequest {
   bool verify_tls = true;
   std::string ca_file;
   std::string user_agent;
+  std::size_t max_body_bytes = 20 * 1024 * 1024;  // a longer reply is cut off: TransportFailure::too_large
 };
 
 struct HttpResponse {
   int status = 0;
   std::string body;
   std::string content_type;
-  std::optional<long> retry_after_ms;  // from a Retry-After header, when present
+  std::optional<long> retry_after_ms;  // from a Retry-After header, when present (clamped to a day)
 };
 
 // Why no HTTP status came back, reduced to what decides retrying and the message.
-enum class TransportFailure : unsigned char { unreachable, tls, lost, timeout, cancelled, other };
+enum class TransportFailure : unsigned char { unreachable, tls, lost, timeout, cancelled, too_large, other };
 
 struct TransportError {
   TransportFailure kind = TransportFailure::other;

@@ -2,6 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "client_internal.hpp"
+#include "json_limits.hpp"
+#include "sync_parse.hpp"
 #include "mxcall/matrix/client.hpp"
 
 namespace mxcall::matrix {
@@ -28,25 +30,11 @@ void Client::note_encrypted(const std::string& room_id, std::vector<Notice>& not
   // Called with mutex_ held.
   if (hook_ || !reported_rooms_.insert(room_id).second) return;
   notices.push_back(Notice{NoticeKind::encrypted_room_without_hook, room_id,
-                           "room " + room_id +
+                           "room " + detail::one_line(room_id) +
                                " is end-to-end encrypted and no decryption hook is set: calls in "
                                "that room cannot be seen or answered; plug in a CryptoHook, or call in an unencrypted "
                                "room"});
 }
-
-namespace {
-
-json events_of(const json& section) {
-  if (section.is_object() && section.contains("events") && section["events"].is_array()) return section["events"];
-  return json::array();
-}
-
-bool is_type(const json& event, std::string_view type) {
-  return event.is_object() && event.contains("type") && event["type"].is_string() &&
-         event["type"].get_ref<const std::string&>() == type;
-}
-
-}  // namespace
 
 Result<SyncBatch> Client::sync(const SyncOptions& options) {
   SyncBatch batch;
@@ -69,12 +57,9 @@ Result<SyncBatch> Client::sync(const SyncOptions& options) {
 }
 
 Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
-  auto j = json::parse(body, nullptr, false);
-  if (!j.is_object() || !j.contains("next_batch") || !j["next_batch"].is_string()) {
-    return detail::bad_response(config_.homeserver, "/sync", "no next_batch");
-  }
-  batch.next_batch = j["next_batch"].get<std::string>();
-
+  detail::SyncParseContext context;
+  context.homeserver = config_.homeserver;
+  context.max_json_depth = config_.limits.max_json_depth;
   std::shared_ptr<CryptoHook> hook;
   std::string me;
   {
@@ -82,98 +67,16 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
     hook = hook_;
     me = session_.user_id;
   }
-  const json account_data = events_of(j.value("account_data", json::object()));
-  for (const auto& event : account_data) {
-    if (is_type(event, "m.direct") && event.contains("content")) batch.direct_json = event["content"].dump();
-  }
-
-  const json rooms = j.value("rooms", json::object());
-  auto room_section = [&](const char* name) { return rooms.is_object() ? rooms.value(name, json::object()) : json{}; };
-
-  const json joined = room_section("join");
-  for (const auto& [room_id, room] : joined.items()) {
-    RoomBatch rb;
-    rb.room_id = room_id;
-    rb.membership = Membership::join;
-    json state = events_of(room.value("state", json::object()));
-    json timeline_section = room.value("timeline", json::object());
-    json timeline = events_of(timeline_section);
-    rb.limited = timeline_section.value("limited", false);
-    if (timeline_section.contains("prev_batch") && timeline_section["prev_batch"].is_string()) {
-      rb.prev_batch = timeline_section["prev_batch"].get<std::string>();
-    }
-    bool has_encrypted_events = false;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto* list : {&state, &timeline}) {
-        for (const auto& event : *list) {
-          if (is_type(event, "m.room.join_rules") && event.contains("content") && event["content"].is_object()) {
-            rb.join_rule_public = event["content"].value("join_rule", "") == "public";
-          }
-          if (list == &timeline && is_type(event, "m.room.member") && event.contains("content") &&
-              event["content"].is_object() && event.contains("state_key") && event["state_key"].is_string()) {
-            std::string membership = event["content"].value("membership", "");
-            if (membership == "leave" || membership == "ban") rb.members_left.push_back(event["state_key"]);
-          }
-          if (is_type(event, "m.room.encryption")) encrypted_rooms_.insert(room_id);
-          if (is_type(event, "m.room.encrypted")) has_encrypted_events = true;
-        }
-      }
-      if (has_encrypted_events) encrypted_rooms_.insert(room_id);
-      rb.encrypted = encrypted_rooms_.count(room_id) != 0;
-      if (rb.encrypted) note_encrypted(room_id, batch.notices);
-    }
-    if (has_encrypted_events && hook) {
-      for (auto& event : timeline) {
-        if (!is_type(event, "m.room.encrypted")) continue;
-        auto plain = hook->decrypt(room_id, event.dump());
-        auto decrypted = plain ? json::parse(*plain, nullptr, false) : json{};
-        if (!decrypted.is_object() || !decrypted.contains("type") || !decrypted.contains("content")) {
-          batch.notices.push_back(Notice{NoticeKind::undecryptable_event, room_id,
-                                         "an event in room " + room_id + " (" + event.value("event_id", "?") +
-                                             ") could not be decrypted; a call event in it is not seen"});
-          continue;
-        }
-        for (const char* key : {"event_id", "sender", "origin_server_ts", "room_id", "unsigned"}) {
-          if (!decrypted.contains(key) && event.contains(key)) decrypted[key] = event[key];
-        }
-        event = std::move(decrypted);
-      }
-    }
-    rb.state_json = state.dump();
-    rb.timeline_json = timeline.dump();
-    batch.rooms.push_back(std::move(rb));
-  }
-
-  const json invited = room_section("invite");
-  for (const auto& [room_id, room] : invited.items()) {
-    RoomBatch rb;
-    rb.room_id = room_id;
-    rb.membership = Membership::invite;
-    json state = events_of(room.value("invite_state", json::object()));
-    for (const auto& event : state) {
-      if (is_type(event, "m.room.member") && event.value("state_key", "") == me) {
-        rb.inviter = event.value("sender", "");
-        if (event.contains("content") && event["content"].is_object()) {
-          rb.is_direct = event["content"].value("is_direct", false);
-        }
-      }
-      if (is_type(event, "m.room.encryption")) rb.encrypted = true;
-    }
-    rb.state_json = state.dump();
-    batch.rooms.push_back(std::move(rb));
-  }
-
-  const json left = room_section("leave");
-  for (const auto& [room_id, room] : left.items()) {
-    RoomBatch rb;
-    rb.room_id = room_id;
-    rb.membership = Membership::leave;
-    rb.state_json = events_of(room.value("state", json::object())).dump();
-    rb.timeline_json = events_of(room.value("timeline", json::object())).dump();
-    batch.rooms.push_back(std::move(rb));
-  }
-  return batch;
+  context.me = me;
+  context.hook = hook.get();
+  context.room_encrypted = [this](const std::string& room_id, bool seen, std::vector<Notice>& notices) {
+    std::lock_guard lock(mutex_);
+    if (seen) encrypted_rooms_.insert(room_id);
+    bool encrypted = encrypted_rooms_.count(room_id) != 0;
+    if (encrypted) note_encrypted(room_id, notices);
+    return encrypted;
+  };
+  return detail::parse_sync_body(body, std::move(batch), context);
 }
 
 std::string batch_timeline_json(const SyncBatch& batch) {

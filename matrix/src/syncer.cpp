@@ -1,5 +1,7 @@
 #include "mxcall/matrix/syncer.hpp"
 
+#include <optional>
+
 namespace mxcall::matrix {
 
 Syncer::Syncer(Client& client, BatchCallback on_batch, ErrorCallback on_error, SyncerOptions options)
@@ -27,7 +29,14 @@ void Syncer::stop() {
 
 void Syncer::run() {
   int failures = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_start;
   while (!stop_) {
+    if (last_start) {
+      std::unique_lock lock(sleep_mutex_);
+      sleep_cv_.wait_until(lock, *last_start + options_.min_interval, [this] { return stop_.load(); });
+      if (stop_) break;
+    }
+    last_start = std::chrono::steady_clock::now();
     SyncOptions sync_options;
     sync_options.timeout = options_.poll_timeout;
     sync_options.cancel = &stop_;
@@ -50,7 +59,8 @@ void Syncer::run() {
     failures = 0;
     on_batch_(*batch);
     ++batches_;
-    (void)client_.commit(*batch);
+    // An unchanged token needs no write (and no fsync).
+    if (batch->next_batch != batch->since) (void)client_.commit(*batch);
   }
   running_ = false;
 }

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "json_limits.hpp"
+
 namespace mxcall::matrix {
 
 using nlohmann::json;
 
 Result<TurnServer> parse_turn_server(std::string_view json_text) {
-  auto j = json::parse(json_text, nullptr, false);
+  auto j = detail::nests_deeper_than(json_text, 16) ? json() : json::parse(json_text, nullptr, false);
   if (!j.is_object()) {
     return Error{ErrorCode::bad_response,
                  "the TURN reply is not a JSON object; the homeserver's /voip/turnServer is "
@@ -25,7 +27,9 @@ Result<TurnServer> parse_turn_server(std::string_view json_text) {
   if (auto it = j.find("username"); it != j.end() && it->is_string()) server.username = it->get<std::string>();
   if (auto it = j.find("password"); it != j.end() && it->is_string()) server.password = it->get<std::string>();
   if (auto it = j.find("ttl"); it != j.end() && it->is_number() && it->get<double>() > 0) {
-    server.ttl = std::chrono::seconds{static_cast<long long>(it->get<double>())};
+    // Clamped while still a double: converting 1e300 (or 2^63) to an integer is undefined behaviour.
+    double seconds = std::min(it->get<double>(), static_cast<double>(kMaxTurnTtl.count()));
+    server.ttl = std::max(std::chrono::seconds{1}, std::chrono::seconds{static_cast<long long>(seconds)});
   }
   return server;
 }

@@ -128,6 +128,44 @@ void read_room_event(JsonInput& in, dom::element value, std::string_view default
   result.leniency = in.leniency();
 }
 
+// About the bytes `value` takes as compact JSON (numbers count 8), counted only until `stop_above` is passed: a
+// batch's events have no source positions in simdjson's DOM, and string lengths dominate any large event.
+std::size_t approximate_bytes(dom::element value, std::size_t stop_above) {
+  switch (value.type()) {
+    case dom::element_type::STRING: return value.get_string_length().value_unsafe() + 2;
+    case dom::element_type::ARRAY: {
+      std::size_t total = 2;
+      for (dom::element item : value.get_array().value_unsafe()) {
+        total += approximate_bytes(item, stop_above) + 1;
+        if (total > stop_above) break;
+      }
+      return total;
+    }
+    case dom::element_type::OBJECT: {
+      std::size_t total = 2;
+      for (dom::key_value_pair field : value.get_object().value_unsafe()) {
+        total += field.key.size() + 4 + approximate_bytes(field.value, stop_above);
+        if (total > stop_above) break;
+      }
+      return total;
+    }
+    default: return 8;
+  }
+}
+
+// An event of a batch too large to read: refused alone, named by its type and id where they can be seen.
+void mark_too_large(dom::element value, std::size_t limit, ReadResult& result) {
+  std::string_view type, id;
+  dom::object object;
+  if (value.get(object) == simdjson::SUCCESS) {
+    (void)object["type"].get(type);
+    (void)object["event_id"].get(id);
+  }
+  result.event.event_id = id;
+  mark_invalid(result, type, FieldError{"document", "the event is over the " + std::to_string(limit) +
+                                                         "-byte limit; it was dropped and the rest of the batch read"});
+}
+
 std::string_view padded_copy(std::vector<char>& buffer, std::string_view json) {
   if (buffer.size() < json.size() + simdjson::SIMDJSON_PADDING) buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
   if (!json.empty()) std::memcpy(buffer.data(), json.data(), json.size());
@@ -177,13 +215,29 @@ ReadResult EventReader::read_padded(const char* data, std::size_t size) {
 
 std::optional<FieldError> EventReader::read_padded_batch(const char* data, std::size_t size,
                                                          std::string_view default_room_id,
-                                                         std::vector<ReadResult>& out) {
+                                                         std::vector<ReadResult>* out,
+                                                         const std::function<void(const ReadResult&)>* each) {
   if (size > limits_.max_batch_bytes) return FieldError{"document", size_reason(size, limits_.max_batch_bytes)};
   dom::element top;
   if (auto error = parse(data, size, top)) return error;
   dom::array events;
   if (!state_->input.array(top, Path{}, events)) return state_->input.error();
-  for (dom::element event : events) read_room_event(state_->input, event, default_room_id, out.emplace_back());
+  std::size_t count = 0;
+  ReadResult scratch;
+  for (dom::element event : events) {
+    if (count++ == limits_.max_batch_events) {
+      return FieldError{"document", "the batch holds " + std::to_string(events.size()) + " events, over the " +
+                                        std::to_string(limits_.max_batch_events) + "-event limit; the first " +
+                                        std::to_string(limits_.max_batch_events) + " were read"};
+    }
+    ReadResult& result = out != nullptr ? out->emplace_back() : (scratch = ReadResult{});
+    if (approximate_bytes(event, limits_.max_event_bytes) > limits_.max_event_bytes) {
+      mark_too_large(event, limits_.max_event_bytes, result);
+    } else {
+      read_room_event(state_->input, event, default_room_id, result);
+    }
+    if (each != nullptr) (*each)(result);
+  }
   return std::nullopt;
 }
 
@@ -200,15 +254,22 @@ ReadResult EventReader::read_event_in_place(std::string& json) {
 
 std::optional<FieldError> EventReader::read_events(std::string_view json_array, std::string_view default_room_id,
                                                    std::vector<ReadResult>& out) {
-  if (json_array.size() > limits_.max_batch_bytes) return read_padded_batch(nullptr, json_array.size(), {}, out);
+  if (json_array.size() > limits_.max_batch_bytes) return read_padded_batch(nullptr, json_array.size(), {}, &out);
   std::string_view copy = padded_copy(state_->buffer, json_array);
-  return read_padded_batch(copy.data(), copy.size(), default_room_id, out);
+  return read_padded_batch(copy.data(), copy.size(), default_room_id, &out);
+}
+
+std::optional<FieldError> EventReader::for_each_event(std::string_view json_array, std::string_view default_room_id,
+                                                      const std::function<void(const ReadResult&)>& each) {
+  if (json_array.size() > limits_.max_batch_bytes) return read_padded_batch(nullptr, json_array.size(), {}, nullptr);
+  std::string_view copy = padded_copy(state_->buffer, json_array);
+  return read_padded_batch(copy.data(), copy.size(), default_room_id, nullptr, &each);
 }
 
 std::optional<FieldError> EventReader::read_events_in_place(std::string& json_array, std::string_view default_room_id,
                                                             std::vector<ReadResult>& out) {
   make_room_for_padding(json_array);
-  return read_padded_batch(json_array.data(), json_array.size(), default_room_id, out);
+  return read_padded_batch(json_array.data(), json_array.size(), default_room_id, &out);
 }
 
 }  // namespace mxcall::protocol

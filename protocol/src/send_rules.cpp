@@ -20,6 +20,11 @@ Error error(std::string_view field, std::string reason) {
 
 constexpr std::string_view kIdGrammar = "must be 1-255 characters of [0-9A-Za-z._~-] (rule 8)";
 
+// JSON allows \u0000 in a string, but SDP text may not hold NUL (RFC 8866 section 5), and a NUL cuts C strings
+// short on the way to the media engine: what is checked is not what would be used.
+bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+constexpr const char* kNulReason = "holds a NUL character (\\u0000), which SDP text may not contain";
+
 // An id a peer made up: echoed back verbatim, so only what any id needs.
 bool is_echoable_id(std::string_view id) { return !id.empty() && id.size() <= 255; }
 
@@ -53,6 +58,7 @@ Error check_description(std::string_view field, const SessionDescription& d,
                                                    : "is \"" + std::string(d.type) + "\", must be " + allowed);
   }
   if (d.sdp.empty()) return error(std::string(field) + ".sdp", "empty");
+  if (has_nul(d.sdp)) return error(std::string(field) + ".sdp", kNulReason);
   return std::nullopt;
 }
 
@@ -60,6 +66,7 @@ Error check_metadata(const StreamMetadataMap& map) {
   for (const auto& [stream_id, meta] : map) {
     std::string field = "sdp_stream_metadata." + std::string(stream_id);
     if (stream_id.empty()) return error("sdp_stream_metadata", "has an empty stream id");
+    if (has_nul(stream_id)) return error("sdp_stream_metadata", "has a stream id with a NUL character (\\u0000)");
     if (meta.purpose != kPurposeUserMedia && meta.purpose != kPurposeScreenshare) {
       return error(field + ".purpose",
                    "is \"" + std::string(meta.purpose) + "\", must be m.usermedia or m.screenshare");
@@ -78,6 +85,8 @@ Error check_candidates(const Candidates& c) {
     const Candidate& cand = c.candidates[i];
     std::string field = "candidates[" + std::to_string(i) + "]";
     if (cand.sdp_mid && cand.sdp_mid->empty()) return error(field + ".sdpMid", "empty; leave it out instead");
+    if (has_nul(cand.candidate)) return error(field + ".candidate", kNulReason);
+    if (cand.sdp_mid && has_nul(*cand.sdp_mid)) return error(field + ".sdpMid", kNulReason);
     if (!cand.is_end_of_candidates() && !cand.sdp_mid && !cand.sdp_mline_index) {
       return error(field, "has neither sdpMid nor sdpMLineIndex (rule 34)");
     }

@@ -144,6 +144,35 @@ TEST(GstAnswer, TakesPayloadTypesFromABrowserLikeOffer) {
   EXPECT_NE(answer->find("msid:streamB"), std::string::npos) << *answer;
 }
 
+// A crafted candidate never reaches the ICE agent: before the check, a multicast one made libnice send STUN
+// requests to 224.0.0.1, and an m-line index past the remote description went through unchecked.
+TEST(GstCandidates, UnroutableAndMisaddressedCandidatesAreDroppedWithAReason) {
+  GstEngineOptions options = tone_options(880);
+  options.candidate_limits.max_per_session = 2;
+  Pair call(tone_options(440), options);
+  call.b.session->set_remote_description({"offer", real_offer(false)});
+  call.b.session->create_answer({{}, "s"});
+  ASSERT_FALSE(failure_in(drain(call.b, 1s)));
+  const std::string good = "candidate:1 1 UDP 2122260223 127.0.0.1 40000 typ host";
+  call.b.session->add_remote_candidate({"candidate:1 1 UDP 2122260223 224.0.0.1 3478 typ host", {}, 0u});
+  EXPECT_EQ(call.b.counters().remote_candidates_dropped, 1u);
+  EXPECT_NE(call.b.counters().last_candidate_drop.find("multicast"), std::string::npos);
+  call.b.session->add_remote_candidate({good, {}, 7u});
+  EXPECT_NE(call.b.counters().last_candidate_drop.find("m-line 7"), std::string::npos);
+  call.b.session->add_remote_candidate({good, std::string("no-such-mid"), std::nullopt});
+  EXPECT_NE(call.b.counters().last_candidate_drop.find("mid"), std::string::npos);
+  call.b.session->add_remote_candidate({"candidate:1 1 UDP 1 255.255.255.255 9 typ host", {}, 0u});
+  EXPECT_NE(call.b.counters().last_candidate_drop.find("broadcast"), std::string::npos);
+  EXPECT_EQ(call.b.counters().remote_candidates_dropped, 4u);
+  call.b.session->add_remote_candidate({good, {}, 0u});
+  call.b.session->add_remote_candidate({"candidate:2 1 UDP 2122260222 127.0.0.1 40001 typ host", {}, 0u});
+  EXPECT_EQ(call.b.counters().remote_candidates_dropped, 4u) << call.b.counters().last_candidate_drop;
+  call.b.session->add_remote_candidate({"candidate:3 1 UDP 2122260221 127.0.0.1 40002 typ host", {}, 0u});
+  EXPECT_EQ(call.b.counters().remote_candidates_dropped, 5u);
+  EXPECT_NE(call.b.counters().last_candidate_drop.find("max_per_session"), std::string::npos);
+  EXPECT_FALSE(failure_in(drain(call.b, 200ms)));
+}
+
 TEST(GstEngine, CheckReadyPassesWithTheDebianPackagesInstalled) {
   GstMediaEngine engine(tone_options(440));
   EXPECT_EQ(engine.check_ready(), std::nullopt);

@@ -47,12 +47,32 @@ bool DocumentSource::read_line(Line& line) {
   return true;
 }
 
+bool DocumentSource::replay_line(Line& line) {
+  if (replay_number_ >= replay_end_number_) return false;
+  line = Line{};
+  line.number = replay_number_++;
+  std::size_t end = replay_text_.find('\n', replay_at_);
+  if (end == std::string::npos) end = replay_text_.size();
+  if (!replay_too_large_.empty() && replay_too_large_.front().first == line.number) {
+    line.too_large = true;
+    line.size = replay_too_large_.front().second;
+    replay_too_large_.pop_front();
+  } else {
+    line.text = replay_text_.substr(replay_at_, end - replay_at_);
+    line.size = line.text.size();
+  }
+  replay_at_ = end + 1;
+  if (replay_number_ >= replay_end_number_) std::string().swap(replay_text_);
+  return true;
+}
+
 bool DocumentSource::next_line(Line& line) {
   if (!pending_.empty()) {
     line = std::move(pending_.front());
     pending_.pop_front();
     return true;
   }
+  if (replay_line(line)) return true;
   return read_line(line);
 }
 
@@ -68,25 +88,40 @@ void DocumentSource::decide_mode(Line first) {
     pending_.push_front(std::move(first));
     return;
   }
-  // Gather the rest, within the document bound, and see whether it is one document.
+  // Gather the rest, within the document bound, and see whether it is one document. A too-large line stays in the
+  // text as an empty line, so that the text still holds one line per line read.
   InputDocument whole{first.text, first.number, first.size, false};
-  std::deque<Line> lines;
-  lines.push_back(std::move(first));
   Line line;
   while (whole.size <= max_document_bytes_ && read_line(line)) {
     whole.size += 1 + line.size;
-    if (line.too_large) whole.too_large = true;
-    if (!whole.too_large) {
-      whole.text += '\n';
+    whole.text += '\n';
+    if (line.too_large) {
+      whole.too_large = true;
+      replay_too_large_.emplace_back(line.number, line.size);
+    } else {
       whole.text += line.text;
     }
-    lines.push_back(std::move(line));
   }
-  if (!whole.too_large && whole.size <= max_document_bytes_ && is_complete_json(whole.text)) {
+  if (whole.size > max_document_bytes_) {
+    // One document (it opened with a bracket and spans lines) over the bound: reported once, as one document, and
+    // the rest of the input is counted, not kept and not read line by line.
+    while (read_line(line)) whole.size += 1 + line.size;
+    whole.text.clear();
+    whole.text.shrink_to_fit();
+    whole.too_large = true;
+    replay_too_large_.clear();
+    ready_.push_back(std::move(whole));
+    return;
+  }
+  if (!whole.too_large && is_complete_json(whole.text)) {
+    replay_too_large_.clear();
     ready_.push_back(std::move(whole));
     return;  // the file was one document; anything after it was part of it
   }
-  for (auto& l : lines) pending_.push_back(std::move(l));
+  replay_number_ = first.number;
+  replay_end_number_ = line_number_ + 1;
+  replay_at_ = 0;
+  replay_text_ = std::move(whole.text);
 }
 
 bool DocumentSource::next(InputDocument& out) {

@@ -34,6 +34,7 @@ class DocumentSource {
     bool too_large = false;
   };
   bool read_line(Line& line);  // from the file: bounded, strips "\r\n"
+  bool replay_line(Line& line);  // from text read ahead while deciding the mode
   bool next_line(Line& line);  // from the pending queue first, then the file
   void decide_mode(Line first);
 
@@ -43,7 +44,15 @@ class DocumentSource {
   std::size_t line_number_ = 0;
   bool mode_decided_ = false;
   bool read_error_ = false;
-  std::deque<Line> pending_;  // lines read ahead while deciding the mode
+  std::deque<Line> pending_;  // the first line, when it decided the mode alone
+  // Lines read ahead while deciding the mode, when they were not one document after all: their text joined by '\n'
+  // (one string, not a string per line: 16 million "{}," lines cost 64 MB here, not gigabytes), the number of the
+  // first, and the too-large lines among them (number and size; their text is not kept).
+  std::string replay_text_;
+  std::size_t replay_at_ = 0;
+  std::size_t replay_number_ = 0;
+  std::size_t replay_end_number_ = 0;
+  std::deque<std::pair<std::size_t, std::size_t>> replay_too_large_;
   std::deque<InputDocument> ready_;
 };
 

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <deque>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <set>
@@ -33,6 +34,23 @@ std::string_view str(dom::element e, const char* key, bool required = true) {
   return out;
 }
 
+// A script's times and timer lengths are at most this (about 31 years): anything larger is a typo or an attack on
+// the engine's time arithmetic, never a scenario.
+constexpr std::uint64_t kMaxScriptMillis = 1'000'000'000'000;
+
+// A key the script format does not know is an error: a misspelt "invite" or "videoo" would otherwise be silently
+// ignored and the script would test something else than its author meant.
+void only_keys(dom::element e, std::initializer_list<std::string_view> known, std::string_view where) {
+  dom::object object;
+  if (e.get(object)) throw ScriptError{std::string(where) + " must be a JSON object"};
+  for (auto [key, value] : object) {
+    (void)value;
+    bool listed = false;
+    for (auto k : known) listed |= k == key;
+    if (!listed) throw ScriptError{"unknown key \"" + std::string(key) + "\" in " + std::string(where)};
+  }
+}
+
 bool flag(dom::element e, const char* key) {
   bool out = false;
   if (e[key].error() == simdjson::NO_SUCH_FIELD) return false;
@@ -48,6 +66,9 @@ protocol::Timeouts read_timeouts(dom::element first) {
   for (auto [key, value] : overrides) {
     std::uint64_t v = 0;
     if (value.get(v)) throw ScriptError{"timeouts." + std::string(key) + " must be a non-negative integer"};
+    if (v > kMaxScriptMillis && !key.ends_with("_per_call") && !key.ends_with("_calls")) {
+      throw ScriptError{"timeouts." + std::string(key) + " is over " + std::to_string(kMaxScriptMillis) + " ms"};
+    }
     if (key == "invite_lifetime_ms")
       t.invite_lifetime_ms = v;
     else if (key == "ring_grace_ms")
@@ -66,6 +87,10 @@ protocol::Timeouts read_timeouts(dom::element first) {
       t.ice_disconnected_hangup_ms = v;
     else if (key == "ended_call_memory_ms")
       t.ended_call_memory_ms = v;
+    else if (key == "early_events_per_call")
+      t.early_events_per_call = v;
+    else if (key == "early_event_calls")
+      t.early_event_calls = v;
     else
       throw ScriptError{"unknown timeout \"" + std::string(key) + "\""};
   }
@@ -95,6 +120,7 @@ class Replay final : public media::MediaEventSink {
   }
 
   void apply(dom::element line) {
+    only_keys(line, {"t", "sync", "do", "media", "room", "member_left"}, "a script line");
     dom::array sync;
     dom::element action, media_event, room, left;
     if (!line["sync"].get(sync)) {
@@ -107,8 +133,10 @@ class Replay final : public media::MediaEventSink {
     } else if (!line["media"].get(media_event)) {
       router_.media_event(read_media_event(media_event), now_);
     } else if (!line["room"].get(room)) {
+      only_keys(room, {"room_id", "join_rule"}, "\"room\"");
       router_.room_join_rule({std::string(str(room, "room_id")), str(room, "join_rule") == "public"}, now_);
     } else if (!line["member_left"].get(left)) {
+      only_keys(left, {"room_id", "user_id"}, "\"member_left\"");
       router_.member_left({std::string(str(left, "room_id")), std::string(str(left, "user_id"))}, now_);
     } else {
       dom::object obj = line.get_object();
@@ -120,6 +148,7 @@ class Replay final : public media::MediaEventSink {
  private:
   protocol::UserAction read_action(dom::element a) {
     namespace act = protocol::action;
+    only_keys(a, {"action", "room_id", "call_id", "invitee", "video", "video_only"}, "\"do\"");
     std::string_view name = str(a, "action");
     protocol::CallRef ref{std::string(str(a, "room_id")), std::string(str(a, "call_id"))};
     if (name == "call") {
@@ -141,6 +170,7 @@ class Replay final : public media::MediaEventSink {
 
   protocol::MediaEvent read_media_event(dom::element m) {
     namespace ev = protocol::media_event;
+    only_keys(m, {"call_id", "event", "room_id", "candidate"}, "\"media\"");
     std::string call_id(str(m, "call_id"));
     std::string room_id(str(m, "room_id", false));
     if (room_id.empty()) room_id = room_of(call_id);
@@ -149,10 +179,14 @@ class Replay final : public media::MediaEventSink {
     if (name == "candidate") {
       dom::element c;
       if (m["candidate"].get(c)) throw ScriptError{"a candidate event needs \"candidate\""};
+      only_keys(c, {"candidate", "sdpMid", "sdpMLineIndex"}, "\"candidate\"");
       ev::LocalCandidate candidate{std::string(str(c, "candidate")), std::nullopt, std::nullopt};
       if (auto mid = str(c, "sdpMid", false); !mid.empty()) candidate.sdp_mid = std::string(mid);
       std::uint64_t index = 0;
-      if (!c["sdpMLineIndex"].get(index)) candidate.sdp_mline_index = static_cast<std::uint32_t>(index);
+      if (!c["sdpMLineIndex"].get(index)) {
+        if (index > 65535) throw ScriptError{"\"sdpMLineIndex\" is over 65535"};
+        candidate.sdp_mline_index = static_cast<std::uint32_t>(index);
+      }
       return {ref, candidate};
     }
     if (name == "gathering_complete") return {ref, ev::GatheringComplete{}};
@@ -307,11 +341,17 @@ int run_replay(std::istream& in, std::ostream& out, std::ostream& err) {
       if (!line.is_object()) throw ScriptError{"each line is a JSON object"};
       std::int64_t t = 0;
       if (line["t"].get(t)) throw ScriptError{"every line needs \"t\", a whole number of milliseconds"};
+      if (t < 0 || static_cast<std::uint64_t>(t) > kMaxScriptMillis) {
+        throw ScriptError{"\"t\" is " + std::to_string(t) + "; script times are 0.." + std::to_string(kMaxScriptMillis) +
+                          " ms"};
+      }
       if (!replay) {
         dom::element me;
         if (line["me"].get(me)) {
           throw ScriptError{R"(the first line is {"t":0,"me":{"user_id":"@a:x","device_id":"DEV"}})"};
         }
+        only_keys(line, {"t", "me", "timeouts", "gathering", "describe"}, "the first line");
+        only_keys(me, {"user_id", "device_id"}, "\"me\"");
         protocol::LocalParty party{std::string(str(me, "user_id")), std::string(str(me, "device_id"))};
         media::FakeMediaOptions media;
         std::string_view gathering;

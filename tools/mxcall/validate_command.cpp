@@ -61,22 +61,19 @@ class Validator {
     bool is_array = !doc.too_large && first != std::string::npos && doc.text[first] == '[';
     if (!is_array) {
       if (doc.too_large || doc.size > limits.max_event_bytes) {
+        std::size_t limit = doc.size > limits.max_batch_bytes ? limits.max_batch_bytes : limits.max_event_bytes;
         report_error(input_name, doc.line, {},
                      {"document", "the document is " + std::to_string(doc.size) + " bytes, over the " +
-                                      std::to_string(limits.max_event_bytes) + "-byte limit"});
+                                      std::to_string(limit) + "-byte limit"});
         return;
       }
       report(input_name, doc.line, reader_.read_event(doc.text));
       return;
     }
-    batch_.clear();
-    if (auto error = reader_.read_events(doc.text, {}, batch_)) {
-      // Whatever was read before the batch broke is still reported, then the batch's own error.
-      for (const auto& result : batch_) report(input_name, doc.line, result);
-      report_error(input_name, doc.line, {}, *error);
-      return;
-    }
-    for (const auto& result : batch_) report(input_name, doc.line, result);
+    // Each result is printed as it is read: a batch of millions of events costs its parse, not a result each.
+    auto error = reader_.for_each_event(doc.text, {},
+                                        [&](const ReadResult& result) { report(input_name, doc.line, result); });
+    if (error) report_error(input_name, doc.line, {}, *error);
   }
 
   void report(std::string_view input_name, std::size_t line, const ReadResult& result) {
@@ -150,7 +147,6 @@ class Validator {
 
   const Options& options_;
   protocol::EventReader reader_;
-  std::vector<ReadResult> batch_;
   bool any_invalid_ = false;
   bool read_failed_ = false;
 };

@@ -371,13 +371,26 @@ void Session::add_remote_candidate(const op_t::AddRemoteCandidate& op) {
   std::string candidate = op.candidate;
   if (candidate.starts_with("a=")) candidate.erase(0, 2);
   if (candidate.empty()) return;  // an end-of-candidates marker in candidate form: never fed to the agent
-  guint mline = 0;
-  if (op.sdp_mline_index) {
-    mline = *op.sdp_mline_index;
-  } else if (op.sdp_mid && remote_) {
-    mline = remote_->index_of_mid(*op.sdp_mid).value_or(0);
+  RemoteMedia remote;
+  if (remote_) {
+    remote.mline_count = remote_->lines.size();
+    remote.context = &*remote_;
+    remote.index_of_mid = [](const void* info, std::string_view mid) {
+      return static_cast<const SdpInfo*>(info)->index_of_mid(mid);
+    };
   }
-  g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.c_str());
+  CandidateTarget target{op.sdp_mline_index, op.sdp_mid ? std::optional<std::string_view>(*op.sdp_mid) : std::nullopt};
+  auto verdict = check_remote_candidate(candidate, target, remote, remote_candidates_accepted_,
+                                        options_.candidate_limits);
+  if (!verdict.accepted) {
+    std::lock_guard lock(mu_);
+    ++candidates_dropped_;
+    last_candidate_drop_ = verdict.why;
+    g_message("mxcall: call %s: remote candidate dropped: %s", config_.call.call_id.c_str(), verdict.why.c_str());
+    return;
+  }
+  ++remote_candidates_accepted_;
+  g_signal_emit_by_name(webrtc_, "add-ice-candidate", verdict.mline, candidate.c_str());
 }
 
 void Session::end_of_remote_candidates() {
@@ -524,6 +537,9 @@ GstSessionCounters Session::counters() const {
   c.max_audio_gap_ms = static_cast<double>(max_gap_ns_.load()) / 1e6;
   c.send_audio_open = audio_ && audio_->open;
   c.send_video_open = video_ && video_->open;
+  std::lock_guard lock(mu_);
+  c.remote_candidates_dropped = candidates_dropped_;
+  c.last_candidate_drop = last_candidate_drop_;
   return c;
 }
 

@@ -116,10 +116,13 @@ class Session final : public GstMediaSession {
   std::optional<SdpInfo> remote_;
   std::string remote_type_;
   bool gathering_complete_reported_ = false;
+  std::size_t remote_candidates_accepted_ = 0;  // against options_.candidate_limits.max_per_session
 
   // Shared with GStreamer threads.
   mutable std::mutex mu_;
   SdpInfo local_;               // mids for our candidates
+  std::uint64_t candidates_dropped_ = 0;
+  std::string last_candidate_drop_;
   bool wav_sink_used_ = false;  // the WAV file records the first audio stream only
   GstElement* wav_encoder_ = nullptr;
   std::atomic<bool> closed_{false};

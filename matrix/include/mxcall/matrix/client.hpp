@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -35,8 +36,20 @@ struct RetryPolicy {
   bool retry_unreachable_before_first_answer = false;
 };
 
+// What one homeserver reply may cost us at most (docs/security.md): the server may be hostile or broken.
+struct ClientLimits {
+  // A reply body longer than this is cut off and refused (bad_response naming the limit). A /sync with the call
+  // filter and 50 events per room is far below it; Synapse caps an event at 64 KiB.
+  std::size_t max_body_bytes = 20 * 1024 * 1024;
+  // Arrays and objects nested deeper than this are refused before any tree is built (a /sync reaches depth ~12).
+  std::size_t max_json_depth = 64;
+};
+
 struct ClientConfig {
   std::string homeserver;  // base URL of the client API, e.g. https://matrix.example.org
+  // http:// sends the password and access token in clear text: refused unless the host is loopback or this is set
+  // (the CLI's --insecure-http). See check_homeserver_url().
+  bool allow_insecure_http = false;
   bool verify_tls = true;  // real homeservers are HTTPS; turn this off only for a test server you run yourself
   std::string ca_file;     // extra CA bundle (PEM), e.g. for a private CA
   RetryPolicy retry;
@@ -46,7 +59,12 @@ struct ClientConfig {
   std::string session_path;  // when set, the session is saved there (0600) after login and each batch
   std::string device_display_name = "mxcall";
   SyncFilterOptions filter;
+  ClientLimits limits;
 };
+
+// Why requests to this homeserver must not be made, or nullopt: a URL that is not http(s), or plain http to a host
+// that is not loopback (127.0.0.0/8, ::1, localhost) without allow_insecure_http.
+std::optional<Error> check_homeserver_url(const ClientConfig& config);
 
 struct WhoAmI {
   std::string user_id;

@@ -45,6 +45,7 @@ struct RoomBatch {
 enum class NoticeKind : unsigned char {
   encrypted_room_without_hook,  // once per room: call events there are m.room.encrypted and cannot be read
   undecryptable_event,          // the hook could not decrypt an event (it stays m.room.encrypted in the timeline)
+  malformed_event,  // an event (or a room) of the reply is not a well-formed room event: skipped alone, once
 };
 
 struct Notice {

@@ -18,6 +18,9 @@ struct SyncerOptions {
   // having used up that budget) the syncer gives up and reports the error. A revoked token ends it at once.
   int max_consecutive_failures = 5;
   std::chrono::milliseconds pause_after_failure{2000};
+  // A server that answers every long-poll at once (hostile or broken) would otherwise drive a tight loop of
+  // requests and session-file writes: a sync starts at least this long after the previous one started.
+  std::chrono::milliseconds min_interval{100};
 };
 
 class Syncer {

@@ -13,6 +13,10 @@
 
 namespace mxcall::matrix {
 
+// A longer ttl from the server is read as this: credentials are refetched at least daily, and no time arithmetic
+// on a server-chosen ttl can overflow.
+inline constexpr std::chrono::seconds kMaxTurnTtl{86400};
+
 struct TurnServer {
   std::vector<std::string> uris;  // only turn: and turns: URIs are kept
   std::string username;           // opaque (often "<expiry>:<user>"); may be empty

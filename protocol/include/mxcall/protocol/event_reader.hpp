@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,8 +32,12 @@ struct FieldError {
 
 struct ReadLimits {
   // The spec caps a whole event at 65536 bytes; a little headroom for servers that let bigger ones through.
+  // Applies to each event of a batch too: one oversized event is refused alone and the rest of the batch is read.
   std::size_t max_event_bytes = std::size_t{1} << 20;
   std::size_t max_batch_bytes = std::size_t{64} << 20;
+  // Events read from one batch; the rest are not read (the batch's error says how many there were). A /sync reply
+  // with the call filter holds 50 per room.
+  std::size_t max_batch_events = 10000;
   // Call events nest at most 5 levels (event.content.sdp_stream_metadata.<id>.purpose); unknown keys get room.
   std::size_t max_depth = 64;
 };
@@ -70,6 +75,11 @@ class EventReader {
   std::optional<FieldError> read_events(std::string_view json_array, std::string_view default_room_id,
                                         std::vector<ReadResult>& out);
 
+  // The same, one result at a time: `each` sees every result as it is read (valid only during the call), so a
+  // huge batch costs its parse and one result, not one result per element (mxcall validate streams this way).
+  std::optional<FieldError> for_each_event(std::string_view json_array, std::string_view default_room_id,
+                                           const std::function<void(const ReadResult&)>& each);
+
   // The same, reading `json` where it lies instead of copying it: the string gets SIMDJSON_PADDING bytes of spare
   // capacity (one reallocation at most, none when it is reused) and must stay unchanged while the results are used.
   // This is how a client reads the /sync response buffer it keeps.
@@ -81,8 +91,10 @@ class EventReader {
 
  private:
   ReadResult read_padded(const char* data, std::size_t size);
+  // Appends to `out` when it is set, else hands each result to `each`.
   std::optional<FieldError> read_padded_batch(const char* data, std::size_t size, std::string_view default_room_id,
-                                              std::vector<ReadResult>& out);
+                                              std::vector<ReadResult>* out,
+                                              const std::function<void(const ReadResult&)>* each = nullptr);
   std::optional<FieldError> parse(const char* data, std::size_t size, simdjson::dom::element& top);
 
   struct State;

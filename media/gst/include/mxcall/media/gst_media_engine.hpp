@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "mxcall/media/candidate_check.hpp"
 #include "mxcall/media/media_engine.hpp"
 
 namespace mxcall::media {
@@ -68,6 +69,8 @@ struct GstEngineOptions {
   std::uint32_t liveness_timeout_ms = 4000;
   // Remote SDPs larger than this are refused before parsing.
   std::size_t max_remote_sdp_bytes = 256 * 1024;
+  // Remote candidates: how many per session, how long a line (see candidate_check.hpp for what else is dropped).
+  CandidateLimits candidate_limits;
 };
 
 // Counters kept by the engine itself (pad probes), independent of webrtcbin's statistics.
@@ -83,6 +86,9 @@ struct GstSessionCounters {
   double max_audio_gap_ms = 0;
   bool send_audio_open = false;  // the audio valve state: false when held, muted or refused
   bool send_video_open = false;
+  // Remote candidates kept from the ICE agent by check_remote_candidate, and the last one's reason (also logged).
+  std::uint64_t remote_candidates_dropped = 0;
+  std::string last_candidate_drop;
 };
 
 // A session of this engine: MediaSession plus the counters above.
