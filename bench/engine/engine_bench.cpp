@@ -238,8 +238,63 @@ void json_read(benchmark::State& state) {
   state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 
+// Call-id flooding: invites whose ids a peer chose so that their hashes collide. The ids are crafted against
+// std::hash<std::string_view> (libstdc++'s unseeded hash, what the call table used to use): their low 11 bits are
+// equal. With a keyed hash they are as good as random ids; with the old hash each insert probed past all earlier
+// ones (quadratic). The baseline is the same number of plain ids, in the same run.
+constexpr int kFloodCalls = 20000;
+
+std::vector<RoomEvent> flood_invites(bool crafted) {
+  static std::deque<std::string> strings;
+  auto keep = [&](std::string s) -> std::string_view { return strings.emplace_back(std::move(s)); };
+  std::string_view sdp = keep(sdp_text(0));
+  std::vector<RoomEvent> invites;
+  std::uint64_t candidate = 0;
+  for (int i = 0; i < kFloodCalls; ++i) {
+    std::string id;
+    if (crafted) {
+      do {
+        id = "f" + std::to_string(candidate++);
+      } while ((std::hash<std::string_view>{}(id)&0x7FF) != 0);
+    } else {
+      id = "p" + std::to_string(i);
+    }
+    std::string_view call_id = keep(std::move(id)), sender = keep("@s" + std::to_string(i) + ":bench");
+    CallCommon common{call_id, keep("P" + std::to_string(i)), Version::v1()};
+    invites.push_back(RoomEvent{type_name(EventKind::invite), sender, "!flood:bench", keep("$f" + std::to_string(i)), 1,
+                                50, Invite{common, {"offer", sdp}, 90000, kMe.user_id, {}, {}}});
+  }
+  return invites;
+}
+
+Timeouts flood_timeouts() {
+  Timeouts t;
+  t.limits.max_live_calls = kFloodCalls;  // the caps would otherwise refuse most of the flood, which is not timed here
+  t.limits.max_live_calls_per_room = kFloodCalls;
+  return t;
+}
+
+void flood(benchmark::State& state, bool crafted) {
+  static const Batches plain = batches_of(flood_invites(false)), colliding = batches_of(flood_invites(true));
+  std::size_t events = 0;
+  for (auto _ : state) {
+    Router router(kMe, flood_timeouts());
+    for (const auto& batch : crafted ? colliding : plain) {
+      router.sync_batch(batch, 1000);
+      events += batch.size();
+      benchmark::DoNotOptimize(router.take_outputs());
+    }
+    if (router.live_calls() != static_cast<std::size_t>(kFloodCalls)) state.SkipWithError("invites were refused");
+  }
+  state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+void flood_plain_ids(benchmark::State& state) { flood(state, false); }
+void flood_colliding_ids(benchmark::State& state) { flood(state, true); }
+
 BENCHMARK(router_traffic)->Unit(benchmark::kMillisecond);
 BENCHMARK(json_read)->Unit(benchmark::kMillisecond);
+BENCHMARK(flood_plain_ids)->Unit(benchmark::kMillisecond);
+BENCHMARK(flood_colliding_ids)->Unit(benchmark::kMillisecond);
 
 class Reporter : public benchmark::ConsoleReporter {
  public:
@@ -280,6 +335,13 @@ int main(int argc, char** argv) {
         "router: %.0f events/s (target >= 1,000,000); JSON reading of the same events: %.0f events/s; "
         "router / reading = %.2fx\n",
         engine, reader, engine / reader);
+  }
+  double plain = reporter.rate_["flood_plain_ids"], colliding = reporter.rate_["flood_colliding_ids"];
+  if (plain > 0 && colliding > 0) {
+    std::printf(
+        "%d invites in one room: plain ids %.0f events/s, ids crafted to collide %.0f events/s; "
+        "plain / crafted = %.2fx (1.0 is immune)\n",
+        kFloodCalls, plain, colliding, plain / colliding);
   }
   std::printf("bytes per idle ringing call (SDP text not counted): %lld (target < 2048)\n",
               static_cast<long long>(ringing));

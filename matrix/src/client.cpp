@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "client_internal.hpp"
-#include "json_limits.hpp"
 #include "http.hpp"
+#include "json_limits.hpp"
 
 namespace mxcall::matrix {
 

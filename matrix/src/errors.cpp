@@ -68,7 +68,8 @@ Error transport_error(const TransportError& failure, const std::string& homeserv
 Error http_error(const HttpResponse& response, const std::string& homeserver, const std::string& path) {
   Error e;
   e.http_status = response.status;
-  auto j = nests_deeper_than(response.body, 16) ? nlohmann::json() : nlohmann::json::parse(response.body, nullptr, false);
+  auto j =
+      nests_deeper_than(response.body, 16) ? nlohmann::json() : nlohmann::json::parse(response.body, nullptr, false);
   bool matrix_error = j.is_object() && j.contains("errcode") && j["errcode"].is_string();
   if (matrix_error) {
     // Both go into one-line messages and logs: no control characters, bounded length.

@@ -2,12 +2,12 @@
 
 #include <curl/curl.h>
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string_view>
-#include <mutex>
 
 namespace mxcall::matrix::detail {
 namespace {

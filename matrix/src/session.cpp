@@ -6,10 +6,10 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <random>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 
 namespace mxcall::matrix {

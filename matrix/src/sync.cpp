@@ -3,8 +3,8 @@
 
 #include "client_internal.hpp"
 #include "json_limits.hpp"
-#include "sync_parse.hpp"
 #include "mxcall/matrix/client.hpp"
+#include "sync_parse.hpp"
 
 namespace mxcall::matrix {
 

@@ -41,7 +41,8 @@ const char* malformed(const json& event) {
   if (content != nullptr && !content->is_object()) return "its `content` is not an object";
   for (const char* key : {"event_id", "sender", "state_key", "room_id"}) {
     const json* field = member(&event, key);
-    if (field != nullptr && !field->is_string()) return "an id field (event_id, sender, state_key, room_id) is not a string";
+    if (field != nullptr && !field->is_string())
+      return "an id field (event_id, sender, state_key, room_id) is not a string";
   }
   return nullptr;
 }
@@ -109,9 +110,8 @@ class RoomReader {
     rb.encrypted = context_.room_encrypted
                        ? context_.room_encrypted(room_id, encryption_seen || has_encrypted_events, batch_.notices)
                        : encryption_seen || has_encrypted_events;
-    rb.timeline_json = has_encrypted_events && context_.hook != nullptr
-                           ? decrypted_timeline(room_id, timeline_events)
-                           : std::move(timeline_json);
+    rb.timeline_json = has_encrypted_events && context_.hook != nullptr ? decrypted_timeline(room_id, timeline_events)
+                                                                        : std::move(timeline_json);
     batch_.rooms.push_back(std::move(rb));
   }
 
@@ -124,9 +124,8 @@ class RoomReader {
         continue;
       }
       auto plain = context_.hook->decrypt(room_id, dump(*event));
-      auto decrypted = plain && !nests_deeper_than(*plain, context_.max_json_depth)
-                           ? json::parse(*plain, nullptr, false)
-                           : json{};
+      auto decrypted =
+          plain && !nests_deeper_than(*plain, context_.max_json_depth) ? json::parse(*plain, nullptr, false) : json{};
       if (!decrypted.is_object() || !decrypted.contains("type") || !decrypted.contains("content") ||
           malformed(decrypted) != nullptr) {
         batch_.notices.push_back(Notice{NoticeKind::undecryptable_event, room_id,
@@ -207,8 +206,9 @@ Result<SyncBatch> parse_sync_body(std::string_view body, SyncBatch batch, const 
     for (const auto& [room_id, room] : by_id->items()) {
       if (!room.is_object()) {
         batch.notices.push_back(Notice{NoticeKind::malformed_event, room_id,
-                                       "room " + one_line(room_id) + " in the /sync reply is not a JSON object; "
-                                       "it was skipped and the rest of the batch is read"});
+                                       "room " + one_line(room_id) +
+                                           " in the /sync reply is not a JSON object; "
+                                           "it was skipped and the rest of the batch is read"});
         continue;
       }
       read(room_id, room);

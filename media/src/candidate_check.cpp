@@ -96,8 +96,10 @@ CandidateVerdict check_remote_candidate(std::string_view candidate, const Candid
   if (fields.size() < 8 || fields[6] != "typ") return drop("the candidate does not follow RFC 8839's grammar");
   auto component = number(fields[1]);
   if (!component || *component < 1 || *component > 256) return drop("the candidate's component id is not 1..256");
-  if (!iequals(fields[2], "udp") && !iequals(fields[2], "tcp")) return drop("the candidate's transport is not UDP or TCP");
-  if (!number(fields[3]) || *number(fields[3]) > 0xFFFFFFFFu) return drop("the candidate's priority is not a 32-bit number");
+  if (!iequals(fields[2], "udp") && !iequals(fields[2], "tcp"))
+    return drop("the candidate's transport is not UDP or TCP");
+  if (!number(fields[3]) || *number(fields[3]) > 0xFFFFFFFFu)
+    return drop("the candidate's priority is not a 32-bit number");
   auto port = number(fields[5]);
   if (!port || *port > 65535) return drop("the candidate's port is not 0..65535");
   if (*port == 0 && !iequals(fields[2], "tcp")) return drop("the candidate's port is 0");
@@ -105,8 +107,8 @@ CandidateVerdict check_remote_candidate(std::string_view candidate, const Candid
 
   if (target.mline_index) {
     if (*target.mline_index >= remote.mline_count) {
-      return drop("the candidate names m-line " + std::to_string(*target.mline_index) + " and the remote description has " +
-                  std::to_string(remote.mline_count));
+      return drop("the candidate names m-line " + std::to_string(*target.mline_index) +
+                  " and the remote description has " + std::to_string(remote.mline_count));
     }
     verdict.mline = *target.mline_index;
   } else if (target.mid) {

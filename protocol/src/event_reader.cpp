@@ -162,8 +162,9 @@ void mark_too_large(dom::element value, std::size_t limit, ReadResult& result) {
     (void)object["event_id"].get(id);
   }
   result.event.event_id = id;
-  mark_invalid(result, type, FieldError{"document", "the event is over the " + std::to_string(limit) +
-                                                         "-byte limit; it was dropped and the rest of the batch read"});
+  mark_invalid(result, type,
+               FieldError{"document", "the event is over the " + std::to_string(limit) +
+                                          "-byte limit; it was dropped and the rest of the batch read"});
 }
 
 std::string_view padded_copy(std::vector<char>& buffer, std::string_view json) {
@@ -214,8 +215,7 @@ ReadResult EventReader::read_padded(const char* data, std::size_t size) {
 }
 
 std::optional<FieldError> EventReader::read_padded_batch(const char* data, std::size_t size,
-                                                         std::string_view default_room_id,
-                                                         std::vector<ReadResult>* out,
+                                                         std::string_view default_room_id, std::vector<ReadResult>* out,
                                                          const std::function<void(const ReadResult&)>* each) {
   if (size > limits_.max_batch_bytes) return FieldError{"document", size_reason(size, limits_.max_batch_bytes)};
   dom::element top;

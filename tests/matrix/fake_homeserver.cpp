@@ -41,8 +41,9 @@ bool FakeHomeserver::send_all(int fd, std::string_view data) {
 }
 
 bool FakeHomeserver::reply(int fd, int status, std::string_view body, std::string_view extra_headers) {
-  std::string head = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\nConnection: close\r\n" + std::string(extra_headers) + "\r\n";
+  std::string head = "HTTP/1.1 " + std::to_string(status) +
+                     " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\nConnection: close\r\n" + std::string(extra_headers) + "\r\n";
   return send_all(fd, head) && send_all(fd, body);
 }
 

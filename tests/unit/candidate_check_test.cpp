@@ -31,8 +31,8 @@ std::string with_address(const std::string& address, int port = 50000) {
          " typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag sXm2 network-cost 999";
 }
 
-CandidateVerdict check(const std::string& line, CandidateTarget target = {0u, std::nullopt},
-                       std::size_t accepted = 0, CandidateLimits limits = {}) {
+CandidateVerdict check(const std::string& line, CandidateTarget target = {0u, std::nullopt}, std::size_t accepted = 0,
+                       CandidateLimits limits = {}) {
   return check_remote_candidate(line, target, two_lines(), accepted, limits);
 }
 
@@ -54,11 +54,11 @@ TEST(CandidateCheck, UnroutableAddressesAreDropped) {
     const char* address;
     const char* why;
   };
-  for (auto [address, why] : {Case{"224.0.0.1", "multicast"}, Case{"239.255.255.250", "multicast"},
-                              Case{"255.255.255.255", "broadcast"}, Case{"0.0.0.0", "unspecified"},
-                              Case{"0.1.2.3", "unspecified"}, Case{"ff02::1", "multicast"}, Case{"::", "unspecified"},
-                              Case{"::ffff:224.0.0.251", "multicast (224.0.0.0/4) address (IPv4-mapped)"},
-                              Case{"::ffff:255.255.255.255", "broadcast"}}) {
+  for (auto [address, why] :
+       {Case{"224.0.0.1", "multicast"}, Case{"239.255.255.250", "multicast"}, Case{"255.255.255.255", "broadcast"},
+        Case{"0.0.0.0", "unspecified"}, Case{"0.1.2.3", "unspecified"}, Case{"ff02::1", "multicast"},
+        Case{"::", "unspecified"}, Case{"::ffff:224.0.0.251", "multicast (224.0.0.0/4) address (IPv4-mapped)"},
+        Case{"::ffff:255.255.255.255", "broadcast"}}) {
     auto verdict = check(with_address(address));
     EXPECT_FALSE(verdict.accepted) << address;
     EXPECT_NE(verdict.why.find(why), std::string::npos) << address << ": " << verdict.why;
@@ -77,12 +77,12 @@ TEST(CandidateCheck, TargetsOutsideTheRemoteDescriptionAreDropped) {
 }
 
 TEST(CandidateCheck, MalformedLinesAreDropped) {
-  for (const char* line : {"", "candidate:", "hello", "candidate:1 1 udp 1 192.0.2.7 5000 host",
-                           "candidate:1 0 udp 1 192.0.2.7 5000 typ host", "candidate:1 1 sctp 1 192.0.2.7 5000 typ host",
-                           "candidate:1 1 udp 99999999999 192.0.2.7 5000 typ host",
-                           "candidate:1 1 udp 1 192.0.2.7 65536 typ host", "candidate:1 1 udp 1 192.0.2.7 0 typ host",
-                           "candidate:1 1 udp 1 192.0.2.7 -1 typ host",
-                           "candidate:1 1 udp 1 192.0.2.7 5000 typ host\r\na=candidate:2 1 udp 1 224.0.0.1 9 typ host"}) {
+  for (const char* line :
+       {"", "candidate:", "hello", "candidate:1 1 udp 1 192.0.2.7 5000 host",
+        "candidate:1 0 udp 1 192.0.2.7 5000 typ host", "candidate:1 1 sctp 1 192.0.2.7 5000 typ host",
+        "candidate:1 1 udp 99999999999 192.0.2.7 5000 typ host", "candidate:1 1 udp 1 192.0.2.7 65536 typ host",
+        "candidate:1 1 udp 1 192.0.2.7 0 typ host", "candidate:1 1 udp 1 192.0.2.7 -1 typ host",
+        "candidate:1 1 udp 1 192.0.2.7 5000 typ host\r\na=candidate:2 1 udp 1 224.0.0.1 9 typ host"}) {
     EXPECT_FALSE(check(line).accepted) << line;
   }
   EXPECT_FALSE(check(with_address("192.0.2.7") + std::string(2000, 'x')).accepted);

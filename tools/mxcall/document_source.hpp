@@ -33,9 +33,9 @@ class DocumentSource {
     std::size_t size = 0;
     bool too_large = false;
   };
-  bool read_line(Line& line);  // from the file: bounded, strips "\r\n"
+  bool read_line(Line& line);    // from the file: bounded, strips "\r\n"
   bool replay_line(Line& line);  // from text read ahead while deciding the mode
-  bool next_line(Line& line);  // from the pending queue first, then the file
+  bool next_line(Line& line);    // from the pending queue first, then the file
   void decide_mode(Line first);
 
   std::FILE* file_;

@@ -342,8 +342,8 @@ int run_replay(std::istream& in, std::ostream& out, std::ostream& err) {
       std::int64_t t = 0;
       if (line["t"].get(t)) throw ScriptError{"every line needs \"t\", a whole number of milliseconds"};
       if (t < 0 || static_cast<std::uint64_t>(t) > kMaxScriptMillis) {
-        throw ScriptError{"\"t\" is " + std::to_string(t) + "; script times are 0.." + std::to_string(kMaxScriptMillis) +
-                          " ms"};
+        throw ScriptError{"\"t\" is " + std::to_string(t) + "; script times are 0.." +
+                          std::to_string(kMaxScriptMillis) + " ms"};
       }
       if (!replay) {
         dom::element me;

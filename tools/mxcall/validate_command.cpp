@@ -71,8 +71,8 @@ class Validator {
       return;
     }
     // Each result is printed as it is read: a batch of millions of events costs its parse, not a result each.
-    auto error = reader_.for_each_event(doc.text, {},
-                                        [&](const ReadResult& result) { report(input_name, doc.line, result); });
+    auto error =
+        reader_.for_each_event(doc.text, {}, [&](const ReadResult& result) { report(input_name, doc.line, result); });
     if (error) report_error(input_name, doc.line, {}, *error);
   }
 

@@ -380,8 +380,8 @@ void Session::add_remote_candidate(const op_t::AddRemoteCandidate& op) {
     };
   }
   CandidateTarget target{op.sdp_mline_index, op.sdp_mid ? std::optional<std::string_view>(*op.sdp_mid) : std::nullopt};
-  auto verdict = check_remote_candidate(candidate, target, remote, remote_candidates_accepted_,
-                                        options_.candidate_limits);
+  auto verdict =
+      check_remote_candidate(candidate, target, remote, remote_candidates_accepted_, options_.candidate_limits);
   if (!verdict.accepted) {
     std::lock_guard lock(mu_);
     ++candidates_dropped_;

@@ -120,7 +120,7 @@ class Session final : public GstMediaSession {
 
   // Shared with GStreamer threads.
   mutable std::mutex mu_;
-  SdpInfo local_;               // mids for our candidates
+  SdpInfo local_;  // mids for our candidates
   std::uint64_t candidates_dropped_ = 0;
   std::string last_candidate_drop_;
   bool wav_sink_used_ = false;  // the WAV file records the first audio stream only
