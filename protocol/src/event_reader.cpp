@@ -131,11 +131,15 @@ void read_room_event(JsonInput& in, dom::element value, std::string_view default
 // About the bytes `value` takes as compact JSON (numbers count 8), counted only until `stop_above` is passed: a
 // batch's events have no source positions in simdjson's DOM, and string lengths dominate any large event.
 std::size_t approximate_bytes(dom::element value, std::size_t stop_above) {
+  dom::array items;
+  dom::object fields;
+  std::string_view text;
   switch (value.type()) {
-    case dom::element_type::STRING: return value.get_string_length().value_unsafe() + 2;
+    case dom::element_type::STRING: return value.get(text) == simdjson::SUCCESS ? text.size() + 2 : 2;
     case dom::element_type::ARRAY: {
       std::size_t total = 2;
-      for (dom::element item : value.get_array().value_unsafe()) {
+      if (value.get(items) != simdjson::SUCCESS) return total;
+      for (dom::element item : items) {
         total += approximate_bytes(item, stop_above) + 1;
         if (total > stop_above) break;
       }
@@ -143,7 +147,8 @@ std::size_t approximate_bytes(dom::element value, std::size_t stop_above) {
     }
     case dom::element_type::OBJECT: {
       std::size_t total = 2;
-      for (dom::key_value_pair field : value.get_object().value_unsafe()) {
+      if (value.get(fields) != simdjson::SUCCESS) return total;
+      for (dom::key_value_pair field : fields) {
         total += field.key.size() + 4 + approximate_bytes(field.value, stop_above);
         if (total > stop_above) break;
       }
@@ -158,8 +163,8 @@ void mark_too_large(dom::element value, std::size_t limit, ReadResult& result) {
   std::string_view type, id;
   dom::object object;
   if (value.get(object) == simdjson::SUCCESS) {
-    (void)object["type"].get(type);
-    (void)object["event_id"].get(id);
+    if (object["type"].get(type) != simdjson::SUCCESS) type = {};
+    if (object["event_id"].get(id) != simdjson::SUCCESS) id = {};
   }
   result.event.event_id = id;
   mark_invalid(result, type,

@@ -78,4 +78,33 @@ TEST(ReplayErrors, RefuseTimeGoingBackwardsAndAMissingFirstLine) {
   EXPECT_NE(err3.str().find("line 2: not JSON"), std::string::npos);
 }
 
+// A misspelt key would silently test something else than its author meant; an absurd time would overflow the
+// engine's time arithmetic. Both stop the run and name the line.
+TEST(ReplayErrors, RefuseUnknownKeysAndAbsurdTimes) {
+  const std::string me = "{\"t\":0,\"me\":{\"user_id\":\"@a:x\",\"device_id\":\"D\"}}\n";
+  struct Case {
+    std::string script;
+    std::string error;
+  };
+  for (const auto& [script, error] : std::vector<Case>{
+           {me + "{\"t\":5,\"snyc\":[]}\n", "replay: line 2: unknown key \"snyc\" in a script line\n"},
+           {me + "{\"t\":5,\"do\":{\"action\":\"call\",\"room_id\":\"!r\",\"call_id\":\"c\",\"inviter\":\"@b:x\"}}\n",
+            "replay: line 2: unknown key \"inviter\" in \"do\"\n"},
+           {"{\"t\":0,\"me\":{\"user_id\":\"@a:x\",\"device_id\":\"D\"},\"timeout\":{}}\n",
+            "replay: line 1: unknown key \"timeout\" in the first line\n"},
+           {"{\"t\":0,\"me\":{\"user_id\":\"@a:x\",\"device\":\"D\"}}\n", "replay: line 1: unknown key \"device\" in \"me\"\n"},
+           {me + "{\"t\":9223372036854775807}\n",
+            "replay: line 2: \"t\" is 9223372036854775807; script times are 0..1000000000000 ms\n"},
+           {me + "{\"t\":-5}\n", "replay: line 2: \"t\" is -5; script times are 0..1000000000000 ms\n"},
+           {"{\"t\":0,\"me\":{\"user_id\":\"@a:x\",\"device_id\":\"D\"},\"timeouts\":{\"ring_grace_ms\":"
+            "18446744073709551615}}\n",
+            "replay: line 1: timeouts.ring_grace_ms is over 1000000000000 ms\n"},
+       }) {
+    std::istringstream in(script);
+    std::ostringstream out, err;
+    EXPECT_EQ(mxcall::tools::run_replay(in, out, err), 2) << script;
+    EXPECT_EQ(err.str(), error) << script;
+  }
+}
+
 }  // namespace

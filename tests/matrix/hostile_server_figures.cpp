@@ -1,0 +1,104 @@
+// Prints what each hostile-server attack costs the homeserver client: peak memory, time, requests, batches. Uses only
+// the client API that predates the limits (Client::sync, whoami, Syncer), so the same file builds against an older
+// tree for the "before" column of docs/security.md:
+//   build/tests/matrix/hostile_server_figures [deep|body|retry|instant]
+// Each attack runs in its own process (a crash is a figure too: run one attack per invocation).
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "fake_homeserver.hpp"
+#include "mxcall/matrix/client.hpp"
+#include "mxcall/matrix/syncer.hpp"
+
+namespace {
+
+using mxcall::testing::FakeHomeserver;
+using namespace mxcall::matrix;
+using namespace std::chrono_literals;
+
+long peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+std::unique_ptr<Client> client_for(const std::string& url) {
+  ClientConfig config;
+  config.homeserver = url;
+  auto client = std::make_unique<Client>(config);
+  Session session;
+  session.homeserver = url;
+  session.user_id = "@me:hs";
+  session.access_token = "token";
+  client->set_session(session);
+  return client;
+}
+
+void report(const char* attack, const std::string& outcome, std::chrono::steady_clock::time_point start, int requests) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%s: %s; %lld ms, %d requests, peak RSS %ld MB\n", attack, outcome.c_str(), static_cast<long long>(ms),
+              requests, peak_rss_mb());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string attack = argc > 1 ? argv[1] : "";
+  auto start = std::chrono::steady_clock::now();
+  if (attack == "deep") {
+    // A /sync reply nested 10^5 deep, 200 KB.
+    std::string body = R"({"next_batch":"s","rooms":{"join":{"!r:hs":{"timeline":{"events":[)" +
+                       std::string(100000, '[') + std::string(100000, ']') + "]}}}}}";
+    FakeHomeserver server([&](const std::string&, int fd) { FakeHomeserver::reply(fd, 200, body); });
+    auto client = client_for(server.url());
+    auto batch = client->sync(SyncOptions{.timeout = 0ms});
+    report("deep", batch ? "read" : "refused: " + batch.error().message, start, server.requests());
+  } else if (attack == "body") {
+    // A 1 GB reply streamed without a Content-Length.
+    constexpr std::size_t kBody = std::size_t{1} << 30;
+    FakeHomeserver server([&](const std::string&, int fd) {
+      FakeHomeserver::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
+      std::string chunk(1 << 16, ' ');
+      for (std::size_t sent = 0; sent < kBody; sent += chunk.size()) {
+        if (!FakeHomeserver::send_all(fd, chunk)) return;
+      }
+    });
+    auto client = client_for(server.url());
+    auto batch = client->sync(SyncOptions{.timeout = 0ms});
+    report("body", batch ? "read" : "refused: " + batch.error().message, start, server.requests());
+  } else if (attack == "retry") {
+    // 429 asking for 1e300 ms.
+    FakeHomeserver server([&](const std::string&, int fd) {
+      FakeHomeserver::reply(fd, 429, R"({"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":1e300})");
+    });
+    auto client = client_for(server.url());
+    auto me = client->whoami();
+    report("retry", me ? "answered" : "gave up: " + me.error().message, start, server.requests());
+  } else if (attack == "instant") {
+    // A server that answers every long-poll at once, for 3 s.
+    std::atomic<int> n{0};
+    FakeHomeserver server([&](const std::string&, int fd) {
+      FakeHomeserver::reply(fd, 200, R"({"next_batch":"s)" + std::to_string(++n) + R"("})");
+    });
+    auto client = client_for(server.url());
+    std::atomic<int> batches{0};
+    SyncerOptions options;
+    options.poll_timeout = 0ms;
+    Syncer syncer(*client, [&](const SyncBatch&) { ++batches; }, {}, options);
+    syncer.start();
+    std::this_thread::sleep_for(3s);
+    syncer.stop();
+    report("instant", std::to_string(batches.load()) + " batches in 3 s", start, server.requests());
+  } else {
+    std::fprintf(stderr, "usage: hostile_server_figures deep|body|retry|instant\n");
+    return 2;
+  }
+  return 0;
+}
