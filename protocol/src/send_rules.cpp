@@ -8,6 +8,7 @@
 
 #include "mxcall/protocol/content_strings.hpp"
 #include "mxcall/protocol/opaque_id.hpp"
+#include "mxcall/protocol/overloaded.hpp"
 
 namespace mxcall::protocol {
 namespace {
@@ -121,43 +122,44 @@ Error check_reject_replacement(const RejectReplacement& c) {
 
 Error check_kind(const CallContent& content, PeerIds peer_ids) {
   return std::visit(
-      [peer_ids](const auto& c) -> Error {
-        using T = std::remove_cvref_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, Invite>) {
-          if (auto e = check_description("offer", c.offer, {"offer"})) return e;
-          if (c.invitee && !is_user_id(*c.invitee)) return error("invitee", "is not a Matrix user id (@user:server)");
-          return check_optional_metadata(c.sdp_stream_metadata);
-        } else if constexpr (std::is_same_v<T, Candidates>) {
-          return check_candidates(c);
-        } else if constexpr (std::is_same_v<T, Answer>) {
-          if (auto e = check_description("answer", c.answer, {"answer"})) return e;
-          return check_optional_metadata(c.sdp_stream_metadata);
-        } else if constexpr (std::is_same_v<T, SelectAnswer>) {
-          bool ok =
-              peer_ids == PeerIds::verbatim ? is_echoable_id(c.selected_party_id) : is_opaque_id(c.selected_party_id);
-          if (!ok) return error("selected_party_id", std::string(kIdGrammar));
-          return std::nullopt;
-        } else if constexpr (std::is_same_v<T, Reject>) {
-          if (c.reason) return error("reason", "m.call.reject has no reason field (digest 3.5)");
-          return std::nullopt;
-        } else if constexpr (std::is_same_v<T, Negotiate>) {
-          if (auto e = check_description("description", c.description, {"offer", "answer"})) return e;
-          return check_optional_metadata(c.sdp_stream_metadata);
-        } else if constexpr (std::is_same_v<T, SdpStreamMetadataChanged>) {
-          return check_metadata(c.sdp_stream_metadata);
-        } else if constexpr (std::is_same_v<T, Hangup>) {
-          if (!c.reason_present) return error("reason", "missing (rule 49: v1 senders send it, user_hangup included)");
-          if (!is_spec_hangup_reason(c.reason())) {
-            return error("reason", "is \"" + std::string(c.reason_text) + "\", not one of the spec's hangup reasons");
-          }
-          return std::nullopt;
-        } else if constexpr (std::is_same_v<T, Replaces>) {
-          return check_replaces(c);
-        } else if constexpr (std::is_same_v<T, RejectReplacement>) {
-          return check_reject_replacement(c);
-        } else {
-          return std::nullopt;
-        }
+      Overloaded{
+          [](const Invite& c) -> Error {
+            if (auto e = check_description("offer", c.offer, {"offer"})) return e;
+            if (c.invitee && !is_user_id(*c.invitee)) return error("invitee", "is not a Matrix user id (@user:server)");
+            return check_optional_metadata(c.sdp_stream_metadata);
+          },
+          [](const Candidates& c) -> Error { return check_candidates(c); },
+          [](const Answer& c) -> Error {
+            if (auto e = check_description("answer", c.answer, {"answer"})) return e;
+            return check_optional_metadata(c.sdp_stream_metadata);
+          },
+          [peer_ids](const SelectAnswer& c) -> Error {
+            bool ok =
+                peer_ids == PeerIds::verbatim ? is_echoable_id(c.selected_party_id) : is_opaque_id(c.selected_party_id);
+            if (!ok) return error("selected_party_id", std::string(kIdGrammar));
+            return std::nullopt;
+          },
+          [](const Reject& c) -> Error {
+            if (c.reason) return error("reason", "m.call.reject has no reason field (digest 3.5)");
+            return std::nullopt;
+          },
+          [](const Negotiate& c) -> Error {
+            if (auto e = check_description("description", c.description, {"offer", "answer"})) return e;
+            return check_optional_metadata(c.sdp_stream_metadata);
+          },
+          [](const SdpStreamMetadataChanged& c) -> Error { return check_metadata(c.sdp_stream_metadata); },
+          [](const Hangup& c) -> Error {
+            if (!c.reason_present)
+              return error("reason", "missing (rule 49: v1 senders send it, user_hangup included)");
+            if (!is_spec_hangup_reason(c.reason())) {
+              return error("reason", "is \"" + std::string(c.reason_text) + "\", not one of the spec's hangup reasons");
+            }
+            return std::nullopt;
+          },
+          [](const Replaces& c) -> Error { return check_replaces(c); },
+          [](const RejectReplacement& c) -> Error { return check_reject_replacement(c); },
+          // MSC3086 leaves every field of the identity optional, and the common fields are checked already.
+          [](const AssertedIdentity&) -> Error { return std::nullopt; },
       },
       content);
 }

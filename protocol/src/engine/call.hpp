@@ -4,16 +4,14 @@
 
 #include <array>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "mxcall/protocol/engine.hpp"
+#include "timer_table.hpp"
 
 namespace mxcall::protocol::engine {
-
-inline constexpr Millis kNever = std::numeric_limits<Millis>::max();
 
 // What a call needs from the router that owns it.
 class CallHost {
@@ -59,21 +57,19 @@ class Call {
 
   // Incoming, after its batch: rings (or rings silently), or ends because too little of its lifetime is left.
   void ring(bool silent, Millis now);
-  // When this invite expires (ringing must stop then), in local time.
-  Millis invite_expiry() const { return invite_expiry_; }
 
   // A signalling event of this call from anyone but ourselves (the router drops our own echo).
   void on_event(const RoomEvent& event, Millis now);
   void on_media(const MediaEventKind& event, Millis now);
-  void on_member_left(std::string_view user, Millis now);
+  void on_member_left(std::string_view user);
   void act(const UserAction& action, Millis now);
   // Glare: ends this call in favour of another (rule 59-60). `tell_peer` sends what the role requires.
-  void replace(bool tell_peer, Millis now);
+  void replace(bool tell_peer);
   // Glare, rule 59: answers at once as if the user had, reusing whatever the media side has ready.
   void answer_automatically(Millis now);
 
   void on_timer(Millis now);
-  Millis next_deadline() const;
+  Millis next_deadline() const { return ended() ? kNever : timers_.next(); }
 
   // The router's bookkeeping: the deadline it last put on its timer heap for this call.
   Millis scheduled = kNever;
@@ -81,19 +77,24 @@ class Call {
  private:
   // call_signalling.cpp
   void on_answer(const RoomEvent& event, const Answer& answer, Millis now);
-  void on_reject(const RoomEvent& event, const Reject& reject, Millis now);
-  void on_select_answer(const RoomEvent& event, const SelectAnswer& select, Millis now);
-  void on_hangup(const RoomEvent& event, const Hangup& hangup, Millis now);
-  void on_candidates(const RoomEvent& event, const Candidates& candidates, Millis now);
-  void on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Millis now);
+  void on_reject(const RoomEvent& event, const Reject& reject);
+  void on_select_answer(const RoomEvent& event, const SelectAnswer& select);
+  void on_hangup(const RoomEvent& event, const Hangup& hangup);
+  void on_candidates(const RoomEvent& event, const Candidates& candidates);
+  void on_negotiate(const RoomEvent& event, const Negotiate& negotiate);
   void on_metadata_changed(const RoomEvent& event, const SdpStreamMetadataChanged& changed);
   void do_answer(bool video, Millis now);
-  void do_reject(Millis now);
-  void do_hangup(Millis now);
+  void do_reject();
+  void do_hangup();
   void select(const RoomEvent& event, std::string_view description_type, std::string_view sdp, bool peer_v1,
               Millis now);
-  void end(std::string_view reason, Millis now);
-  void hang_up_with(std::string_view reason, Millis now);
+  // The one way a call ends. An announced call reports `ended` with `reason`; an incoming call that never rang
+  // reports its invite ignored with `never_rang_why` instead.
+  void end(std::string_view reason,
+           std::string_view never_rang_why = "the call ended within its sync batch, so it never rang (rule 21)");
+  void hang_up_with(std::string_view reason);
+  // Rule 50: ICE that never connected failed; ICE that connected and was lost timed out.
+  void hang_up_for_ice() { hang_up_with(ice_.media_flowed ? "ice_timeout" : "ice_failed"); }
   bool from_opponent(const RoomEvent& event) const;
   bool from_own_other_device(const RoomEvent& event) const;
   bool can_renegotiate() const;
@@ -106,13 +107,19 @@ class Call {
   void on_local_description(const media_event::LocalDescription& description, Millis now);
   void on_local_candidate(const media_event::LocalCandidate& candidate, Millis now);
   void on_ice(IceState state, Millis now);
-  void flush_candidates(Millis now);
-  void release_candidates(std::uint64_t batch_delay_ms, Millis now);
+  void on_media_failed(MediaFailure failure);
+  void fire(Timer timer);
+  std::uint64_t candidate_batch_delay_ms() const {  // rule 31
+    const Timeouts& t = host_.timeouts();
+    return role_ == Role::caller ? t.candidate_batch_caller_ms : t.candidate_batch_callee_ms;
+  }
+  void flush_candidates();
+  void release_candidates(Millis now);
   void apply_candidates(const Candidates& candidates);  // straight to the media engine
   void queue_remote_candidates(const RoomEvent& event, const Candidates& candidates);
   void apply_remote_candidates(const Party& party);
-  void renegotiate(Millis now);
-  void restart_ice(Millis now);
+  void renegotiate();
+  void restart_ice();
   void media(MediaOp op);
   void send(CallContent content);
   void send_metadata_changed();
@@ -139,41 +146,50 @@ class Call {
   bool announced_ = false;       // callee: the user has been told (ringing); callers are announced at once
   bool media_open_ = false;      // a media command was given, so the session must be closed at the end
 
-  // Our candidates (rule 30-33): queued until the invite or answer is out, then batched.
-  std::vector<media_event::LocalCandidate> local_candidates_;
-  bool description_sent_ = false;
-  bool gathering_complete_ = false;
-  bool end_marker_sent_ = false;
+  // Our candidates (rules 29-33): held until the invite or answer is out, then batched.
+  struct LocalCandidates {
+    std::vector<media_event::LocalCandidate> held;
+    bool description_sent = false;  // our invite or answer is out, so candidates may follow (rule 29)
+    bool gathering_complete = false;
+    bool end_marker_sent = false;  // rule 32, once per candidate generation
+  } local_;
 
   // The peer's candidates, held until the remote description is set and, for a caller, the answer is chosen.
-  struct RemoteCandidate {
-    Party from;
-    std::string event_id;
-    MediaOp op;  // AddRemoteCandidate or EndOfRemoteCandidates
-  };
-  std::vector<RemoteCandidate> remote_candidates_;
-  bool remote_description_set_ = false;
+  struct RemoteCandidates {
+    struct Held {
+      Party from;
+      std::string event_id;
+      MediaOp op;  // AddRemoteCandidate or EndOfRemoteCandidates
+    };
+    std::vector<Held> held;
+    bool description_set = false;
+  } remote_;
 
-  // Renegotiation (rules 51-57): a local offer in flight, and whether another is wanted after it.
-  bool making_offer_ = false;
-  bool renegotiation_wanted_ = false;
-  bool answering_remote_offer_ = false;
-  bool on_hold_ = false;
-  bool audio_muted_ = false;
-  bool video_muted_ = false;
-  bool ice_restart_pending_ = false;
+  // Renegotiation (rules 51-57): at most one offer in flight, and whether another is due after it.
+  struct Negotiation {
+    bool making_offer = false;
+    bool answering_remote_offer = false;
+    bool wanted = false;               // another offer once the exchange in flight settles
+    bool ice_restart_pending = false;  // the next offer restarts ICE
+    bool ice_restart_offer = false;    // the offer in flight restarts ICE: if it goes unanswered, ICE has failed
+    bool busy() const { return making_offer || answering_remote_offer; }
+  } negotiation_;
 
-  bool media_flowed_ = false;  // ICE connected at least once: ice_timeout rather than ice_failed (rule 50)
-  bool ice_disconnected_ = false;
-  bool ice_restart_tried_ = false;  // a `failed` after media flowed restarts ICE once before hanging up
-  bool ice_restart_offer_ = false;  // the offer in flight restarts ICE: if it goes unanswered, ICE has failed
+  // ICE recovery (rule 50).
+  struct IceRecovery {
+    bool media_flowed = false;  // ICE connected at least once
+    bool disconnected = false;
+    bool restart_tried = false;  // a `failed` after media flowed restarts ICE once before hanging up
+  } ice_;
 
-  Millis invite_expiry_ = kNever;       // caller: invite_timeout; callee: ringing stops
-  Millis candidate_flush_at_ = kNever;  // rule 31
-  Millis negotiate_expiry_ = kNever;    // rule 55
-  Millis connect_deadline_ = kNever;
-  Millis ice_restart_at_ = kNever;
-  Millis ice_hangup_at_ = kNever;
+  // What the user asked of our media: hold (a renegotiation, rule 51) and mute (our stream metadata, rule 67).
+  struct Hold {
+    bool on_hold = false;
+    bool audio_muted = false;
+    bool video_muted = false;
+  } hold_;
+
+  TimerTable timers_;
 
   // Hashes of recent event ids: duplicate delivery is ignored.
   std::array<std::uint64_t, 16> seen_{};

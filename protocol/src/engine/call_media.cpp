@@ -4,36 +4,31 @@
 #include "call.hpp"
 
 #include "mxcall/protocol/event_writer.hpp"
+#include "mxcall/protocol/overloaded.hpp"
 
 namespace mxcall::protocol::engine {
 
 void Call::on_media(const MediaEventKind& event, Millis now) {
   if (ended()) return;
-  std::visit(
-      [&](const auto& e) {
-        using T = std::remove_cvref_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, media_event::LocalDescription>) {
-          on_local_description(e, now);
-        } else if constexpr (std::is_same_v<T, media_event::LocalCandidate>) {
-          on_local_candidate(e, now);
-        } else if constexpr (std::is_same_v<T, media_event::GatheringComplete>) {
-          gathering_complete_ = true;
-          if (description_sent_) flush_candidates(now);  // rule 33: at once, ignoring the batching timers
-        } else if constexpr (std::is_same_v<T, media_event::IceStateChanged>) {
-          on_ice(e.state, now);
-        } else if constexpr (std::is_same_v<T, media_event::Failed>) {
-          std::string_view reason = e.failure == MediaFailure::local_media ? "user_media_failed" : "unknown_error";
-          if (description_sent_) {
-            hang_up_with(reason, now);
-          } else if (role_ == Role::callee && peer_v1_ && !description_sent_ && state_ == CallState::create_answer) {
-            // We answered but could not make the answer: the caller would otherwise wait out its lifetime.
-            hang_up_with(reason, now);
-          } else {
-            end(reason, now);
-          }
-        }
-      },
-      event);
+  std::visit(Overloaded{
+                 [&](const media_event::LocalDescription& e) { on_local_description(e, now); },
+                 [&](const media_event::LocalCandidate& e) { on_local_candidate(e, now); },
+                 [&](const media_event::GatheringComplete&) {
+                   local_.gathering_complete = true;
+                   if (local_.description_sent) flush_candidates();  // rule 33: at once, ignoring the batch timers
+                 },
+                 [&](const media_event::IceStateChanged& e) { on_ice(e.state, now); },
+                 [&](const media_event::Failed& e) { on_media_failed(e.failure); },
+             },
+             event);
+}
+
+void Call::on_media_failed(MediaFailure failure) {
+  std::string_view reason = failure == MediaFailure::local_media ? "user_media_failed" : "unknown_error";
+  if (local_.description_sent) return hang_up_with(reason);
+  // We answered but could not make the answer: the caller would otherwise wait out its lifetime.
+  if (role_ == Role::callee && peer_v1_ && state_ == CallState::create_answer) return hang_up_with(reason);
+  end(reason);
 }
 
 void Call::on_local_description(const media_event::LocalDescription& description, Millis now) {
@@ -43,64 +38,61 @@ void Call::on_local_description(const media_event::LocalDescription& description
     std::optional<std::string_view> invitee;
     if (invitee_) invitee = *invitee_;
     send(Invite{our_common(), {"offer", description.sdp}, lifetime_ms_, invitee, our_metadata(sid), std::nullopt});
-    invite_expiry_ = now + static_cast<Millis>(lifetime_ms_);
+    timers_.set(Timer::invite_expiry, now + static_cast<Millis>(lifetime_ms_));
     set_state(CallState::invite_sent);
-    return release_candidates(t.candidate_batch_caller_ms, now);
+    return release_candidates(now);
   }
   if (role_ == Role::callee && state_ == CallState::create_answer) {
     send(Answer{our_common(), {"answer", description.sdp}, our_metadata(sid), std::nullopt});
     set_state(CallState::connecting);
-    return release_candidates(t.candidate_batch_callee_ms, now);
+    return release_candidates(now);
   }
-  if (description.type == "offer" && making_offer_) {
+  if (description.type == "offer" && negotiation_.making_offer) {
     send(Negotiate{our_common(), {"offer", description.sdp}, t.negotiate_lifetime_ms, our_metadata(sid), std::nullopt});
-    negotiate_expiry_ = now + static_cast<Millis>(t.negotiate_lifetime_ms);
+    timers_.set(Timer::negotiate_expiry, now + static_cast<Millis>(t.negotiate_lifetime_ms));
     return;
   }
-  if (description.type == "answer" && answering_remote_offer_) {
+  if (description.type == "answer" && negotiation_.answering_remote_offer) {
     send(
         Negotiate{our_common(), {"answer", description.sdp}, t.negotiate_lifetime_ms, our_metadata(sid), std::nullopt});
-    answering_remote_offer_ = false;
-    if (renegotiation_wanted_) renegotiate(now);
+    negotiation_.answering_remote_offer = false;
+    if (negotiation_.wanted) renegotiate();
   }
 }
 
 // Our invite or answer is out: candidates held until now go at once if gathering is over (rule 33), else in the
 // first batch (rule 31).
-void Call::release_candidates(std::uint64_t batch_delay_ms, Millis now) {
-  description_sent_ = true;
-  if (gathering_complete_) {
-    flush_candidates(now);
-  } else if (!local_candidates_.empty()) {
-    candidate_flush_at_ = now + static_cast<Millis>(batch_delay_ms);
+void Call::release_candidates(Millis now) {
+  local_.description_sent = true;
+  if (local_.gathering_complete) {
+    flush_candidates();
+  } else if (!local_.held.empty()) {
+    timers_.set(Timer::candidate_flush, now + static_cast<Millis>(candidate_batch_delay_ms()));
   }
 }
 
 void Call::on_local_candidate(const media_event::LocalCandidate& candidate, Millis now) {
-  local_candidates_.push_back(candidate);
+  local_.held.push_back(candidate);
   // Rule 29: nothing before our invite or answer is out; rule 31: then in batches.
-  if (!description_sent_ || candidate_flush_at_ != kNever) return;
-  const Timeouts& t = host_.timeouts();
-  auto delay = role_ == Role::caller ? t.candidate_batch_caller_ms : t.candidate_batch_callee_ms;
-  candidate_flush_at_ = now + static_cast<Millis>(delay);
+  if (!local_.description_sent || timers_.is_set(Timer::candidate_flush)) return;
+  timers_.set(Timer::candidate_flush, now + static_cast<Millis>(candidate_batch_delay_ms()));
 }
 
-void Call::flush_candidates(Millis now) {
-  (void)now;
-  candidate_flush_at_ = kNever;
+void Call::flush_candidates() {
+  timers_.stop(Timer::candidate_flush);
   Candidates event{our_common(), {}};
-  event.candidates.reserve(local_candidates_.size() + 1);
-  for (const auto& c : local_candidates_) {
+  event.candidates.reserve(local_.held.size() + 1);
+  for (const auto& c : local_.held) {
     std::optional<std::string_view> mid;
     if (c.sdp_mid) mid = *c.sdp_mid;
     event.candidates.push_back(Candidate{c.candidate, mid, c.sdp_mline_index});
   }
-  if (gathering_complete_ && !end_marker_sent_) {
+  if (local_.gathering_complete && !local_.end_marker_sent) {
     event.candidates.push_back(Candidate{"", std::nullopt, std::nullopt});  // rule 32: MUST be sent
-    end_marker_sent_ = true;
+    local_.end_marker_sent = true;
   }
   if (!event.candidates.empty()) send(std::move(event));
-  local_candidates_.clear();
+  local_.held.clear();
 }
 
 void Call::apply_candidates(const Candidates& candidates) {
@@ -126,20 +118,20 @@ void Call::queue_remote_candidates(const RoomEvent& event, const Candidates& can
   for (const Candidate& c : candidates.candidates) {
     if (c.is_end_of_candidates()) {
       // A signal only: never handed to the ICE agent as a candidate (digest 8.9).
-      remote_candidates_.push_back({from, std::string(event.event_id), media_op::EndOfRemoteCandidates{}});
+      remote_.held.push_back({from, std::string(event.event_id), media_op::EndOfRemoteCandidates{}});
       continue;
     }
     std::optional<std::string> mid;
     if (c.sdp_mid) mid = std::string(*c.sdp_mid);
-    remote_candidates_.push_back({from, std::string(event.event_id),
-                                  media_op::AddRemoteCandidate{std::string(c.candidate), mid, c.sdp_mline_index}});
+    remote_.held.push_back({from, std::string(event.event_id),
+                            media_op::AddRemoteCandidate{std::string(c.candidate), mid, c.sdp_mline_index}});
   }
 }
 
 void Call::apply_remote_candidates(const Party& party) {
   // Rule 35: only the chosen party's candidates reach the media engine; the others are dropped with it.
   std::string_view last_dropped;
-  for (auto& held : remote_candidates_) {
+  for (auto& held : remote_.held) {
     if (held.from.is(party.user, party.party ? std::optional<std::string_view>(*party.party) : std::nullopt)) {
       media(std::move(held.op));
     } else if (held.event_id != last_dropped) {
@@ -147,91 +139,93 @@ void Call::apply_remote_candidates(const Party& party) {
       host_.output(Ignored{ref_, held.event_id, "candidates of a party that was not selected (rule 35)"});
     }
   }
-  remote_candidates_.clear();
-  remote_candidates_.shrink_to_fit();
+  remote_.held.clear();
+  remote_.held.shrink_to_fit();
 }
 
 void Call::on_ice(IceState ice, Millis now) {
   const Timeouts& t = host_.timeouts();
   switch (ice) {
     case IceState::connected:
-      media_flowed_ = true;
-      ice_disconnected_ = false;
-      connect_deadline_ = ice_restart_at_ = ice_hangup_at_ = kNever;
+      ice_.media_flowed = true;
+      ice_.disconnected = false;
+      timers_.stop(Timer::connect);
+      timers_.stop(Timer::ice_restart);
+      timers_.stop(Timer::ice_hangup);
       if (state_ == CallState::connecting || state_ == CallState::create_answer) set_state(CallState::connected);
       return;
     case IceState::disconnected:
-      if (state_ != CallState::connected || ice_disconnected_) return;
-      ice_disconnected_ = true;
+      if (state_ != CallState::connected || ice_.disconnected) return;
+      ice_.disconnected = true;
       set_state(CallState::connecting);
-      if (can_renegotiate()) ice_restart_at_ = now + static_cast<Millis>(t.ice_restart_delay_ms);
-      ice_hangup_at_ = now + static_cast<Millis>(t.ice_disconnected_hangup_ms);
+      if (can_renegotiate()) timers_.set(Timer::ice_restart, now + static_cast<Millis>(t.ice_restart_delay_ms));
+      timers_.set(Timer::ice_hangup, now + static_cast<Millis>(t.ice_disconnected_hangup_ms));
       return;
     case IceState::failed:
       // Never connected: there is no path to restore, so fail at once. Once media flowed, try one ICE restart.
-      if (media_flowed_ && can_renegotiate() && !ice_restart_tried_) {
-        ice_restart_tried_ = true;
-        ice_restart_at_ = kNever;
-        if (ice_hangup_at_ == kNever) ice_hangup_at_ = now + static_cast<Millis>(t.ice_disconnected_hangup_ms);
-        return restart_ice(now);
+      if (ice_.media_flowed && can_renegotiate() && !ice_.restart_tried) {
+        ice_.restart_tried = true;
+        timers_.stop(Timer::ice_restart);
+        if (!timers_.is_set(Timer::ice_hangup)) {
+          timers_.set(Timer::ice_hangup, now + static_cast<Millis>(t.ice_disconnected_hangup_ms));
+        }
+        return restart_ice();
       }
-      return hang_up_with(media_flowed_ ? "ice_timeout" : "ice_failed", now);  // rule 50
+      return hang_up_for_ice();
     case IceState::checking:
     case IceState::closed: return;
   }
 }
 
-void Call::restart_ice(Millis now) {
+void Call::restart_ice() {
   if (!can_renegotiate()) return;
-  ice_restart_pending_ = true;
-  renegotiate(now);
+  negotiation_.ice_restart_pending = true;
+  renegotiate();
 }
 
-void Call::renegotiate(Millis now) {
-  (void)now;
+void Call::renegotiate() {
   if (!can_renegotiate()) return;
-  if (making_offer_ || answering_remote_offer_) {
-    renegotiation_wanted_ = true;
+  if (negotiation_.busy()) {
+    negotiation_.wanted = true;
     return;
   }
-  making_offer_ = true;
-  renegotiation_wanted_ = false;
-  ice_restart_offer_ = ice_restart_pending_;
-  if (ice_restart_pending_) {
+  negotiation_.making_offer = true;
+  negotiation_.wanted = false;
+  negotiation_.ice_restart_offer = negotiation_.ice_restart_pending;
+  if (negotiation_.ice_restart_pending) {
     media(media_op::RestartIce{});
-    gathering_complete_ = end_marker_sent_ = false;  // a new generation of candidates, with its own end marker
+    // A new generation of candidates, with its own end marker.
+    local_.gathering_complete = local_.end_marker_sent = false;
   }
-  media(media_op::CreateOffer{media_, stream_id(), ice_restart_pending_});
-  ice_restart_pending_ = false;
+  media(media_op::CreateOffer{media_, stream_id(), negotiation_.ice_restart_pending});
+  negotiation_.ice_restart_pending = false;
 }
 
 void Call::on_timer(Millis now) {
-  if (ended()) return;
-  if (invite_expiry_ <= now) {
-    invite_expiry_ = kNever;
-    if (role_ == Role::caller) return hang_up_with("invite_timeout", now);  // rule 28
-    if (is_ringing()) return end(kEndedInviteTimeout, now);                 // rule 19: stop, send nothing
-  }
-  if (candidate_flush_at_ <= now) flush_candidates(now);
-  if (negotiate_expiry_ <= now) {
-    // Rule 55: the renegotiation failed. The media session is left with an unanswered offer, so the call cannot
-    // go on in a known state; when the offer was an ICE restart, it is ICE that failed (rule 50).
-    negotiate_expiry_ = kNever;
-    if (ice_restart_offer_) return hang_up_with(media_flowed_ ? "ice_timeout" : "ice_failed", now);
-    return hang_up_with("unknown_error", now);
-  }
-  if (connect_deadline_ <= now) return hang_up_with(media_flowed_ ? "ice_timeout" : "ice_failed", now);
-  if (ice_hangup_at_ <= now) return hang_up_with(media_flowed_ ? "ice_timeout" : "ice_failed", now);
-  if (ice_restart_at_ <= now) {
-    ice_restart_at_ = kNever;
-    restart_ice(now);
+  for (Timer timer : kTimersInFiringOrder) {
+    if (ended()) return;
+    if (!timers_.expired(timer, now)) continue;
+    timers_.stop(timer);
+    fire(timer);
   }
 }
 
-Millis Call::next_deadline() const {
-  if (ended()) return kNever;
-  return std::min(
-      {invite_expiry_, candidate_flush_at_, negotiate_expiry_, connect_deadline_, ice_restart_at_, ice_hangup_at_});
+void Call::fire(Timer timer) {
+  switch (timer) {
+    case Timer::invite_expiry:
+      if (role_ == Role::caller) return hang_up_with("invite_timeout");  // rule 28
+      if (is_ringing()) return end(kEndedInviteTimeout);                 // rule 19: stop, send nothing
+      return;
+    case Timer::candidate_flush: return flush_candidates();
+    case Timer::negotiate_expiry:
+      // Rule 55: the renegotiation failed. The media session is left with an unanswered offer, so the call cannot
+      // go on in a known state; when the offer was an ICE restart, it is ICE that failed (rule 50).
+      if (negotiation_.ice_restart_offer) return hang_up_for_ice();
+      return hang_up_with("unknown_error");
+    case Timer::connect:
+    case Timer::ice_hangup: return hang_up_for_ice();
+    case Timer::ice_restart: return restart_ice();
+  }
 }
 
 void Call::media(MediaOp op) {
@@ -256,13 +250,13 @@ void Call::send(CallContent content) {
 }
 
 void Call::send_metadata_changed() {
-  if (!description_sent_) return;  // the invite or answer will carry it
+  if (!local_.description_sent) return;  // the invite or answer will carry it
   const std::string sid = stream_id();
   send(SdpStreamMetadataChanged{our_common(), our_metadata(sid)});
 }
 
 StreamMetadataMap Call::our_metadata(const std::string& stream_id) const {
-  return {{stream_id, StreamMetadata{kPurposeUserMedia, audio_muted_, video_muted_}}};
+  return {{stream_id, StreamMetadata{kPurposeUserMedia, hold_.audio_muted, hold_.video_muted}}};
 }
 
 }  // namespace mxcall::protocol::engine

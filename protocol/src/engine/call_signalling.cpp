@@ -1,7 +1,9 @@
 // The call's life as signalling sees it: creation, user actions, and the events of the other parties.
 #include <algorithm>
+#include <cassert>
 
 #include "call.hpp"
+#include "mxcall/protocol/overloaded.hpp"
 
 namespace mxcall::protocol::engine {
 
@@ -51,7 +53,8 @@ Call::Call(CallHost& host, const RoomEvent& event, const Invite& invite, Millis 
   lifetime_ms_ = invite.lifetime_ms;
   // Rule 18: the invite's age when the server delivered it plus what passes here; never the sender's clock.
   Millis age = std::max<Millis>(0, event.age_ms.value_or(0));
-  invite_expiry_ = now + static_cast<Millis>(std::min<std::uint64_t>(invite.lifetime_ms, 1ull << 53)) - age;
+  timers_.set(Timer::invite_expiry,
+              now + static_cast<Millis>(std::min<std::uint64_t>(invite.lifetime_ms, 1ull << 53)) - age);
   seen_before(event.event_id);
 }
 
@@ -65,10 +68,8 @@ std::optional<std::string_view> Call::peer_user() const {
 
 void Call::ring(bool silent, Millis now) {
   if (ended() || announced_) return;
-  if (invite_expiry_ - now <= static_cast<Millis>(host_.timeouts().ring_grace_ms)) {
-    host_.output(Ignored{ref_, invite_event_id_, "the invite has expired or will before it can be answered (rule 20)"});
-    state_ = CallState::ended;
-    return;
+  if (timers_.at(Timer::invite_expiry) - now <= static_cast<Millis>(host_.timeouts().ring_grace_ms)) {
+    return end(kEndedInviteTimeout, "the invite has expired or will before it can be answered (rule 20)");
   }
   announced_ = true;
   set_state(silent ? CallState::ringing_silent : CallState::ringing);
@@ -76,42 +77,48 @@ void Call::ring(bool silent, Millis now) {
 
 void Call::act(const UserAction& action, Millis now) {
   if (ended()) return refuse("the call has ended");
+  auto hold = [&](bool on_hold) {
+    if (!can_renegotiate()) return refuse("hold needs a connected call with a VoIP v1 peer (rule 51)");
+    if (hold_.on_hold == on_hold) return refuse(on_hold ? "the call is already on hold" : "the call is not on hold");
+    hold_.on_hold = on_hold;
+    media(media_op::SetDirection{on_hold ? Direction::sendonly : Direction::sendrecv});
+    renegotiate();
+  };
   std::visit(
-      [&](const auto& a) {
-        using T = std::remove_cvref_t<decltype(a)>;
-        if constexpr (std::is_same_v<T, action::Answer>) {
-          if (role_ != Role::callee || !is_ringing()) return refuse("only a ringing incoming call can be answered");
-          do_answer(a.video, now);
-        } else if constexpr (std::is_same_v<T, action::Reject>) {
-          if (role_ != Role::callee || !is_ringing()) {
-            return refuse("only a ringing incoming call can be rejected; hang up instead");
-          }
-          do_reject(now);
-        } else if constexpr (std::is_same_v<T, action::Hangup>) {
-          do_hangup(now);
-        } else if constexpr (std::is_same_v<T, action::Hold> || std::is_same_v<T, action::Resume>) {
-          bool hold = std::is_same_v<T, action::Hold>;
-          if (!can_renegotiate()) return refuse("hold needs a connected call with a VoIP v1 peer (rule 51)");
-          if (on_hold_ == hold) return refuse(hold ? "the call is already on hold" : "the call is not on hold");
-          on_hold_ = hold;
-          media(media_op::SetDirection{hold ? Direction::sendonly : Direction::sendrecv});
-          renegotiate(now);
-        } else if constexpr (std::is_same_v<T, action::Mute>) {
-          if (state_ != CallState::connecting && state_ != CallState::connected && state_ != CallState::invite_sent) {
-            return refuse("mute applies once the call is set up");
-          }
-          audio_muted_ = a.audio;
-          video_muted_ = a.video;
-          media(media_op::SetMuted{a.audio, a.video});
-          if (peer_v1_) send_metadata_changed();  // rule 67; v0 peers know no metadata
-        } else if constexpr (std::is_same_v<T, action::SetVideo>) {
-          if (!can_renegotiate()) return refuse("video changes need a connected call with a VoIP v1 peer (rule 51)");
-          if (media_.video == a.video) return refuse(a.video ? "video is already on" : "video is already off");
-          media_.video = a.video;
-          renegotiate(now);
-        } else {
-          refuse("placing a call is not an action on an existing call");
-        }
+      Overloaded{
+          [&](const action::Call&) { refuse("placing a call is not an action on an existing call"); },
+          [&](const action::Answer& a) {
+            if (role_ != Role::callee || !is_ringing()) {
+              return refuse("only a ringing incoming call can be answered");
+            }
+            do_answer(a.video, now);
+          },
+          [&](const action::Reject&) {
+            if (role_ != Role::callee || !is_ringing()) {
+              return refuse("only a ringing incoming call can be rejected; hang up instead");
+            }
+            do_reject();
+          },
+          [&](const action::Hangup&) { do_hangup(); },
+          [&](const action::Hold&) { hold(true); },
+          [&](const action::Resume&) { hold(false); },
+          [&](const action::Mute& a) {
+            if (state_ != CallState::connecting && state_ != CallState::connected && state_ != CallState::invite_sent) {
+              return refuse("mute applies once the call is set up");
+            }
+            hold_.audio_muted = a.audio;
+            hold_.video_muted = a.video;
+            media(media_op::SetMuted{a.audio, a.video});
+            if (peer_v1_) send_metadata_changed();  // rule 67; v0 peers know no metadata
+          },
+          [&](const action::SetVideo& a) {
+            if (!can_renegotiate()) {
+              return refuse("video changes need a connected call with a VoIP v1 peer (rule 51)");
+            }
+            if (media_.video == a.video) return refuse(a.video ? "video is already on" : "video is already off");
+            media_.video = a.video;
+            renegotiate();
+          },
       },
       action);
 }
@@ -119,11 +126,11 @@ void Call::act(const UserAction& action, Millis now) {
 void Call::do_answer(bool video, Millis now) {
   media_.video = video;
   set_state(CallState::create_answer);
-  invite_expiry_ = kNever;
-  connect_deadline_ = now + static_cast<Millis>(host_.timeouts().connect_timeout_ms);
+  timers_.stop(Timer::invite_expiry);
+  timers_.set(Timer::connect, now + static_cast<Millis>(host_.timeouts().connect_timeout_ms));
   media(media_op::SetRemoteDescription{"offer", std::move(offer_sdp_)});
   offer_sdp_ = std::string();
-  remote_description_set_ = true;
+  remote_.description_set = true;
   media(media_op::CreateAnswer{media_, stream_id()});
   apply_remote_candidates(opponent_);
 }
@@ -132,25 +139,25 @@ void Call::answer_automatically(Millis now) {
   if (!ended() && role_ == Role::callee && is_ringing()) do_answer(false, now);
 }
 
-void Call::do_reject(Millis now) {
+void Call::do_reject() {
   if (peer_v1_) {
     send(Reject{our_common(), std::nullopt});  // rule 42
   } else {
     send(Hangup{our_common(), "user_hangup", true});  // rule 43: a v0 caller knows no reject
   }
-  end(kEndedRejected, now);
+  end(kEndedRejected);
 }
 
-void Call::do_hangup(Millis now) {
-  if (role_ == Role::callee && is_ringing()) return do_reject(now);  // declining a v1 call is a reject (rule 48)
-  if (role_ == Role::caller && state_ == CallState::create_offer) return end("user_hangup", now);  // nothing sent
-  hang_up_with("user_hangup", now);  // rule 49: said explicitly
+void Call::do_hangup() {
+  if (role_ == Role::callee && is_ringing()) return do_reject();  // declining a v1 call is a reject (rule 48)
+  if (role_ == Role::caller && state_ == CallState::create_offer) return end("user_hangup");  // nothing sent
+  hang_up_with("user_hangup");  // rule 49: said explicitly
 }
 
-void Call::replace(bool tell_peer, Millis now) {
+void Call::replace(bool tell_peer) {
   if (ended()) return;
   if (tell_peer) {
-    if (role_ == Role::caller && description_sent_) {
+    if (role_ == Role::caller && local_.description_sent) {
       send(Hangup{our_common(), kGlareHangupReason, true});
     } else if (role_ == Role::callee) {
       // The losing incoming call: a reject stops it on our other devices too (rule 42), a hangup for v0 callers.
@@ -161,45 +168,30 @@ void Call::replace(bool tell_peer, Millis now) {
       }
     }
   }
-  if (!announced_ && role_ == Role::callee) {
-    host_.output(Ignored{ref_, invite_event_id_, "glare: our own call to this user survives (rule 60)"});
-    state_ = CallState::ended;
-    return;
-  }
-  end(kEndedReplaced, now);
+  end(kEndedReplaced, "glare: our own call to this user survives (rule 60)");
 }
 
 void Call::on_event(const RoomEvent& event, Millis now) {
   if (seen_before(event.event_id)) return ignore(event, "already seen: duplicate delivery");
-  std::visit(
-      [&](const auto& c) {
-        using T = std::remove_cvref_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, Answer>) {
-          on_answer(event, c, now);
-        } else if constexpr (std::is_same_v<T, Reject>) {
-          on_reject(event, c, now);
-        } else if constexpr (std::is_same_v<T, SelectAnswer>) {
-          on_select_answer(event, c, now);
-        } else if constexpr (std::is_same_v<T, Hangup>) {
-          on_hangup(event, c, now);
-        } else if constexpr (std::is_same_v<T, Candidates>) {
-          on_candidates(event, c, now);
-        } else if constexpr (std::is_same_v<T, Negotiate>) {
-          on_negotiate(event, c, now);
-        } else if constexpr (std::is_same_v<T, SdpStreamMetadataChanged>) {
-          on_metadata_changed(event, c);
-        } else if constexpr (std::is_same_v<T, Invite>) {
-          ignore(event, "a second invite for a call that exists");
-        } else {
-          ignore(event, "call transfer and asserted identity (MSC2747, MSC3086) are not supported");
-        }
-      },
-      event.content);
+  std::visit(Overloaded{
+                 [&](const Invite&) { ignore(event, "a second invite for a call that exists"); },
+                 [&](const Answer& c) { on_answer(event, c, now); },
+                 [&](const Reject& c) { on_reject(event, c); },
+                 [&](const SelectAnswer& c) { on_select_answer(event, c); },
+                 [&](const Hangup& c) { on_hangup(event, c); },
+                 [&](const Candidates& c) { on_candidates(event, c); },
+                 [&](const Negotiate& c) { on_negotiate(event, c); },
+                 [&](const SdpStreamMetadataChanged& c) { on_metadata_changed(event, c); },
+                 [&](const OneOf<Replaces, RejectReplacement, AssertedIdentity> auto&) {
+                   ignore(event, "call transfer and asserted identity (MSC2747, MSC3086) are not supported");
+                 },
+             },
+             event.content);
 }
 
 void Call::on_answer(const RoomEvent& event, const Answer& answer, Millis now) {
   if (role_ == Role::callee) {
-    if (is_ringing() && from_own_other_device(event)) return end(kEndedAnsweredElsewhere, now);  // rule 41
+    if (is_ringing() && from_own_other_device(event)) return end(kEndedAnsweredElsewhere);  // rule 41
     return ignore(event, "an answer to a call we did not place");
   }
   if (state_ == CallState::create_offer) return ignore(event, "an answer before our invite was sent");
@@ -217,53 +209,52 @@ void Call::select(const RoomEvent& event, std::string_view description_type, std
   opponent_ = Party{std::string(event.sender), optional_copy(party)};
   opponent_chosen_ = true;
   peer_v1_ = peer_v1;
-  invite_expiry_ = kNever;
+  timers_.stop(Timer::invite_expiry);
   media(media_op::SetRemoteDescription{std::string(description_type), std::string(sdp)});
-  remote_description_set_ = true;
+  remote_.description_set = true;
   // Rule 36; not for a v0 answer, which has no party to name (digest 8.6).
   if (peer_v1 && party) send(SelectAnswer{our_common(), *party});
   apply_remote_candidates(opponent_);
-  connect_deadline_ = now + static_cast<Millis>(host_.timeouts().connect_timeout_ms);
+  timers_.set(Timer::connect, now + static_cast<Millis>(host_.timeouts().connect_timeout_ms));
   if (state_ != CallState::connected) set_state(CallState::connecting);
 }
 
-void Call::on_reject(const RoomEvent& event, const Reject& reject, Millis now) {
+void Call::on_reject(const RoomEvent& event, const Reject& reject) {
   if (role_ == Role::callee) {
-    if (is_ringing() && from_own_other_device(event)) return end(kEndedRejected, now);  // rule 27(b)
+    if (is_ringing() && from_own_other_device(event)) return end(kEndedRejected);  // rule 27(b)
     return ignore(event, "a reject concerns the caller and the rejecting user's devices only");
   }
   if (state_ == CallState::create_offer) return ignore(event, "a reject before our invite was sent");
   if (opponent_chosen_) return ignore(event, "an answer was already selected, so the reject is ignored (rule 45)");
   if (invitee_ && event.sender != *invitee_) return ignore(event, "the call was meant for another user (rule 24)");
   if (reject.common.party_id) send(SelectAnswer{our_common(), *reject.common.party_id});  // rule 44
-  end(kEndedRejected, now);
+  end(kEndedRejected);
 }
 
-void Call::on_select_answer(const RoomEvent& event, const SelectAnswer& select, Millis now) {
+void Call::on_select_answer(const RoomEvent& event, const SelectAnswer& select) {
   if (role_ == Role::caller) return ignore(event, "select_answer for our own call can only come from us");
   if (!from_opponent(event)) return ignore(event, "select_answer from someone other than the caller (rule 53)");
   if (select.selected_party_id == host_.me().party_id) return;  // we are the chosen one: nothing to do
-  end(kEndedAnsweredElsewhere, now);                            // rules 37 and 46: silently, no hangup
+  end(kEndedAnsweredElsewhere);                                 // rules 37 and 46: silently, no hangup
 }
 
-void Call::on_hangup(const RoomEvent& event, const Hangup& hangup, Millis now) {
+void Call::on_hangup(const RoomEvent& event, const Hangup& hangup) {
   if (role_ == Role::callee) {
-    if (from_opponent(event) || (is_ringing() && from_own_other_device(event))) return end(hangup.reason_text, now);
+    if (from_opponent(event) || (is_ringing() && from_own_other_device(event))) return end(hangup.reason_text);
     return ignore(event, "a hangup from someone who is not a party of this call (pitfall 6)");
   }
   if (opponent_chosen_) {
-    if (from_opponent(event)) return end(hangup.reason_text, now);
+    if (from_opponent(event)) return end(hangup.reason_text);
     return ignore(event, "a hangup from a party that was not selected (rule 40)");
   }
   if (state_ == CallState::create_offer) return ignore(event, "a hangup before our invite was sent");
   // Before any answer, a callee's hangup declines the call (digest 8.4; v0 callees decline this way, rule 43).
   bool from_callee = invitee_ ? event.sender == *invitee_ : event.sender != host_.me().user_id;
   if (!from_callee) return ignore(event, "the call was meant for another user (rule 24)");
-  end(hangup.reason_text, now);
+  end(hangup.reason_text);
 }
 
-void Call::on_candidates(const RoomEvent& event, const Candidates& candidates, Millis now) {
-  (void)now;
+void Call::on_candidates(const RoomEvent& event, const Candidates& candidates) {
   if (role_ == Role::callee) {
     if (!from_opponent(event)) return ignore(event, "candidates from someone who is not the caller (rule 14)");
   } else if (opponent_chosen_) {
@@ -271,38 +262,38 @@ void Call::on_candidates(const RoomEvent& event, const Candidates& candidates, M
   } else if (invitee_ && event.sender != *invitee_) {
     return ignore(event, "the call was meant for another user (rule 24)");
   }
-  if (remote_description_set_ && opponent_chosen_) return apply_candidates(candidates);  // the common case
-  if (remote_candidates_.size() + candidates.candidates.size() > kMaxBufferedRemoteCandidates) {
+  if (remote_.description_set && opponent_chosen_) return apply_candidates(candidates);  // the common case
+  if (remote_.held.size() + candidates.candidates.size() > kMaxBufferedRemoteCandidates) {
     return ignore(event, "too many candidates held before an answer; dropped");
   }
   queue_remote_candidates(event, candidates);
 }
 
-void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Millis now) {
+void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate) {
   if (!from_opponent(event) || !opponent_chosen_) return ignore(event, "negotiate from a non-party (rule 53)");
   if (!can_renegotiate()) return ignore(event, "negotiate needs both sides on VoIP v1 and a set-up call (rule 51)");
   Millis age = std::max<Millis>(0, event.age_ms.value_or(0));
   if (static_cast<std::uint64_t>(age) >= negotiate.lifetime_ms) return ignore(event, "the negotiate expired (rule 55)");
   if (negotiate.description.type == "offer") {
-    if (making_offer_ || answering_remote_offer_) {
+    if (negotiation_.busy()) {
       if (role_ == Role::caller) return ignore(event, "offer collision: the caller is impolite (rule 57)");
       // We are polite: our offer is rolled back (the media engine does so on a remote offer) and made again later.
-      making_offer_ = false;
-      negotiate_expiry_ = kNever;
-      renegotiation_wanted_ = true;
+      negotiation_.making_offer = false;
+      timers_.stop(Timer::negotiate_expiry);
+      negotiation_.wanted = true;
     }
     media(media_op::SetRemoteDescription{"offer", std::string(negotiate.description.sdp)});
-    answering_remote_offer_ = true;
+    negotiation_.answering_remote_offer = true;
     media(media_op::CreateAnswer{media_, stream_id()});  // rule 54: an offer is always answered
     return;
   }
   if (negotiate.description.type == "answer") {
-    if (!making_offer_) return ignore(event, "a negotiate answer to no offer of ours");
+    if (!negotiation_.making_offer) return ignore(event, "a negotiate answer to no offer of ours");
     media(media_op::SetRemoteDescription{"answer", std::string(negotiate.description.sdp)});
-    making_offer_ = false;
-    ice_restart_offer_ = false;
-    negotiate_expiry_ = kNever;
-    if (renegotiation_wanted_) renegotiate(now);
+    negotiation_.making_offer = false;
+    negotiation_.ice_restart_offer = false;
+    timers_.stop(Timer::negotiate_expiry);
+    if (negotiation_.wanted) renegotiate();
     return;
   }
   ignore(event, "a negotiate that is neither an offer nor an answer");
@@ -318,30 +309,28 @@ void Call::on_metadata_changed(const RoomEvent& event, const SdpStreamMetadataCh
   }
 }
 
-void Call::on_member_left(std::string_view user, Millis now) {
-  if (opponent_chosen_ && opponent_.user == user) return end("user_hangup", now);        // rule 69
-  if (role_ == Role::caller && invitee_ && *invitee_ == user) end(kEndedRejected, now);  // rule 70
+void Call::on_member_left(std::string_view user) {
+  if (opponent_chosen_ && opponent_.user == user) return end("user_hangup");        // rule 69
+  if (role_ == Role::caller && invitee_ && *invitee_ == user) end(kEndedRejected);  // rule 70
 }
 
-void Call::end(std::string_view reason, Millis now) {
-  (void)now;
+void Call::end(std::string_view reason, std::string_view never_rang_why) {
   if (ended()) return;
   bool was_announced = announced_ || role_ == Role::caller;
-  invite_expiry_ = candidate_flush_at_ = negotiate_expiry_ = connect_deadline_ = ice_restart_at_ = ice_hangup_at_ =
-      kNever;
+  timers_.stop_all();
   if (media_open_) media(media_op::Close{});
-  state_ = CallState::ended;
   if (was_announced) {
     set_state(CallState::ended, std::string(reason));
   } else {
-    host_.output(Ignored{ref_, invite_event_id_, "the call ended within its sync batch, so it never rang (rule 21)"});
+    state_ = CallState::ended;  // the user never heard of it, so there is no state change to report
+    host_.output(Ignored{ref_, invite_event_id_, std::string(never_rang_why)});
   }
 }
 
-void Call::hang_up_with(std::string_view reason, Millis now) {
+void Call::hang_up_with(std::string_view reason) {
   if (ended()) return;
   send(Hangup{our_common(), reason, true});
-  end(reason, now);
+  end(reason);
 }
 
 bool Call::from_opponent(const RoomEvent& event) const {
@@ -354,7 +343,7 @@ bool Call::from_own_other_device(const RoomEvent& event) const {
 }
 
 bool Call::can_renegotiate() const {
-  return opponent_chosen_ && peer_v1_ && remote_description_set_ && description_sent_ &&
+  return opponent_chosen_ && peer_v1_ && remote_.description_set && local_.description_sent &&
          (state_ == CallState::connecting || state_ == CallState::connected);
 }
 
@@ -377,7 +366,40 @@ bool Call::seen_before(std::string_view event_id) {
 
 CallCommon Call::our_common() const { return CallCommon{ref_.call_id, host_.me().party_id, Version::v1()}; }
 
+namespace {
+
+// Every state change a call makes, in one place; set_state checks each one against this table. Any state but
+// `ended` may also end, through Call::end only.
+struct Transition {
+  CallState from;
+  CallState to;
+};
+constexpr Transition kTransitions[] = {
+    {CallState::create_offer, CallState::create_offer},     // placed: the user hears of the call at once
+    {CallState::create_offer, CallState::invite_sent},      // our invite is out
+    {CallState::invite_sent, CallState::connecting},        // an answer was selected (rule 36)
+    {CallState::ringing, CallState::ringing},               // rings once its batch is known (rule 21)
+    {CallState::ringing, CallState::ringing_silent},        // ... without alerting, in a public room (rule 25)
+    {CallState::ringing, CallState::create_answer},         // the user answered
+    {CallState::ringing_silent, CallState::create_answer},  //
+    {CallState::create_answer, CallState::connecting},      // our answer is out
+    {CallState::create_answer, CallState::connected},       // ICE connected before our answer was made
+    {CallState::connecting, CallState::connected},          // ICE connected
+    {CallState::connected, CallState::connecting},          // ICE disconnected: recovering (rule 50)
+};
+
+constexpr bool allowed(CallState from, CallState to) {
+  if (to == CallState::ended) return from != CallState::ended;
+  for (const Transition& t : kTransitions) {
+    if (t.from == from && t.to == to) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void Call::set_state(CallState state, std::string reason) {
+  assert(allowed(state_, state) && "a call state change missing from kTransitions");
   state_ = state;
   auto& update = std::get<CallUpdate>(host_.outputs().emplace_back(std::in_place_type<CallUpdate>));
   update.call = ref_;

@@ -50,11 +50,12 @@ struct KeyEqual {
 template <typename V>
 using CallMap = std::unordered_map<CallRef, V, KeyHash, KeyEqual>;
 
-// Timers point at their call weakly: a call that ended and was retired leaves only a stale entry behind.
-struct Timer {
+// When a call's next deadline is due. Entries point at their call weakly: a call that ended and was retired, or
+// whose deadline moved, leaves a stale entry behind, which the mutating calls drop (drop_stale_wakeups).
+struct Wakeup {
   Millis at;
   std::weak_ptr<Call> call;
-  bool operator>(const Timer& other) const { return at > other.at; }
+  bool operator>(const Wakeup& other) const { return at > other.at; }
 };
 
 struct StringHash {
@@ -97,18 +98,30 @@ struct Router::Impl final : engine::CallHost {
   std::unordered_set<std::string> public_rooms_;
   // Our own calls that may still meet glare (create_offer or invite_sent), by room: glare is per room (rule 58).
   std::unordered_map<std::string, std::vector<std::weak_ptr<Call>>, StringHash, std::equal_to<>> outgoing_by_room_;
-  // A min-heap on Timer::at (std::push_heap/pop_heap with greater<>), kept by hand so entries can be moved out.
-  mutable std::vector<Timer> timers_;
+  // A min-heap on Wakeup::at (std::push_heap/pop_heap with greater<>), kept by hand so entries can be moved out.
+  // Every live call's current deadline has an entry (schedule() pushes one whenever it changes). Between the
+  // router's public calls the top entry is never stale, so next_deadline() only reads it.
+  std::vector<Wakeup> wakeups_;
 
-  void push_timer(Millis at, const std::shared_ptr<Call>& call) const {
-    timers_.push_back(Timer{at, call});
-    std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
+  void push_wakeup(Millis at, const std::shared_ptr<Call>& call) {
+    wakeups_.push_back(Wakeup{at, call});
+    std::push_heap(wakeups_.begin(), wakeups_.end(), std::greater<>{});
   }
-  Timer pop_timer() const {
-    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>{});
-    Timer t = std::move(timers_.back());
-    timers_.pop_back();
-    return t;
+  Wakeup pop_wakeup() {
+    std::pop_heap(wakeups_.begin(), wakeups_.end(), std::greater<>{});
+    Wakeup w = std::move(wakeups_.back());
+    wakeups_.pop_back();
+    return w;
+  }
+  // Called at the end of every public call that can change a deadline: older entries for a call, and entries of
+  // calls that ended, are dropped until the top is current.
+  void drop_stale_wakeups() {
+    while (!wakeups_.empty()) {
+      const Wakeup& top = wakeups_.front();
+      std::shared_ptr<Call> call = top.call.lock();
+      if (call && !call->ended() && call->next_deadline() == top.at) return;
+      pop_wakeup();
+    }
   }
 
   // After anything touched a call: reschedule its timer, or retire it when it ended.
@@ -124,7 +137,7 @@ struct Router::Impl final : engine::CallHost {
 
   void schedule(const std::shared_ptr<Call>& call) {
     Millis next = call->next_deadline();
-    if (next != kNever && next != call->scheduled) push_timer(next, call);
+    if (next != kNever && next != call->scheduled) push_wakeup(next, call);
     call->scheduled = next;
   }
 
@@ -225,10 +238,10 @@ struct Router::Impl final : engine::CallHost {
     CallRef ours_ref = ours.ref();
     if (ours.state() == CallState::create_offer || theirs.ref().call_id < ours.ref().call_id) {
       // Rule 59 (ours not sent yet) or rule 60 (theirs has the lesser id): ours gives way, theirs is answered.
-      ours.replace(true, now);
+      ours.replace(true);
       auto_answer_.insert(theirs.ref().room_id + '\x1f' + theirs.ref().call_id);
     } else {
-      theirs.replace(true, now);  // rule 60: ours has the lesser id and survives
+      theirs.replace(true);  // rule 60: ours has the lesser id and survives
     }
     settle(KeyView{ours_ref.room_id, ours_ref.call_id}, now);
   }
@@ -314,6 +327,7 @@ void Router::sync_batch(std::span<const ReadResult> events, Millis now) {
     }
   }
   impl_->after_batch(new_incoming, now);  // rule 21: ring only once the whole batch is known
+  impl_->drop_stale_wakeups();
 }
 
 void Router::act(const UserAction& action, Millis now) {
@@ -331,7 +345,8 @@ void Router::act(const UserAction& action, Millis now) {
     auto call = std::make_shared<Call>(d, *place, now);
     d.calls_.insert(call);
     d.outgoing_by_room_[ref.room_id].push_back(call);
-    return d.settle(call, now);
+    d.settle(call, now);
+    return d.drop_stale_wakeups();
   }
   const CallRef& ref = std::visit(
       [](const auto& a) -> const CallRef& {
@@ -347,6 +362,7 @@ void Router::act(const UserAction& action, Millis now) {
   if (call == nullptr) return d.output(ActionRefused{ref, "there is no live call with that id in that room"});
   call->act(action, now);
   d.settle(KeyView{ref.room_id, ref.call_id}, now);
+  d.drop_stale_wakeups();
 }
 
 void Router::media_event(const MediaEvent& event, Millis now) {
@@ -355,6 +371,7 @@ void Router::media_event(const MediaEvent& event, Millis now) {
   if (Call* call = impl_->find(key)) {
     call->on_media(event.event, now);
     impl_->settle(key, now);
+    impl_->drop_stale_wakeups();
   }
 }
 
@@ -372,35 +389,29 @@ void Router::member_left(const MemberLeft& left, Millis now) {
   std::vector<CallRef> touched;
   impl_->calls_.for_each([&](const std::shared_ptr<Call>& call) {
     if (call->ref().room_id != left.room_id) return;
-    call->on_member_left(left.user_id, now);
+    call->on_member_left(left.user_id);
     touched.push_back(call->ref());
   });
   for (const auto& ref : touched) impl_->settle(KeyView{ref.room_id, ref.call_id}, now);
+  impl_->drop_stale_wakeups();
 }
 
 void Router::advance(Millis now) {
   Impl& d = *impl_;
-  while (!d.timers_.empty() && d.timers_.front().at <= now) {
-    std::shared_ptr<Call> call = d.pop_timer().call.lock();
+  while (!d.wakeups_.empty() && d.wakeups_.front().at <= now) {
+    std::shared_ptr<Call> call = d.pop_wakeup().call.lock();
     if (!call || call->ended()) continue;
     call->scheduled = kNever;
     if (call->next_deadline() <= now) call->on_timer(now);
     d.settle(call, now);
   }
   d.forget_old(now);
+  d.drop_stale_wakeups();
 }
 
 std::optional<Millis> Router::next_deadline() const {
-  // Every live call's current deadline has an entry (settle() pushes one whenever it changes); older entries for
-  // the same call are stale and dropped here.
-  Impl& d = *impl_;
-  while (!d.timers_.empty()) {
-    const Timer& top = d.timers_.front();
-    std::shared_ptr<Call> call = top.call.lock();
-    if (call && !call->ended() && call->next_deadline() == top.at) return top.at;
-    d.pop_timer();
-  }
-  return std::nullopt;
+  if (impl_->wakeups_.empty()) return std::nullopt;
+  return impl_->wakeups_.front().at;  // current: every mutating call ends with drop_stale_wakeups()
 }
 
 void Router::take_outputs(std::vector<Output>& into) {
