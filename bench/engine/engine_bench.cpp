@@ -238,34 +238,42 @@ void json_read(benchmark::State& state) {
   state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 
-// Call-id flooding: invites whose ids a peer chose so that their hashes collide. The ids are crafted against
-// std::hash<std::string_view> (libstdc++'s unseeded hash, what the call table used to use): their low 11 bits are
-// equal. With a keyed hash they are as good as random ids; with the old hash each insert probed past all earlier
-// ones (quadratic). The baseline is the same number of plain ids, in the same run.
+// Call-id flooding: invites whose ids a peer chose so that their hashes collide, then their hangups (a lookup and
+// an erase each). The ids are crafted against std::hash<std::string_view> (libstdc++'s unseeded hash, what the call
+// table used to use): their low 13 bits are equal, so in the 2^16-slot table they share 8 home slots and each insert,
+// lookup and erase walks a run of thousands. With a keyed hash they are as good as random ids. The baseline is the
+// same number of plain ids, in the same run.
 constexpr int kFloodCalls = 20000;
 
-std::vector<RoomEvent> flood_invites(bool crafted) {
-  static std::deque<std::string> strings;
-  auto keep = [&](std::string s) -> std::string_view { return strings.emplace_back(std::move(s)); };
-  std::string_view sdp = keep(sdp_text(0));
-  std::vector<RoomEvent> invites;
-  std::uint64_t candidate = 0;
-  for (int i = 0; i < kFloodCalls; ++i) {
-    std::string id;
-    if (crafted) {
-      do {
-        id = "f" + std::to_string(candidate++);
-      } while ((std::hash<std::string_view>{}(id)&0x7FF) != 0);
-    } else {
-      id = "p" + std::to_string(i);
+struct Flood {
+  std::deque<std::string> strings;
+  Batches invites, hangups;
+  explicit Flood(bool crafted) {
+    auto keep = [&](std::string s) -> std::string_view { return strings.emplace_back(std::move(s)); };
+    std::string_view sdp = keep(sdp_text(0));
+    std::vector<RoomEvent> invite_events, hangup_events;
+    std::uint64_t candidate = 0;
+    for (int i = 0; i < kFloodCalls; ++i) {
+      std::string id;
+      if (crafted) {
+        do {
+          id = "f" + std::to_string(candidate++);
+        } while ((std::hash<std::string_view>{}(id)&0x1FFF) != 0);
+      } else {
+        id = "p" + std::to_string(i);
+      }
+      std::string_view call_id = keep(std::move(id)), sender = keep("@s" + std::to_string(i) + ":bench");
+      CallCommon common{call_id, keep("P" + std::to_string(i)), Version::v1()};
+      invite_events.push_back(RoomEvent{type_name(EventKind::invite), sender, "!flood:bench",
+                                        keep("$i" + std::to_string(i)), 1, 50,
+                                        Invite{common, {"offer", sdp}, 90000, kMe.user_id, {}, {}}});
+      hangup_events.push_back(RoomEvent{type_name(EventKind::hangup), sender, "!flood:bench",
+                                        keep("$h" + std::to_string(i)), 1, 50, Hangup{common, "user_hangup", true}});
     }
-    std::string_view call_id = keep(std::move(id)), sender = keep("@s" + std::to_string(i) + ":bench");
-    CallCommon common{call_id, keep("P" + std::to_string(i)), Version::v1()};
-    invites.push_back(RoomEvent{type_name(EventKind::invite), sender, "!flood:bench", keep("$f" + std::to_string(i)), 1,
-                                50, Invite{common, {"offer", sdp}, 90000, kMe.user_id, {}, {}}});
+    invites = batches_of(invite_events);
+    hangups = batches_of(hangup_events);
   }
-  return invites;
-}
+};
 
 Timeouts flood_timeouts() {
   Timeouts t;
@@ -275,16 +283,21 @@ Timeouts flood_timeouts() {
 }
 
 void flood(benchmark::State& state, bool crafted) {
-  static const Batches plain = batches_of(flood_invites(false)), colliding = batches_of(flood_invites(true));
+  static const Flood plain(false), colliding(true);
+  const Flood& f = crafted ? colliding : plain;
   std::size_t events = 0;
   for (auto _ : state) {
     Router router(kMe, flood_timeouts());
-    for (const auto& batch : crafted ? colliding : plain) {
-      router.sync_batch(batch, 1000);
-      events += batch.size();
-      benchmark::DoNotOptimize(router.take_outputs());
+    for (const auto* batches : {&f.invites, &f.hangups}) {
+      for (const auto& batch : *batches) {
+        router.sync_batch(batch, 1000);
+        events += batch.size();
+        benchmark::DoNotOptimize(router.take_outputs());
+      }
+      if (batches == &f.invites && router.live_calls() != static_cast<std::size_t>(kFloodCalls)) {
+        state.SkipWithError("invites were refused");
+      }
     }
-    if (router.live_calls() != static_cast<std::size_t>(kFloodCalls)) state.SkipWithError("invites were refused");
   }
   state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
@@ -339,7 +352,7 @@ int main(int argc, char** argv) {
   double plain = reporter.rate_["flood_plain_ids"], colliding = reporter.rate_["flood_colliding_ids"];
   if (plain > 0 && colliding > 0) {
     std::printf(
-        "%d invites in one room: plain ids %.0f events/s, ids crafted to collide %.0f events/s; "
+        "%d invites and their hangups in one room: plain ids %.0f events/s, ids crafted to collide %.0f events/s; "
         "plain / crafted = %.2fx (1.0 is immune)\n",
         kFloodCalls, plain, colliding, plain / colliding);
   }

@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
     std::atomic<int> batches{0};
     SyncerOptions options;
     options.poll_timeout = 0ms;
-    Syncer syncer(*client, [&](const SyncBatch&) { ++batches; }, {}, options);
+    Syncer syncer(
+        *client, [&](const SyncBatch&) { ++batches; }, {}, options);
     syncer.start();
     std::this_thread::sleep_for(3s);
     syncer.stop();

@@ -130,7 +130,8 @@ class Simulation {
   std::map<std::string, std::vector<std::string>> selections_;  // call id -> selected party ids sent
   std::map<std::string, Device*> caller_of_;
   std::map<std::string, Device*> device_by_party_;
-  std::set<std::string> glare_callers_;  // devices (ids) that placed a call into a glare
+  std::set<std::string> glare_callers_;             // devices (ids) that placed a call into a glare
+  std::map<std::string, std::string> called_user_;  // device id -> the user its placed call is for
   int event_counter_ = 0;
 };
 
@@ -215,6 +216,17 @@ void Simulation::on_send(Device& d, const SendEvent& s) {
   bool glare_part = glare_callers_.contains(d.device_id);
   if (!rec.placed && !rec.acted && !glare_part) {
     violation(d.device_id + " sent " + type + " for " + call_id + ", a call it took no part in");
+  }
+  // No call is answered without the user answering, except by glare with the very user this device called
+  // (rule 59-60): a stranger's crossing invite must never be answered with our microphone.
+  if (s.kind == EventKind::answer && !rec.answered) {
+    auto caller = caller_of_.find(call_id);
+    auto called = called_user_.find(d.device_id);
+    bool glare_with_called =
+        caller != caller_of_.end() && called != called_user_.end() && caller->second->user == called->second;
+    if (!glare_with_called) {
+      violation(d.device_id + " answered " + call_id + " with no user action and no glare with the user it called");
+    }
   }
   if (s.kind == EventKind::select_answer) selections_[call_id].push_back(content.value("selected_party_id", ""));
   if (s.kind == EventKind::hangup) rec.sent_end = content.value("reason", "");
@@ -426,17 +438,45 @@ SimReport Simulation::run() {
   Millis start = rand_between(0, 3000);
   std::string call_a = "call-a-" + std::to_string(rng_() % 100000);
   caller_of_[call_a] = alice;
-  at(start, [this, alice, call_a] {
+  called_user_[alice->device_id] = "@bob:sim";
+  bool glare = chance(0.25);
+  // Alice names bob as the invitee, or (a direct chat) as the DM peer, or, outside a glare run, neither.
+  double naming = std::uniform_real_distribution<double>(0, 1)(rng_);
+  std::optional<std::string> invitee, dm_peer;
+  if (naming < 0.6) {
+    invitee = "@bob:sim";
+  } else if (naming < 0.8 || glare) {
+    dm_peer = "@bob:sim";
+  }
+  at(start, [this, alice, call_a, invitee, dm_peer] {
     alice->calls[call_a].placed = true;
     ++report_.calls_placed;
-    act(*alice, action::Call{kRoom, call_a, "@bob:sim", chance(0.3)}, call_a);
+    act(*alice, action::Call{kRoom, call_a, invitee, chance(0.3), dm_peer}, call_a);
   });
-  if (chance(0.25)) {  // glare: bob calls alice at about the same moment
+  if (chance(0.3)) {
+    // A stranger (not a device here: its events are written by hand) invites alice across her call, with a call id
+    // that sorts first, so that a glare rule applied to it would answer it.
+    ++report_.stranger_invites;
+    std::string call_m = "call-0-" + std::to_string(rng_() % 100000);
+    bool named = chance(0.5);
+    at(start + rand_between(0, 600), [this, call_m, named] {
+      json content = {{"call_id", call_m},
+                      {"party_id", "MAL1"},
+                      {"version", "1"},
+                      {"lifetime", 60000},
+                      {"offer", {{"type", "offer"}, {"sdp", "v=0 offer from @mallory:sim"}}}};
+      if (named) content["invitee"] = "@alice:sim";
+      timeline_.push_back(ServerEvent{"$ev" + std::to_string(++event_counter_), "@mallory:sim", "m.call.invite", call_m,
+                                      content.dump(), now_});
+    });
+  }
+  if (glare) {  // glare: bob calls alice at about the same moment
     ++report_.glare_runs;
     std::string call_b = "call-b-" + std::to_string(rng_() % 100000);
     caller_of_[call_b] = bob;
     glare_callers_.insert(alice->device_id);
     glare_callers_.insert(bob->device_id);
+    called_user_[bob->device_id] = "@alice:sim";
     at(start + rand_between(-300, 300) + 300, [this, bob, call_b] {
       bob->calls[call_b].placed = true;
       ++report_.calls_placed;

@@ -17,6 +17,7 @@ struct SimReport {
   int calls_placed = 0;
   int calls_connected = 0;
   int glare_runs = 0;
+  int stranger_invites = 0;  // runs where a third user's invite crossed alice's call
   int events_delivered = 0;
   int duplicates_delivered = 0;
 };

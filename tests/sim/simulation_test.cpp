@@ -22,12 +22,13 @@ TEST(Simulation, InvariantsHoldForEverySeed) {
     return;
   }
   const std::uint32_t runs = env_number("MXCALL_SIM_RUNS", 10000);
-  int placed = 0, connected = 0, glare = 0, delivered = 0, duplicates = 0, failed = 0;
+  int placed = 0, connected = 0, glare = 0, strangers = 0, delivered = 0, duplicates = 0, failed = 0;
   for (std::uint32_t seed = 1; seed <= runs; ++seed) {
     SimReport report = run_simulation(seed);
     placed += report.calls_placed;
     connected += report.calls_connected;
     glare += report.glare_runs;
+    strangers += report.stranger_invites;
     delivered += report.events_delivered;
     duplicates += report.duplicates_delivered;
     if (!report.violations.empty() && ++failed <= 5) {
@@ -38,12 +39,13 @@ TEST(Simulation, InvariantsHoldForEverySeed) {
     }
   }
   std::cout << runs << " runs: " << placed << " calls placed, " << connected << " connected, " << glare
-            << " glare runs, " << delivered << " events delivered (" << duplicates << " duplicates), " << failed
-            << " runs failed\n";
+            << " glare runs, " << strangers << " stranger invites, " << delivered << " events delivered (" << duplicates
+            << " duplicates), " << failed << " runs failed\n";
   EXPECT_EQ(failed, 0);
   // The simulation must really exercise the engine, not idle through it.
   EXPECT_GT(connected, static_cast<int>(runs) / 5);
   EXPECT_GT(glare, static_cast<int>(runs) / 10);
+  EXPECT_GT(strangers, static_cast<int>(runs) / 10);
   EXPECT_GT(duplicates, static_cast<int>(runs) / 10);
 }
 

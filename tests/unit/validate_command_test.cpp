@@ -167,8 +167,8 @@ TEST_F(ValidateCommand, AHugeArrayIsValidatedInBoundedMemory) {
   for (int i = 0; i < 1'600'000; ++i) text += i == 0 ? "{}" : ",\n{}";
   text += "\n]\n";
   std::string path = file("huge.json", text);
-  std::string command = std::string("'") + MXCALL_BINARY + "' validate '" + path + "' | tail -1 >'" +
-                        (dir_ / "last.out").string() + "'";
+  std::string command =
+      std::string("'") + MXCALL_BINARY + "' validate '" + path + "' | tail -1 >'" + (dir_ / "last.out").string() + "'";
   rusage before{}, after{};
   ::getrusage(RUSAGE_CHILDREN, &before);
   ASSERT_NE(std::system(command.c_str()), -1);

@@ -58,6 +58,26 @@ bool flag(dom::element e, const char* key) {
   return out;
 }
 
+// Optional overrides of the engine's caps, on the first line: "limits": {"max_live_calls_per_sender": 2, ...}.
+void read_limits(dom::element first, protocol::Limits& limits) {
+  dom::object overrides;
+  if (first["limits"].get(overrides)) return;
+  for (auto [key, value] : overrides) {
+    std::uint64_t v = 0;
+    if (value.get(v)) throw ScriptError{"limits." + std::string(key) + " must be a non-negative integer"};
+    std::size_t* field = key == "max_live_calls"                   ? &limits.max_live_calls
+                         : key == "max_live_calls_per_room"        ? &limits.max_live_calls_per_room
+                         : key == "max_live_calls_per_sender"      ? &limits.max_live_calls_per_sender
+                         : key == "max_remembered_call_ids"        ? &limits.max_remembered_call_ids
+                         : key == "early_bytes_per_call"           ? &limits.early_bytes_per_call
+                         : key == "early_bytes_total"              ? &limits.early_bytes_total
+                         : key == "max_remote_candidates_per_call" ? &limits.max_remote_candidates_per_call
+                                                                   : nullptr;
+    if (field == nullptr) throw ScriptError{"unknown limit \"" + std::string(key) + "\""};
+    *field = static_cast<std::size_t>(v);
+  }
+}
+
 // Optional overrides of the engine's timers, on the first line: "timeouts": {"ring_grace_ms": 0, ...}.
 protocol::Timeouts read_timeouts(dom::element first) {
   protocol::Timeouts t;
@@ -91,9 +111,12 @@ protocol::Timeouts read_timeouts(dom::element first) {
       t.early_events_per_call = v;
     else if (key == "early_event_calls")
       t.early_event_calls = v;
+    else if (key == "max_peer_lifetime_ms")
+      t.max_peer_lifetime_ms = v;
     else
       throw ScriptError{"unknown timeout \"" + std::string(key) + "\""};
   }
+  read_limits(first, t.limits);
   return t;
 }
 
@@ -148,13 +171,15 @@ class Replay final : public media::MediaEventSink {
  private:
   protocol::UserAction read_action(dom::element a) {
     namespace act = protocol::action;
-    only_keys(a, {"action", "room_id", "call_id", "invitee", "video", "video_only"}, "\"do\"");
+    only_keys(a, {"action", "room_id", "call_id", "invitee", "dm_peer", "video", "video_only"}, "\"do\"");
     std::string_view name = str(a, "action");
     protocol::CallRef ref{std::string(str(a, "room_id")), std::string(str(a, "call_id"))};
     if (name == "call") {
       std::optional<std::string> invitee;
       if (auto v = str(a, "invitee", false); !v.empty()) invitee = std::string(v);
-      return act::Call{ref.room_id, ref.call_id, invitee, flag(a, "video")};
+      std::optional<std::string> dm_peer;
+      if (auto v = str(a, "dm_peer", false); !v.empty()) dm_peer = std::string(v);
+      return act::Call{ref.room_id, ref.call_id, invitee, flag(a, "video"), dm_peer};
     }
     if (name == "answer") return act::Answer{ref, flag(a, "video")};
     if (name == "reject") return act::Reject{ref};
@@ -350,7 +375,7 @@ int run_replay(std::istream& in, std::ostream& out, std::ostream& err) {
         if (line["me"].get(me)) {
           throw ScriptError{R"(the first line is {"t":0,"me":{"user_id":"@a:x","device_id":"DEV"}})"};
         }
-        only_keys(line, {"t", "me", "timeouts", "gathering", "describe"}, "the first line");
+        only_keys(line, {"t", "me", "timeouts", "limits", "gathering", "describe"}, "the first line");
         only_keys(me, {"user_id", "device_id"}, "\"me\"");
         protocol::LocalParty party{std::string(str(me, "user_id")), std::string(str(me, "device_id"))};
         media::FakeMediaOptions media;

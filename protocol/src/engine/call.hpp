@@ -71,8 +71,10 @@ class Call {
   void on_timer(Millis now);
   Millis next_deadline() const { return ended() ? kNever : timers_.next(); }
 
-  // The router's bookkeeping: the deadline it last put on its timer heap for this call.
+  // The router's bookkeeping: the deadline it last put on its timer heap for this call, and the call's place in
+  // creation order (the order in which the router visits calls when one input touches several).
   Millis scheduled = kNever;
+  std::uint64_t created = 0;
 
  private:
   // call_signalling.cpp
@@ -115,7 +117,7 @@ class Call {
   }
   void flush_candidates();
   void release_candidates(Millis now);
-  void apply_candidates(const Candidates& candidates);  // straight to the media engine
+  void apply_candidates(const Candidates& candidates, std::string_view event_id);  // straight to the media engine
   void queue_remote_candidates(const RoomEvent& event, const Candidates& candidates);
   void apply_remote_candidates(const Party& party);
   void renegotiate();
@@ -134,7 +136,9 @@ class Call {
   CallState state_;
   MediaWants media_;
   std::uint64_t lifetime_ms_ = 0;
-  std::optional<std::string> invitee_;  // caller: whom we called
+  std::optional<std::string> invitee_;         // caller: whom we called
+  std::optional<std::string> dm_peer_;         // caller without an invitee: the other member of the direct chat
+  std::size_t remote_candidates_applied_ = 0;  // against Limits::max_remote_candidates_per_call
 
   static constexpr std::size_t kMaxBufferedRemoteCandidates = 256;
 

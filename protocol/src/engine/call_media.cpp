@@ -95,12 +95,19 @@ void Call::flush_candidates() {
   local_.held.clear();
 }
 
-void Call::apply_candidates(const Candidates& candidates) {
+void Call::apply_candidates(const Candidates& candidates, std::string_view event_id) {
   for (const Candidate& c : candidates.candidates) {
     if (c.is_end_of_candidates()) {
       media(media_op::EndOfRemoteCandidates{});  // a signal only, never a candidate for the ICE agent (digest 8.9)
       continue;
     }
+    if (remote_candidates_applied_ >= host_.timeouts().limits.max_remote_candidates_per_call) {
+      host_.output(Ignored{ref_, std::string(event_id),
+                           "the call has its maximum of remote candidates "
+                           "(Limits::max_remote_candidates_per_call); the rest were dropped"});
+      return;
+    }
+    ++remote_candidates_applied_;
     // Built in place: a candidate batch is the most frequent event of a call.
     media_open_ = true;
     auto& command = std::get<MediaCommand>(host_.outputs().emplace_back(std::in_place_type<MediaCommand>));
@@ -133,6 +140,17 @@ void Call::apply_remote_candidates(const Party& party) {
   std::string_view last_dropped;
   for (auto& held : remote_.held) {
     if (held.from.is(party.user, party.party ? std::optional<std::string_view>(*party.party) : std::nullopt)) {
+      bool candidate = std::holds_alternative<media_op::AddRemoteCandidate>(held.op);
+      if (candidate && remote_candidates_applied_ >= host_.timeouts().limits.max_remote_candidates_per_call) {
+        if (held.event_id != last_dropped) {
+          last_dropped = held.event_id;
+          host_.output(Ignored{ref_, held.event_id,
+                               "the call has its maximum of remote candidates "
+                               "(Limits::max_remote_candidates_per_call); the rest were dropped"});
+        }
+        continue;
+      }
+      remote_candidates_applied_ += candidate ? 1 : 0;
       media(std::move(held.op));
     } else if (held.event_id != last_dropped) {
       last_dropped = held.event_id;

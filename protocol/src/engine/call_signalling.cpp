@@ -34,6 +34,7 @@ Call::Call(CallHost& host, const action::Call& place, Millis now)
     : host_(host), ref_{place.room_id, place.call_id}, role_(Role::caller), state_(CallState::create_offer) {
   media_.video = place.video;
   invitee_ = place.invitee;
+  if (!invitee_) dm_peer_ = place.dm_peer;
   lifetime_ms_ = host_.timeouts().invite_lifetime_ms;
   set_state(CallState::create_offer);
   media(media_op::CreateOffer{media_, stream_id(), false});
@@ -50,11 +51,11 @@ Call::Call(CallHost& host, const RoomEvent& event, const Invite& invite, Millis 
   peer_v1_ = invite.common.version.is_v1();
   offer_sdp_ = std::string(invite.offer.sdp);
   invite_event_id_ = std::string(event.event_id);
-  lifetime_ms_ = invite.lifetime_ms;
+  // The peer chooses the lifetime: clamped, it bounds how long we ring and remember the call id.
+  lifetime_ms_ = std::min(invite.lifetime_ms, host_.timeouts().max_peer_lifetime_ms);
   // Rule 18: the invite's age when the server delivered it plus what passes here; never the sender's clock.
   Millis age = std::max<Millis>(0, event.age_ms.value_or(0));
-  timers_.set(Timer::invite_expiry,
-              now + static_cast<Millis>(std::min<std::uint64_t>(invite.lifetime_ms, 1ull << 53)) - age);
+  timers_.set(Timer::invite_expiry, now + static_cast<Millis>(lifetime_ms_) - age);
   seen_before(event.event_id);
 }
 
@@ -63,6 +64,7 @@ std::string Call::stream_id() const { return stream_id_for(ref_.call_id, host_.m
 std::optional<std::string_view> Call::peer_user() const {
   if (role_ == Role::callee || opponent_chosen_) return opponent_.user;
   if (invitee_) return *invitee_;
+  if (dm_peer_) return *dm_peer_;
   return std::nullopt;
 }
 
@@ -262,7 +264,9 @@ void Call::on_candidates(const RoomEvent& event, const Candidates& candidates) {
   } else if (invitee_ && event.sender != *invitee_) {
     return ignore(event, "the call was meant for another user (rule 24)");
   }
-  if (remote_.description_set && opponent_chosen_) return apply_candidates(candidates);  // the common case
+  if (remote_.description_set && opponent_chosen_) {
+    return apply_candidates(candidates, event.event_id);  // the common case
+  }
   if (remote_.held.size() + candidates.candidates.size() > kMaxBufferedRemoteCandidates) {
     return ignore(event, "too many candidates held before an answer; dropped");
   }

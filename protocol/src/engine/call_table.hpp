@@ -1,6 +1,7 @@
 // Internal: the router's calls by (room id, call id): open addressing with linear probing and backward-shift
-// deletion. A lookup touches one slot (the hash and the call pointer) and then the call itself, which the caller
-// needs anyway; std::unordered_map's node chains cost the engine a fifth of its time at 10,000 calls (bench/engine).
+// deletion, on a keyed hash (keyed_hash.hpp): linear probing degrades worst of all under crafted collisions. A lookup
+// touches one slot (the hash and the call pointer) and then the call itself, which the caller needs anyway;
+// std::unordered_map's node chains cost the engine a fifth of its time at 10,000 calls (bench/engine).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "call.hpp"
+#include "keyed_hash.hpp"
 
 namespace mxcall::protocol::engine {
 
@@ -19,9 +21,11 @@ class CallTable {
     std::shared_ptr<Call> call;  // empty slot when null
   };
 
-  static std::uint64_t hash_of(std::string_view room_id, std::string_view call_id) {
-    // The call id is random per call; the room id's length is enough to tell rooms apart for the table.
-    return std::hash<std::string_view>{}(call_id) ^ (room_id.size() * 0x9e3779b97f4a7c15ull);
+  explicit CallTable(HashKey key) : key_(key) {}
+
+  // Both ids are chosen by peers, so both are hashed, under the secret key.
+  std::uint64_t hash_of(std::string_view room_id, std::string_view call_id) const {
+    return call_key_hash(key_, room_id, call_id);
   }
 
   Slot* find(std::string_view room_id, std::string_view call_id) {
@@ -62,6 +66,8 @@ class CallTable {
 
   std::size_t size() const { return size_; }
 
+  // In slot order, which depends on the key: callers that produce outputs must put what they visit in an order of
+  // their own first, so that outputs never depend on the key.
   template <typename F>
   void for_each(F&& f) {
     for (Slot& s : slots_) {
@@ -87,6 +93,7 @@ class CallTable {
     }
   }
 
+  HashKey key_;
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;

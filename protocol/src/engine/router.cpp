@@ -11,6 +11,7 @@
 
 #include "call.hpp"
 #include "call_table.hpp"
+#include "keyed_hash.hpp"
 #include "mxcall/protocol/opaque_id.hpp"
 #include "owned_event.hpp"
 
@@ -27,13 +28,11 @@ struct KeyView {
   std::string_view call_id;
 };
 
-// Hashes the call id only (with the room id's length): call ids are random per call, so this spreads as well as
-// hashing both, at half the cost; equality still compares both.
+// Both ids come from peers: keyed (keyed_hash.hpp), so that no peer can make them collide.
 struct KeyHash {
   using is_transparent = void;
-  std::size_t operator()(const KeyView& k) const {
-    return std::hash<std::string_view>{}(k.call_id) ^ (k.room_id.size() * 0x9e3779b97f4a7c15ull);
-  }
+  engine::HashKey key;
+  std::size_t operator()(const KeyView& k) const { return engine::call_key_hash(key, k.room_id, k.call_id); }
   std::size_t operator()(const CallRef& k) const { return (*this)(KeyView{k.room_id, k.call_id}); }
 };
 
@@ -58,10 +57,12 @@ struct Wakeup {
   bool operator>(const Wakeup& other) const { return at > other.at; }
 };
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
+// Live calls per room and incoming calls per sender (Limits), by the peer-chosen string.
+using Counts = std::unordered_map<std::string, std::uint32_t, engine::KeyedStringHash, std::equal_to<>>;
+
+engine::HashKey hash_key_of(const Limits& limits) {
+  return limits.hash_key ? engine::HashKey{(*limits.hash_key)[0], (*limits.hash_key)[1]} : engine::HashKey::random();
+}
 
 struct Remembered {
   Millis until = 0;
@@ -72,12 +73,22 @@ struct Remembered {
 struct EarlyEvents {
   Millis first_seen;
   std::vector<OwnedEvent> events;
+  std::size_t bytes = 0;
 };
 
 }  // namespace
 
 struct Router::Impl final : engine::CallHost {
-  Impl(LocalParty party, Timeouts t) : me_(std::move(party)), timeouts_(t) {}
+  Impl(LocalParty party, Timeouts t, engine::HashKey key)
+      : me_(std::move(party)),
+        timeouts_(std::move(t)),
+        limits_(timeouts_.limits),
+        calls_(key),
+        remembered_(0, KeyHash{key}),
+        early_(0, KeyHash{key}),
+        outgoing_by_room_(0, engine::KeyedStringHash{key}),
+        calls_per_room_(0, engine::KeyedStringHash{key}),
+        calls_per_sender_(0, engine::KeyedStringHash{key}) {}
 
   const LocalParty& me() const override { return me_; }
   const Timeouts& timeouts() const override { return timeouts_; }
@@ -86,6 +97,7 @@ struct Router::Impl final : engine::CallHost {
 
   LocalParty me_;
   Timeouts timeouts_;
+  const Limits& limits_;
   std::vector<Output> outputs_;
   engine::CallTable calls_;
   CallMap<Remembered> remembered_;
@@ -97,7 +109,11 @@ struct Router::Impl final : engine::CallHost {
   std::deque<CallRef> early_order_;  // oldest first, for eviction
   std::unordered_set<std::string> public_rooms_;
   // Our own calls that may still meet glare (create_offer or invite_sent), by room: glare is per room (rule 58).
-  std::unordered_map<std::string, std::vector<std::weak_ptr<Call>>, StringHash, std::equal_to<>> outgoing_by_room_;
+  std::unordered_map<std::string, std::vector<std::weak_ptr<Call>>, engine::KeyedStringHash, std::equal_to<>>
+      outgoing_by_room_;
+  Counts calls_per_room_, calls_per_sender_;
+  std::size_t early_bytes_ = 0;  // held in early_, all calls
+  std::uint64_t calls_created_ = 0;
   // A min-heap on Wakeup::at (std::push_heap/pop_heap with greater<>), kept by hand so entries can be moved out.
   // Every live call's current deadline has an entry (schedule() pushes one whenever it changes). Between the
   // router's public calls the top entry is never stale, so next_deadline() only reads it.
@@ -146,6 +162,7 @@ struct Router::Impl final : engine::CallHost {
       Millis memory =
           static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, slot->call->lifetime_ms()));
       CallRef ref = slot->call->ref();
+      count(*slot->call, -1);
       calls_.erase(slot);
       remember(std::move(ref), now + memory, "the call has ended");
       return;
@@ -154,6 +171,18 @@ struct Router::Impl final : engine::CallHost {
   }
 
   void remember(CallRef ref, Millis until, std::string_view why) {
+    // Over the cap, the oldest ids are forgotten early: a late event of theirs then waits for an invite that never
+    // comes and ages out of the early-event buffer, which is bounded too.
+    while (remembered_.size() >= limits_.max_remembered_call_ids && !forget_.empty()) {
+      auto* oldest = forget_.front().second;
+      forget_.pop_front();
+      if (--oldest->second.queued == 0) {
+        output(Ignored{oldest->first,
+                       {},
+                       "ended call ids are at their cap (Limits::max_remembered_call_ids); the oldest is forgotten"});
+        remembered_.erase(oldest->first);
+      }
+    }
     auto& entry = *remembered_.try_emplace(std::move(ref)).first;
     entry.second.until = until;
     entry.second.why = why;
@@ -190,22 +219,29 @@ struct Router::Impl final : engine::CallHost {
 
   void on_invite(const RoomEvent& event, const Invite& invite, Millis now, std::vector<KeyView>& new_incoming) {
     KeyView key{event.room_id, invite.common.call_id};  // the batch outlives this call
-    if (invite.invitee && *invite.invitee != me_.user_id) {
-      Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, invite.lifetime_ms));
+    auto refuse = [&](std::string_view remembered_why, std::string why) {
+      std::uint64_t lifetime = std::min(invite.lifetime_ms, timeouts_.max_peer_lifetime_ms);
+      Millis memory = static_cast<Millis>(std::max<std::uint64_t>(timeouts_.ended_call_memory_ms, lifetime));
       CallRef ref{std::string(key.room_id), std::string(key.call_id)};
       drop_early(ref);
-      remember(std::move(ref), now + memory, "the call is between other users (rule 24)");
-      return ignore(event, "the invite is for another user (rule 24)");
+      remember(std::move(ref), now + memory, remembered_why);
+      ignore(event, std::move(why));
+    };
+    if (invite.invitee && *invite.invitee != me_.user_id) {
+      return refuse("the call is between other users (rule 24)", "the invite is for another user (rule 24)");
     }
+    if (auto over = over_quota(event.room_id, event.sender))
+      return refuse("the call was refused: too many calls", *over);
     Call* glare_with = outgoing_call_to(event.room_id, event.sender);
     std::shared_ptr<Call> call_owner = std::make_shared<Call>(*this, event, invite, now);
     Call* call = call_owner.get();
-    calls_.insert(call_owner);
+    add(call_owner);
     const CallRef& ref = call->ref();
     new_incoming.push_back(key);
     // Events that came before their invite (history order, or a slow server) now find their call.
     if (auto early = early_.empty() ? early_.end() : early_.find(ref); early != early_.end()) {
       EarlyEvents held = std::move(early->second);
+      early_bytes_ -= held.bytes;
       early_.erase(early);
       for (const auto& e : held.events) call->on_event(e.event(), now);
     }
@@ -226,8 +262,10 @@ struct Router::Impl final : engine::CallHost {
     std::erase_if(calls, [&](const std::weak_ptr<Call>& weak) {
       std::shared_ptr<Call> c = weak.lock();
       if (!c || (c->state() != CallState::create_offer && c->state() != CallState::invite_sent)) return true;
+      // Only the user we call (our invitee, or the other member of a direct chat) can cross our invite: an invite
+      // from anyone else is a call of its own, and glare would answer it with our microphone.
       auto peer = c->peer_user();
-      if (found == nullptr && (!peer || *peer == user)) found = c.get();
+      if (found == nullptr && peer && *peer == user) found = c.get();
       return false;
     });
     if (calls.empty()) outgoing_by_room_.erase(by_room);
@@ -248,6 +286,18 @@ struct Router::Impl final : engine::CallHost {
 
   void hold_early(const RoomEvent& event, Millis now) {
     CallRef ref{std::string(event.room_id), std::string(common_of(event.content).call_id)};
+    OwnedEvent owned(event);
+    if (owned.bytes() > limits_.early_bytes_per_call) {
+      return ignore(event, "too large to hold until its invite arrives (Limits::early_bytes_per_call)");
+    }
+    // Room for it in all calls' total: the oldest calls' events go first (never the call it belongs to).
+    while (early_bytes_ + owned.bytes() > limits_.early_bytes_total && !early_order_.empty() &&
+           !(early_order_.front().room_id == ref.room_id && early_order_.front().call_id == ref.call_id)) {
+      drop_early(early_order_.front(),
+                 "events held before their invite are at their cap "
+                 "(Limits::early_bytes_total); the oldest call's were dropped");
+      early_order_.pop_front();
+    }
     auto it = early_.find(ref);
     if (it == early_.end()) {
       while (early_.size() >= timeouts_.early_event_calls && !early_order_.empty()) {
@@ -260,7 +310,13 @@ struct Router::Impl final : engine::CallHost {
     if (it->second.events.size() >= timeouts_.early_events_per_call) {
       return ignore(event, "too many events held for a call whose invite has not arrived");
     }
-    it->second.events.emplace_back(event);
+    if (it->second.bytes + owned.bytes() > limits_.early_bytes_per_call ||
+        early_bytes_ + owned.bytes() > limits_.early_bytes_total) {
+      return ignore(event, "too many bytes held for a call whose invite has not arrived (Limits::early_bytes_*)");
+    }
+    it->second.bytes += owned.bytes();
+    early_bytes_ += owned.bytes();
+    it->second.events.push_back(std::move(owned));
   }
 
   void drop_early(const CallRef& ref, std::string_view why = {}) {
@@ -269,7 +325,48 @@ struct Router::Impl final : engine::CallHost {
     if (!why.empty()) {
       for (const auto& e : it->second.events) ignore(e.event(), std::string(why));
     }
+    early_bytes_ -= it->second.bytes;
     early_.erase(it);
+  }
+
+  // Why a new call in `room` (incoming from `sender`, when set) would go over a cap, or nullopt.
+  std::optional<std::string> over_quota(std::string_view room, std::optional<std::string_view> sender) const {
+    auto count_of = [](const Counts& counts, std::string_view key) -> std::size_t {
+      auto it = counts.find(key);
+      return it == counts.end() ? 0 : it->second;
+    };
+    if (calls_.size() >= limits_.max_live_calls) {
+      return "too many live calls (Limits::max_live_calls = " + std::to_string(limits_.max_live_calls) + ")";
+    }
+    if (count_of(calls_per_room_, room) >= limits_.max_live_calls_per_room) {
+      return "too many live calls in this room (Limits::max_live_calls_per_room = " +
+             std::to_string(limits_.max_live_calls_per_room) + ")";
+    }
+    if (sender && count_of(calls_per_sender_, *sender) >= limits_.max_live_calls_per_sender) {
+      return "too many live calls from this sender (Limits::max_live_calls_per_sender = " +
+             std::to_string(limits_.max_live_calls_per_sender) + ")";
+    }
+    return std::nullopt;
+  }
+
+  void add(const std::shared_ptr<Call>& call) {
+    call->created = calls_created_++;
+    calls_.insert(call);
+    count(*call, +1);
+  }
+
+  // Incoming calls count for their sender (a callee's peer is the inviter for good); every call for its room.
+  void count(const Call& call, int delta) {
+    auto bump = [delta](Counts& counts, std::string_view key) {
+      auto it = counts.find(key);
+      if (it == counts.end()) it = counts.emplace(std::string(key), 0).first;
+      it->second = static_cast<std::uint32_t>(static_cast<int>(it->second) + delta);
+      if (it->second == 0) counts.erase(it);
+    };
+    bump(calls_per_room_, call.ref().room_id);
+    if (call.role() == Call::Role::callee) {
+      if (auto sender = call.peer_user()) bump(calls_per_sender_, *sender);
+    }
   }
 
   void after_batch(const std::vector<KeyView>& new_incoming, Millis now) {
@@ -308,7 +405,8 @@ struct Router::Impl final : engine::CallHost {
   std::unordered_set<std::string> auto_answer_;
 };
 
-Router::Router(LocalParty me, Timeouts timeouts) : impl_(std::make_unique<Impl>(std::move(me), timeouts)) {}
+Router::Router(LocalParty me, Timeouts timeouts)
+    : impl_(std::make_unique<Impl>(std::move(me), timeouts, hash_key_of(timeouts.limits))) {}
 Router::~Router() = default;
 Router::Router(Router&&) noexcept = default;
 Router& Router::operator=(Router&&) noexcept = default;
@@ -339,11 +437,13 @@ void Router::act(const UserAction& action, Millis now) {
     if (place->room_id.empty()) return refuse("a call needs a room");
     if (!is_opaque_id(place->call_id)) return refuse("call ids are 1-255 characters of [0-9A-Za-z._~-] (rule 8)");
     if (place->invitee && !is_user_id(*place->invitee)) return refuse("the invitee must be a user id (@user:server)");
+    if (place->dm_peer && !is_user_id(*place->dm_peer)) return refuse("the DM peer must be a user id (@user:server)");
     if (d.calls_.find(ref.room_id, ref.call_id) != nullptr || d.remembered_.contains(ref)) {
       return refuse("that call id was already used here");
     }
+    if (auto over = d.over_quota(ref.room_id, std::nullopt)) return refuse(*over + "; hang up a call first");
     auto call = std::make_shared<Call>(d, *place, now);
-    d.calls_.insert(call);
+    d.add(call);
     d.outgoing_by_room_[ref.room_id].push_back(call);
     d.settle(call, now);
     return d.drop_stale_wakeups();
@@ -386,13 +486,16 @@ void Router::room_join_rule(const RoomJoinRule& rule, Millis now) {
 
 void Router::member_left(const MemberLeft& left, Millis now) {
   advance(now);
-  std::vector<CallRef> touched;
+  // The table's order depends on the hash key: the room's calls are visited in creation order, so that outputs do not.
+  std::vector<std::shared_ptr<Call>> in_room;
   impl_->calls_.for_each([&](const std::shared_ptr<Call>& call) {
-    if (call->ref().room_id != left.room_id) return;
-    call->on_member_left(left.user_id);
-    touched.push_back(call->ref());
+    if (call->ref().room_id == left.room_id) in_room.push_back(call);
   });
-  for (const auto& ref : touched) impl_->settle(KeyView{ref.room_id, ref.call_id}, now);
+  std::sort(in_room.begin(), in_room.end(), [](const auto& a, const auto& b) { return a->created < b->created; });
+  for (const auto& call : in_room) {
+    call->on_member_left(left.user_id);
+    impl_->settle(call, now);
+  }
   impl_->drop_stale_wakeups();
 }
 

@@ -5,6 +5,8 @@
 // ignored event and why). See router.hpp for the engine itself.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +27,21 @@ struct LocalParty {
   std::string party_id;
 };
 
+// What a peer's events can make the engine hold, at most (docs/security.md). What would go over a cap is dropped, or
+// the oldest held is evicted, and reported as Ignored naming the cap.
+struct Limits {
+  std::size_t max_live_calls = 10000;             // ours and theirs, in all rooms
+  std::size_t max_live_calls_per_room = 64;       // a room member cannot fill the table alone
+  std::size_t max_live_calls_per_sender = 8;      // incoming calls from one user, all devices
+  std::size_t max_remembered_call_ids = 100000;   // ended ids kept to ignore their late events; the oldest goes first
+  std::size_t early_bytes_per_call = 128 * 1024;  // events held before their invite, per call id, in bytes
+  std::size_t early_bytes_total = 16 * 1024 * 1024;   // and for all call ids together; the oldest call goes first
+  std::size_t max_remote_candidates_per_call = 1000;  // handed to the media engine over the call's whole life
+  // The key of the call tables' hash (SipHash-1-3). Unset: a random key per Router, from std::random_device, so
+  // that no peer can craft colliding ids. Outputs never depend on it; tests set it to prove that.
+  std::optional<std::array<std::uint64_t, 2>> hash_key;
+};
+
 // Every timer in one place, injectable (tests and the simulator shorten them).
 struct Timeouts {
   std::uint64_t invite_lifetime_ms = 90000;          // what our invites carry (rule 17's minimum)
@@ -38,6 +55,10 @@ struct Timeouts {
   std::uint64_t ended_call_memory_ms = 600000;       // ended call ids are remembered this long (at least a lifetime)
   std::size_t early_events_per_call = 32;            // events seen before their invite, kept per call id
   std::size_t early_event_calls = 256;               // call ids with such events, at most
+  // A peer's `lifetime` is read as at most this: it sets how long we ring and how long the call id is remembered,
+  // and a peer must not make us ring for years (2^53 ms was accepted). Ours is invite_lifetime_ms.
+  std::uint64_t max_peer_lifetime_ms = 180000;
+  Limits limits;
 };
 
 enum class CallState : std::uint8_t {
@@ -69,6 +90,10 @@ struct Call {
   std::string call_id;
   std::optional<std::string> invitee;
   bool video = false;
+  // The other member, when the room is a direct chat and no invitee is sent: an invite from them crossing ours is
+  // glare (rule 58). Without an invitee or this, no invite is glare: in a room of several members, anyone else's
+  // crossing invite rings as a call of its own and is never answered for the user.
+  std::optional<std::string> dm_peer = std::nullopt;
 };
 struct Answer {
   CallRef call;
