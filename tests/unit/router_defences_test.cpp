@@ -128,19 +128,19 @@ TEST(RouterDefences, OutputsDoNotDependOnTheHashKey) {
   auto run = [](std::array<std::uint64_t, 2> key) {
     Timeouts t;
     t.limits.hash_key = key;
+    t.limits.max_live_calls_per_sender = 100;
     Router router(LocalParty{"@alice:x", "A"}, t);
     std::vector<std::string> ids;
     std::vector<RoomEvent> events;
     ids.reserve(200);
     for (int i = 0; i < 40; ++i) {
       ids.push_back("call" + std::to_string(i));
-      ids.push_back("@s" + std::to_string(i) + ":x");
+      ids.push_back("@s" + std::to_string(i % 4) + ":x");  // ten calls from each of four senders
       events.push_back(invite("!room:x", ids.back(), ids[ids.size() - 2], 60000, "$e"));
     }
     router.sync_batch(batch_of(std::move(events)), 0);
     std::vector<Output> all = router.take_outputs();
-    router.member_left({"!room:x", "@alice:x"}, 10);
-    router.member_left({"!room:x", "@s7:x"}, 20);
+    router.member_left({"!room:x", "@s1:x"}, 10);  // ends ten calls at once: their order must not follow the table
     auto more = router.take_outputs();
     all.insert(all.end(), more.begin(), more.end());
     router.advance(1000000);
@@ -150,7 +150,7 @@ TEST(RouterDefences, OutputsDoNotDependOnTheHashKey) {
   };
   auto a = run({1, 2});
   auto b = run({0xdeadbeefull, 0x12345678ull});
-  ASSERT_GT(a.size(), 80u);
+  ASSERT_GE(a.size(), 80u);  // 40 ringing, 40 ended
   EXPECT_TRUE(a == b);
 }
 

@@ -81,6 +81,7 @@ void read_limits(dom::element first, protocol::Limits& limits) {
 // Optional overrides of the engine's timers, on the first line: "timeouts": {"ring_grace_ms": 0, ...}.
 protocol::Timeouts read_timeouts(dom::element first) {
   protocol::Timeouts t;
+  read_limits(first, t.limits);
   dom::object overrides;
   if (first["timeouts"].get(overrides)) return t;
   for (auto [key, value] : overrides) {
@@ -116,7 +117,6 @@ protocol::Timeouts read_timeouts(dom::element first) {
     else
       throw ScriptError{"unknown timeout \"" + std::string(key) + "\""};
   }
-  read_limits(first, t.limits);
   return t;
 }
 
