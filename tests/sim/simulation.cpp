@@ -440,10 +440,13 @@ SimReport Simulation::run() {
   caller_of_[call_a] = alice;
   called_user_[alice->device_id] = "@bob:sim";
   bool glare = chance(0.25);
-  // Alice names bob as the invitee, or (a direct chat) as the DM peer, or, outside a glare run, neither.
+  // Alice names bob as the invitee, or (a direct chat: no bystander) as the DM peer, or, outside a glare run,
+  // neither. An invite without an invitee is for every member, so with a bystander in the room it always has one.
+  bool bystander_present = false;
+  for (const auto& d : devices_) bystander_present |= d->bystander;
   double naming = std::uniform_real_distribution<double>(0, 1)(rng_);
   std::optional<std::string> invitee, dm_peer;
-  if (naming < 0.6) {
+  if (naming < 0.6 || bystander_present) {
     invitee = "@bob:sim";
   } else if (naming < 0.8 || glare) {
     dm_peer = "@bob:sim";
@@ -458,7 +461,7 @@ SimReport Simulation::run() {
     // that sorts first, so that a glare rule applied to it would answer it.
     ++report_.stranger_invites;
     std::string call_m = "call-0-" + std::to_string(rng_() % 100000);
-    bool named = chance(0.5);
+    bool named = bystander_present || chance(0.5);
     at(start + rand_between(0, 600), [this, call_m, named] {
       json content = {{"call_id", call_m},
                       {"party_id", "MAL1"},

@@ -1,16 +1,30 @@
 // `mxcall validate` end to end (issue 2, item 6): the real binary on real files and standard input.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define MXCALL_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MXCALL_UNDER_ASAN 1
+#endif
+#endif
 
 namespace {
 
@@ -167,18 +181,41 @@ TEST_F(ValidateCommand, AHugeArrayIsValidatedInBoundedMemory) {
   for (int i = 0; i < 1'600'000; ++i) text += i == 0 ? "{}" : ",\n{}";
   text += "\n]\n";
   std::string path = file("huge.json", text);
-  std::string command =
-      std::string("'") + MXCALL_BINARY + "' validate '" + path + "' | tail -1 >'" + (dir_ / "last.out").string() + "'";
-  rusage before{}, after{};
-  ::getrusage(RUSAGE_CHILDREN, &before);
-  ASSERT_NE(std::system(command.c_str()), -1);
-  ::getrusage(RUSAGE_CHILDREN, &after);
-  std::ifstream last(dir_ / "last.out");
-  std::string line;
-  std::getline(last, line);
-  EXPECT_EQ(line, "invalid ?: type: missing (every room event has one)");
-  // ru_maxrss of children is the largest child's peak: 6.4 MB of text, its padded copy and the parse.
-  EXPECT_LT(after.ru_maxrss, 200 * 1024) << "peak RSS " << after.ru_maxrss / 1024 << " MB";
+  std::string out = (dir_ / "huge.out").string();
+  // The child's own peak is its VmHWM, read while it runs: after exec its memory is its own, whereas the rusage
+  // maximum of a child also counts the memory of the process it was spawned from (this test's, which earlier tests
+  // in the same process may have grown).
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::string binary = MXCALL_BINARY;
+  std::string command = "validate";
+  char* argv[] = {binary.data(), command.data(), path.data(), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv, environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  long peak_kb = 0;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    std::ifstream proc_status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string field; std::getline(proc_status, field);) {
+      if (field.rfind("VmHWM:", 0) == 0) peak_kb = std::max(peak_kb, std::strtol(field.c_str() + 6, nullptr, 10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  std::ifstream results(out);
+  std::string line, last;
+  std::size_t lines = 0;
+  while (std::getline(results, line)) ++lines, last = line;
+  EXPECT_EQ(lines, 1'600'000u);
+  EXPECT_EQ(last, "invalid ?: type: missing (every room event has one)");
+  // 6.4 MB of text, its padded copy and the parse: about 60 MB; 1.1 GB before. ASan's shadow and quarantine make
+  // the figure meaningless in the sanitizer tree.
+#ifndef MXCALL_UNDER_ASAN
+  EXPECT_GT(peak_kb, 0);
+  EXPECT_LT(peak_kb, 200 * 1024) << "peak RSS " << peak_kb / 1024 << " MB";
+#endif
 }
 
 // A multi-line document over the batch limit is one document: reported once, not once per line.

@@ -109,6 +109,7 @@ void DocumentSource::decide_mode(Line first) {
     whole.text.clear();
     whole.text.shrink_to_fit();
     whole.too_large = true;
+    whole.limit = max_document_bytes_;
     replay_too_large_.clear();
     ready_.push_back(std::move(whole));
     return;
@@ -138,7 +139,7 @@ bool DocumentSource::next(InputDocument& out) {
       decide_mode(std::move(line));
       continue;
     }
-    out = InputDocument{std::move(line.text), line.number, line.size, line.too_large};
+    out = InputDocument{std::move(line.text), line.number, line.size, line.too_large, max_line_bytes_};
     return true;
   }
 }

@@ -16,6 +16,7 @@ struct InputDocument {
   std::size_t line = 0;  // the 1-based line it starts on
   std::size_t size = 0;  // its full size in bytes, kept or not
   bool too_large = false;
+  std::size_t limit = 0;  // when too large: the bound it went over (a line's, or a multi-line document's)
 };
 
 class DocumentSource {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -37,7 +38,7 @@ struct Options {
 
 class Validator {
  public:
-  explicit Validator(const Options& options) : options_(options) {}
+  explicit Validator(const Options& options) : options_(options), reader_(file_limits()) {}
 
   bool any_invalid() const { return any_invalid_; }
 
@@ -61,7 +62,7 @@ class Validator {
     bool is_array = !doc.too_large && first != std::string::npos && doc.text[first] == '[';
     if (!is_array) {
       if (doc.too_large || doc.size > limits.max_event_bytes) {
-        std::size_t limit = doc.size > limits.max_batch_bytes ? limits.max_batch_bytes : limits.max_event_bytes;
+        std::size_t limit = doc.limit != 0 ? doc.limit : limits.max_event_bytes;
         report_error(input_name, doc.line, {},
                      {"document", "the document is " + std::to_string(doc.size) + " bytes, over the " +
                                       std::to_string(limit) + "-byte limit"});
@@ -143,6 +144,14 @@ class Validator {
       }
     }
     return out;
+  }
+
+  // A file's batch may hold any number of events: they are streamed one result at a time, so the count costs no
+  // memory (the parse of at most max_batch_bytes does). The other limits are the reader's.
+  static protocol::ReadLimits file_limits() {
+    protocol::ReadLimits limits;
+    limits.max_batch_events = std::numeric_limits<std::size_t>::max();
+    return limits;
   }
 
   const Options& options_;
