@@ -64,16 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (line.starts_with("m=")) mids.emplace_back();
     if (line.starts_with("a=mid:") && !mids.empty()) mids.back() = std::string(line.substr(6));
   }
-  RemoteMedia remote;
-  remote.mline_count = mids.size();
-  remote.context = &mids;
-  remote.index_of_mid = [](const void* context, std::string_view mid) -> std::optional<std::uint32_t> {
-    const auto& all = *static_cast<const std::vector<std::string>*>(context);
-    for (std::uint32_t i = 0; i < all.size(); ++i) {
-      if (all[i] == mid) return i;
-    }
-    return std::nullopt;
-  };
+  RemoteMedia remote = remote_media_of(mids);
 
   CandidateLimits limits;
   limits.max_per_session = 8;

@@ -71,6 +71,20 @@ std::optional<std::string> unroutable_address(std::string_view address) {
   return std::nullopt;
 }
 
+RemoteMedia remote_media_of(const std::vector<std::string>& mids) {
+  RemoteMedia remote;
+  remote.mline_count = mids.size();
+  remote.context = &mids;
+  remote.index_of_mid = [](const void* context, std::string_view mid) -> std::optional<std::uint32_t> {
+    const auto& all = *static_cast<const std::vector<std::string>*>(context);
+    for (std::uint32_t i = 0; i < all.size(); ++i) {
+      if (all[i] == mid) return i;
+    }
+    return std::nullopt;
+  };
+  return remote;
+}
+
 CandidateVerdict check_remote_candidate(std::string_view candidate, const CandidateTarget& target,
                                         const RemoteMedia& remote, std::size_t accepted_so_far,
                                         const CandidateLimits& limits) {

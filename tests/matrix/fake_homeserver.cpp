@@ -47,6 +47,15 @@ bool FakeHomeserver::reply(int fd, int status, std::string_view body, std::strin
   return send_all(fd, head) && send_all(fd, body);
 }
 
+bool FakeHomeserver::stream_body(int fd, std::size_t bytes) {
+  if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")) return false;
+  std::string chunk(1 << 16, ' ');
+  for (std::size_t sent = 0; sent < bytes; sent += chunk.size()) {
+    if (!send_all(fd, chunk)) return false;
+  }
+  return true;
+}
+
 void FakeHomeserver::run() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};

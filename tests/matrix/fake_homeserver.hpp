@@ -25,6 +25,8 @@ class FakeHomeserver {
   // Helpers for handlers. Each returns false once the client has gone away.
   static bool send_all(int fd, std::string_view data);
   static bool reply(int fd, int status, std::string_view body, std::string_view extra_headers = {});
+  // A 200 whose body is `bytes` spaces, streamed in 64 KiB pieces without a Content-Length.
+  static bool stream_body(int fd, std::size_t bytes);
 
  private:
   void run();

@@ -63,13 +63,7 @@ int main(int argc, char** argv) {
   } else if (attack == "body") {
     // A 1 GB reply streamed without a Content-Length.
     constexpr std::size_t kBody = std::size_t{1} << 30;
-    FakeHomeserver server([&](const std::string&, int fd) {
-      FakeHomeserver::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
-      std::string chunk(1 << 16, ' ');
-      for (std::size_t sent = 0; sent < kBody; sent += chunk.size()) {
-        if (!FakeHomeserver::send_all(fd, chunk)) return;
-      }
-    });
+    FakeHomeserver server([&](const std::string&, int fd) { FakeHomeserver::stream_body(fd, kBody); });
     auto client = client_for(server.url());
     auto batch = client->sync(SyncOptions{.timeout = 0ms});
     report("body", batch ? "read" : "refused: " + batch.error().message, start, server.requests());

@@ -60,13 +60,7 @@ TEST(HostileServer, DeeplyNestedSyncIsRefusedNotACrash) {
 TEST(HostileServer, HugeBodyIsCutOffAtTheLimitInBoundedMemory) {
   // 50 MB streamed without a Content-Length (so only the running count can stop it) against the 20 MiB default.
   constexpr std::size_t kBody = 50u << 20;
-  FakeHomeserver server([&](const std::string&, int fd) {
-    FakeHomeserver::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
-    std::string chunk(1 << 16, ' ');
-    for (std::size_t sent = 0; sent < kBody; sent += chunk.size()) {
-      if (!FakeHomeserver::send_all(fd, chunk)) return;
-    }
-  });
+  FakeHomeserver server([&](const std::string&, int fd) { FakeHomeserver::stream_body(fd, kBody); });
   auto client = logged_in_client(server.url());
   long before = max_rss_kb();
   auto started = std::chrono::steady_clock::now();

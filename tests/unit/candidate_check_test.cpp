@@ -12,19 +12,7 @@ namespace {
 
 const std::vector<std::string> kMids = {"0", "1"};
 
-RemoteMedia two_lines() {
-  RemoteMedia remote;
-  remote.mline_count = kMids.size();
-  remote.context = &kMids;
-  remote.index_of_mid = [](const void* context, std::string_view mid) -> std::optional<std::uint32_t> {
-    const auto& mids = *static_cast<const std::vector<std::string>*>(context);
-    for (std::uint32_t i = 0; i < mids.size(); ++i) {
-      if (mids[i] == mid) return i;
-    }
-    return std::nullopt;
-  };
-  return remote;
-}
+RemoteMedia two_lines() { return remote_media_of(kMids); }
 
 std::string with_address(const std::string& address, int port = 50000) {
   return "candidate:842163049 1 udp 1677729535 " + address + " " + std::to_string(port) +

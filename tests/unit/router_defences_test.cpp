@@ -3,6 +3,7 @@
 // stored, never what is output.
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,20 @@ std::vector<ReadResult> batch_of(std::vector<RoomEvent> events) {
   }
   return out;
 }
+
+// `count` invites: call i from sender i % senders, in room i % rooms. The events point into `strings`.
+struct Invites {
+  std::deque<std::string> strings;
+  std::vector<RoomEvent> events;
+  Invites(int count, int senders, int rooms) {
+    for (int i = 0; i < count; ++i) {
+      const std::string& call_id = strings.emplace_back("call" + std::to_string(i));
+      const std::string& sender = strings.emplace_back("@s" + std::to_string(i % senders) + ":x");
+      const std::string& room = strings.emplace_back("!r" + std::to_string(i % rooms) + ":x");
+      events.push_back(invite(room, sender, call_id, 60000, "$e"));
+    }
+  }
+};
 
 std::vector<Output> outputs_of(Router& router) { return router.take_outputs(); }
 
@@ -102,16 +117,8 @@ TEST(RouterDefences, InviteFloodIsCappedPerSenderRoomAndInTotal) {
   t.limits.max_live_calls_per_room = 20;
   t.limits.max_live_calls_per_sender = 3;
   Router router(LocalParty{"@alice:x", "A"}, t);
-  std::vector<std::string> ids;
-  std::vector<RoomEvent> events;
-  ids.reserve(3000);
-  for (int i = 0; i < 1000; ++i) {
-    ids.push_back("c" + std::to_string(i));
-    ids.push_back("@s" + std::to_string(i % 100) + ":x");
-    ids.push_back("!r" + std::to_string(i % 7) + ":x");
-    events.push_back(invite(ids[ids.size() - 1], ids[ids.size() - 2], ids[ids.size() - 3], 60000, "$e"));
-  }
-  router.sync_batch(batch_of(std::move(events)), 0);
+  Invites flood(1000, 100, 7);
+  router.sync_batch(batch_of(flood.events), 0);
   int refused = 0;
   for (const auto& o : outputs_of(router)) {
     if (const auto* i = std::get_if<Ignored>(&o);
@@ -130,17 +137,10 @@ TEST(RouterDefences, OutputsDoNotDependOnTheHashKey) {
     t.limits.hash_key = key;
     t.limits.max_live_calls_per_sender = 100;
     Router router(LocalParty{"@alice:x", "A"}, t);
-    std::vector<std::string> ids;
-    std::vector<RoomEvent> events;
-    ids.reserve(200);
-    for (int i = 0; i < 40; ++i) {
-      ids.push_back("call" + std::to_string(i));
-      ids.push_back("@s" + std::to_string(i % 4) + ":x");  // ten calls from each of four senders
-      events.push_back(invite("!room:x", ids.back(), ids[ids.size() - 2], 60000, "$e"));
-    }
-    router.sync_batch(batch_of(std::move(events)), 0);
+    Invites invites(40, 4, 1);  // ten calls from each of four senders, in one room
+    router.sync_batch(batch_of(invites.events), 0);
     std::vector<Output> all = router.take_outputs();
-    router.member_left({"!room:x", "@s1:x"}, 10);  // ends ten calls at once: their order must not follow the table
+    router.member_left({"!r0:x", "@s1:x"}, 10);  // ends ten calls at once: their order must not follow the table
     auto more = router.take_outputs();
     all.insert(all.end(), more.begin(), more.end());
     router.advance(1000000);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mxcall::media {
 
@@ -32,6 +33,9 @@ struct RemoteMedia {
   std::optional<std::uint32_t> (*index_of_mid)(const void* context, std::string_view mid) = nullptr;
   const void* context = nullptr;
 };
+
+// A RemoteMedia over a list of mids, one per m-line in order (`mids` must outlive it).
+RemoteMedia remote_media_of(const std::vector<std::string>& mids);
 
 struct CandidateVerdict {
   bool accepted = false;
