@@ -122,6 +122,17 @@ TEST(EventWriter, WritesTransferAndIdentityEvents) {
             "content.call_failure_reason: only goes with reason failed_call");
 }
 
+// Empty strings the strict writer must refuse: each guard was found unguarded by scripts/mutate.sh.
+TEST(EventWriter, RefusesEmptyIdsInMetadataAndTransfers) {
+  EXPECT_EQ(refusal(SdpStreamMetadataChanged{ours(), {{"", {"m.usermedia", false, false}}}}),
+            "content.sdp_stream_metadata: has an empty stream id");
+  EXPECT_EQ(refusal(Replaces{ours(), "", std::nullopt, {"@c:d", {}, {}}, "newcall", std::nullopt}),
+            "content.replacement_id: empty");
+  EXPECT_EQ(refusal(Replaces{ours(), "rep1", "", {"@c:d", {}, {}}, "newcall", std::nullopt}),
+            "content.target_room: empty; leave it out instead");
+  EXPECT_EQ(refusal(RejectReplacement{ours(), "", "declined", std::nullopt}), "content.replacement_id: empty");
+}
+
 TEST(EventWriter, WritesAWholeRoomEventUnderTheStableTypeName) {
   RoomEvent event{"org.matrix.call.sdp_stream_metadata_changed",
                   "@a:b",
