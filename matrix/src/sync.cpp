@@ -25,8 +25,8 @@ std::string call_sync_filter(const SyncFilterOptions& options) {
 }
 
 void Client::note_encrypted(const std::string& room_id, std::vector<Notice>& notices) {
-  // Called with mutex_ held.
-  if (hook_ || !reported_rooms_.insert(room_id).second) return;
+  // Called with state_->mutex held.
+  if (state_->hook || !state_->reported_rooms.insert(room_id).second) return;
   notices.push_back(Notice{NoticeKind::encrypted_room_without_hook, room_id,
                            "room " + room_id +
                                " is end-to-end encrypted and no decryption hook is set: calls in "
@@ -51,36 +51,36 @@ bool is_type(const json& event, std::string_view type) {
 Result<SyncBatch> Client::sync(const SyncOptions& options) {
   SyncBatch batch;
   {
-    std::lock_guard lock(mutex_);
-    batch.since = session_.since;
+    std::lock_guard lock(state_->mutex);
+    batch.since = state_->session.since;
   }
-  std::string path = "/_matrix/client/v3/sync?filter=" + escape(call_sync_filter(config_.filter)) +
+  std::string path = "/_matrix/client/v3/sync?filter=" + escape(call_sync_filter(state_->config.filter)) +
                      "&timeout=" + std::to_string(options.timeout.count());
   if (!batch.since.empty()) path += "&since=" + escape(batch.since);
   if (options.full_state) path += "&full_state=true";
-  auto response = request("GET", path, {}, true, options.timeout, config_.retry, options.cancel);
+  auto response = request("GET", path, {}, true, options.timeout, state_->config.retry, options.cancel);
   if (!response) return response.error();
   // value() and get() throw on a field of the wrong type; one malformed reply must not take the process down.
   try {
     return parse_sync(response->body, std::move(batch));
   } catch (const json::exception& e) {
-    return detail::bad_response(config_.homeserver, "/sync", e.what());
+    return detail::bad_response(state_->config.homeserver, "/sync", e.what());
   }
 }
 
 Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
   auto j = json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("next_batch") || !j["next_batch"].is_string()) {
-    return detail::bad_response(config_.homeserver, "/sync", "no next_batch");
+    return detail::bad_response(state_->config.homeserver, "/sync", "no next_batch");
   }
   batch.next_batch = j["next_batch"].get<std::string>();
 
   std::shared_ptr<CryptoHook> hook;
   std::string me;
   {
-    std::lock_guard lock(mutex_);
-    hook = hook_;
-    me = session_.user_id;
+    std::lock_guard lock(state_->mutex);
+    hook = state_->hook;
+    me = state_->session.user_id;
   }
   const json account_data = events_of(j.value("account_data", json::object()));
   for (const auto& event : account_data) {
@@ -104,7 +104,7 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
     }
     bool has_encrypted_events = false;
     {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(state_->mutex);
       for (const auto* list : {&state, &timeline}) {
         for (const auto& event : *list) {
           if (is_type(event, "m.room.join_rules") && event.contains("content") && event["content"].is_object()) {
@@ -115,12 +115,12 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
             std::string membership = event["content"].value("membership", "");
             if (membership == "leave" || membership == "ban") rb.members_left.push_back(event["state_key"]);
           }
-          if (is_type(event, "m.room.encryption")) encrypted_rooms_.insert(room_id);
+          if (is_type(event, "m.room.encryption")) state_->encrypted_rooms.insert(room_id);
           if (is_type(event, "m.room.encrypted")) has_encrypted_events = true;
         }
       }
-      if (has_encrypted_events) encrypted_rooms_.insert(room_id);
-      rb.encrypted = encrypted_rooms_.count(room_id) != 0;
+      if (has_encrypted_events) state_->encrypted_rooms.insert(room_id);
+      rb.encrypted = state_->encrypted_rooms.count(room_id) != 0;
       if (rb.encrypted) note_encrypted(room_id, batch.notices);
     }
     if (has_encrypted_events && hook) {
@@ -192,8 +192,8 @@ std::string batch_timeline_json(const SyncBatch& batch) {
 }
 
 Status Client::commit(const SyncBatch& batch) {
-  std::lock_guard lock(mutex_);
-  session_.since = batch.next_batch;
+  std::lock_guard lock(state_->mutex);
+  state_->session.since = batch.next_batch;
   return save_locked();
 }
 

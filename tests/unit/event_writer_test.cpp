@@ -1,4 +1,4 @@
-// Strict writing (issue 2, item 4): version "1" as a string, our party_id, a reason on every hangup, real
+// Strict writing: version "1" as a string, our party_id, a reason on every hangup, real
 // sdpMid/sdpMLineIndex, both metadata keys, and never an empty string for an absent value.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Conformance with the spec's own data (issue 2, item 5): every m.call.* example of the spec is read, written back,
+// Conformance with the spec's own data: every m.call.* example of the spec is read, written back,
 // and the written event is checked against the spec's JSON schema for its type (Python jsonschema in build/venv).
 #include <gtest/gtest.h>
 
