@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "mxcall/protocol/call_events.hpp"
-#include "mxcall/protocol/detail/simdjson_fwd.hpp"
 #include "mxcall/protocol/event_types.hpp"
 
 namespace mxcall::protocol {
@@ -83,7 +82,6 @@ class EventReader {
   ReadResult read_padded(const char* data, std::size_t size);
   std::optional<FieldError> read_padded_batch(const char* data, std::size_t size, std::string_view default_room_id,
                                               std::vector<ReadResult>& out);
-  std::optional<FieldError> parse(const char* data, std::size_t size, simdjson::dom::element& top);
 
   struct State;
   ReadLimits limits_;
