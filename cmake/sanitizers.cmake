@@ -1,5 +1,14 @@
-# ASan+UBSan for the whole tree when MXCALL_SANITIZE is on. UBSan findings abort, so a test cannot pass over one.
+# Sanitizer trees. MXCALL_SANITIZE: ASan+UBSan for the whole tree; UBSan findings abort, so a test cannot pass over
+# one. MXCALL_TSAN: ThreadSanitizer (the threaded code: homeserver client, send queue, syncer, media engine, runtime).
+# The two cannot share a tree. Suppressions for uninstrumented system libraries are in tests/sanitizers/.
+if(MXCALL_SANITIZE AND MXCALL_TSAN)
+  message(FATAL_ERROR "MXCALL_SANITIZE (ASan) and MXCALL_TSAN cannot be combined; use one tree for each")
+endif()
 if(MXCALL_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
+endif()
+if(MXCALL_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
 endif()

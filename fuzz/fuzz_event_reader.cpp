@@ -1,6 +1,6 @@
 // Fuzzes the event reader with arbitrary bytes, as one event and as a batch. Beyond "no crash, no sanitizer report",
 // it checks the codec's properties on whatever is accepted: a read event that passes the sending rules must write,
-// and what is written must read back equal (the round trip of issue 2, item 4, on hostile inputs).
+// and what is written must read back equal (the round trip of tests/unit/round_trip_test.cpp, on hostile inputs).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

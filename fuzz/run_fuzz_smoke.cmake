@@ -2,7 +2,9 @@
 # Fails when the fuzzer finds anything (libFuzzer exits non-zero and leaves the crashing input in WORK_DIR).
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR}/seeds ${WORK_DIR}/corpus ${WORK_DIR}/artifacts)
-if(DEFINED EXAMPLES_PRINTER)
+if(DEFINED EXAMPLES_PRINTER AND NOT IS_DIRECTORY ${EXAMPLES_DIR})
+  message(STATUS "the spec examples are not at ${EXAMPLES_DIR} (MXCALL_SPEC_DIR): fuzzing from an empty corpus")
+elseif(DEFINED EXAMPLES_PRINTER)
   execute_process(COMMAND ${EXAMPLES_PRINTER} ${EXAMPLES_DIR} OUTPUT_VARIABLE examples RESULT_VARIABLE printed)
   if(NOT printed EQUAL 0)
     message(FATAL_ERROR "could not read the spec examples in ${EXAMPLES_DIR}")

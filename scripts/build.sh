@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Configures and builds the two trees the tests use, once each:
 #   build/       g++, warnings as errors, the product, tests and benchmarks
-#   build-asan/  clang, ASan+UBSan, the unit and simulation tests and the libFuzzer targets
-# Usage: scripts/build.sh [main|asan|all]   (default: all)
+#   build-asan/  clang, ASan+UBSan, every layer's tests and the libFuzzer targets
+#   build-tsan/  clang, ThreadSanitizer, the threaded layers' tests (homeserver client, media engine, runtime)
+# Usage: scripts/build.sh [main|asan|tsan|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which_trees=${1:-all}
@@ -14,6 +15,12 @@ if [ "$which_trees" = main ] || [ "$which_trees" = all ]; then
 fi
 if [ "$which_trees" = asan ] || [ "$which_trees" = all ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DMXCALL_WERROR=ON -DMXCALL_SANITIZE=ON -DMXCALL_FUZZ=ON -DMXCALL_BENCH=OFF -DMXCALL_GSTREAMER=OFF -DMXCALL_MATRIX=OFF
+    -DMXCALL_WERROR=ON -DMXCALL_SANITIZE=ON -DMXCALL_FUZZ=ON -DMXCALL_BENCH=OFF
   cmake --build build-asan -j "$jobs"
+fi
+if [ "$which_trees" = tsan ] || [ "$which_trees" = all ]; then
+  # Only what has threads: the pure protocol layer's tests gain nothing here (ASan covers them).
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_COMPILER=clang++ -DMXCALL_WERROR=ON -DMXCALL_TSAN=ON -DMXCALL_BENCH=OFF
+  cmake --build build-tsan -j "$jobs" --target tsan_tests
 fi

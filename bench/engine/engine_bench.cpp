@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <iostream>
@@ -117,6 +118,27 @@ Batches batches_of(const std::vector<RoomEvent>& events) {
   return out;
 }
 
+// The untimed check run counts what the router refused: the scenario is only a benchmark if every action in it was
+// taken (the smoke test fails otherwise).
+bool g_checking = false;
+std::size_t g_refused = 0;
+
+void check(const std::vector<Output>& outputs) {
+  if (!g_checking) return;
+  for (const Output& o : outputs) {
+    if (const auto* refused = std::get_if<ActionRefused>(&o)) {
+      if (g_refused++ == 0)
+        std::fprintf(stderr, "engine_bench: refused %s: %s\n", refused->call.call_id.c_str(), refused->why.c_str());
+    }
+  }
+}
+
+void drain(Router& router) {
+  std::vector<Output> outputs = router.take_outputs();
+  check(outputs);
+  benchmark::DoNotOptimize(outputs.data());
+}
+
 // Outputs are taken into one kept vector, as an application's loop would; executing them is not the router's work,
 // but destroying them is counted.
 std::size_t feed(Router& router, const Batches& batches, Millis now) {
@@ -125,6 +147,7 @@ std::size_t feed(Router& router, const Batches& batches, Millis now) {
   for (const auto& batch : batches) {
     router.sync_batch(batch, now);
     router.take_outputs(outputs);
+    check(outputs);
     benchmark::DoNotOptimize(outputs.data());
     n += batch.size();
   }
@@ -159,7 +182,7 @@ std::size_t run_scenario(Router& router, int* ringing_probe = nullptr, std::int6
     CallRef ref{std::string(t.room(i)), "out-" + std::to_string(i)};
     router.act(action::Call{ref.room_id, ref.call_id, std::string(t.peer(i)), false}, now);
     describe(router, ref, "offer", now);
-    benchmark::DoNotOptimize(router.take_outputs());
+    drain(router);
   }
   std::int64_t before_invites = mxcall::bench::live_heap_bytes();
   resume();
@@ -176,7 +199,7 @@ std::size_t run_scenario(Router& router, int* ringing_probe = nullptr, std::int6
     CallRef ref = ref_of(invite);
     router.act(action::Answer{ref, false}, now);
     describe(router, ref, "answer", now);
-    benchmark::DoNotOptimize(router.take_outputs());
+    drain(router);
   }
   resume();
   events += feed(router, t.caller_candidate_batches, now += 100);
@@ -187,7 +210,7 @@ std::size_t run_scenario(Router& router, int* ringing_probe = nullptr, std::int6
   for (const auto* list : {&t.invites, &t.answers}) {
     for (const auto& e : *list) router.media_event({ref_of(e), media_event::IceStateChanged{IceState::connected}}, now);
   }
-  benchmark::DoNotOptimize(router.take_outputs());
+  drain(router);
   if (bytes_connected != nullptr) {
     // Every call is connected now; the figure is the router's whole holding divided by the calls.
     *bytes_connected = (mxcall::bench::live_heap_bytes() - router_base) / kCalls;
@@ -333,12 +356,16 @@ int main(int argc, char** argv) {
 
   std::int64_t ringing = 0, connected = 0;
   int live = 0;
+  std::size_t live_at_end = 0;
   {
     // Counting is on from before the router exists to after it is gone, so that what it frees is counted too.
     mxcall::bench::count_heap(true);
     std::int64_t base = mxcall::bench::live_heap_bytes();
     Router router(kMe);
+    g_checking = true;
     run_scenario(router, &live, &ringing, &connected, base);
+    g_checking = false;
+    live_at_end = router.live_calls();
   }
   mxcall::bench::count_heap(false);
   double engine = reporter.rate_["router_traffic"], reader = reporter.rate_["json_read"];
@@ -360,5 +387,13 @@ int main(int argc, char** argv) {
               static_cast<long long>(ringing));
   std::printf("bytes per connected call: %lld (target < 2048)\n", static_cast<long long>(connected));
   benchmark::Shutdown();
-  return 0;
+  // The scenario's own checks (bench-smoke runs this): every call rang, none was refused, all ended.
+  bool ok = live == kCalls && g_refused == 0 && live_at_end == 0;
+  if (!ok) {
+    std::fprintf(stderr,
+                 "engine_bench: scenario broken: %d of %d calls live after the invites, %zu actions refused, %zu calls "
+                 "still live at the end\n",
+                 live, kCalls, g_refused, live_at_end);
+  }
+  return ok ? 0 : 1;
 }

@@ -19,22 +19,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-struct Client::Pool {
-  std::mutex mutex;
-  std::vector<std::unique_ptr<detail::HttpHandle>> idle;
-  std::unique_ptr<detail::HttpHandle> take() {
-    std::lock_guard lock(mutex);
-    if (idle.empty()) return std::make_unique<detail::HttpHandle>();
-    auto handle = std::move(idle.back());
-    idle.pop_back();
-    return handle;
-  }
-  void give(std::unique_ptr<detail::HttpHandle> handle) {
-    std::lock_guard lock(mutex);
-    idle.push_back(std::move(handle));
-  }
-};
-
 namespace {
 
 std::string random_tag() {
@@ -80,86 +64,90 @@ std::optional<Error> check_homeserver_url(const ClientConfig& config) {
                                            "(ClientConfig::allow_insecure_http) for a server on a network you trust"};
 }
 
-Client::Client(ClientConfig config) : config_(std::move(config)), pool_(std::make_unique<Pool>()) {
-  while (!config_.homeserver.empty() && config_.homeserver.back() == '/') config_.homeserver.pop_back();
-  session_.homeserver = config_.homeserver;
-  instance_tag_ = random_tag();
+Client::Client(ClientConfig config) : state_(std::make_unique<State>(std::move(config))) {
+  while (!state_->config.homeserver.empty() && state_->config.homeserver.back() == '/')
+    state_->config.homeserver.pop_back();
+  state_->session.homeserver = state_->config.homeserver;
+  state_->instance_tag = random_tag();
 }
 
 Client::~Client() = default;
 
+const ClientConfig& Client::config() const { return state_->config; }
+
 std::string Client::escape(std::string_view segment) { return detail::HttpHandle::escape(segment); }
 
 void Client::cancel() {
-  cancel_ = true;
-  std::lock_guard lock(sleep_mutex_);
-  sleep_cv_.notify_all();
+  state_->cancel = true;
+  std::lock_guard lock(state_->sleep_mutex);
+  state_->sleep_cv.notify_all();
 }
 
-void Client::reset_cancel() { cancel_ = false; }
+void Client::reset_cancel() { state_->cancel = false; }
 
 ClientStats Client::stats() const {
-  return ClientStats{n_requests_.load(), n_rate_limited_.load(), n_server_errors_.load(), n_transport_errors_.load()};
+  return ClientStats{state_->n_requests.load(), state_->n_rate_limited.load(), state_->n_server_errors.load(),
+                     state_->n_transport_errors.load()};
 }
 
 void Client::wake() {
-  std::lock_guard lock(sleep_mutex_);
-  sleep_cv_.notify_all();
+  std::lock_guard lock(state_->sleep_mutex);
+  state_->sleep_cv.notify_all();
 }
 
 Session Client::session() const {
-  std::lock_guard lock(mutex_);
-  return session_;
+  std::lock_guard lock(state_->mutex);
+  return state_->session;
 }
 
 void Client::set_session(Session session) {
-  std::lock_guard lock(mutex_);
-  session_ = std::move(session);
-  reserved_txn_ = session_.txn_counter;
+  std::lock_guard lock(state_->mutex);
+  state_->session = std::move(session);
+  state_->reserved_txn = state_->session.txn_counter;
 }
 
 Status Client::save() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(state_->mutex);
   return save_locked();
 }
 
 Status Client::save_locked() const {
-  if (config_.session_path.empty() || !session_.logged_in()) return Ok{};
-  Session copy = session_;
-  copy.txn_counter = std::max(reserved_txn_, session_.txn_counter);
-  return save_session(copy, config_.session_path);
+  if (state_->config.session_path.empty() || !state_->session.logged_in()) return Ok{};
+  Session copy = state_->session;
+  copy.txn_counter = std::max(state_->reserved_txn, state_->session.txn_counter);
+  return save_session(copy, state_->config.session_path);
 }
 
 // ---------------------------------------------------------------------------------------------------------- requests
 
 Result<RawResponse> Client::api(const char* method, const std::string& path, std::string_view body,
                                 bool authenticated) {
-  return request(method, path, body, authenticated, milliseconds{0}, config_.retry);
+  return request(method, path, body, authenticated, milliseconds{0}, state_->config.retry);
 }
 
 Result<RawResponse> Client::request(const char* method, const std::string& path, std::string_view body, bool auth,
                                     milliseconds extra_timeout, const RetryPolicy& policy,
                                     const std::atomic<bool>* cancel_too) {
-  if (auto refused = check_homeserver_url(config_)) return *refused;
+  if (auto refused = check_homeserver_url(state_->config)) return *refused;
   detail::HttpRequest req;
   req.method = method;
-  req.max_body_bytes = config_.limits.max_body_bytes;
-  req.url = config_.homeserver + path;
+  req.max_body_bytes = state_->config.limits.max_body_bytes;
+  req.url = state_->config.homeserver + path;
   req.body = std::string(body);
-  req.timeout = config_.request_timeout + extra_timeout;
-  req.connect_timeout = config_.connect_timeout;
-  req.verify_tls = config_.verify_tls;
-  req.ca_file = config_.ca_file;
-  req.user_agent = config_.user_agent;
+  req.timeout = state_->config.request_timeout + extra_timeout;
+  req.connect_timeout = state_->config.connect_timeout;
+  req.verify_tls = state_->config.verify_tls;
+  req.ca_file = state_->config.ca_file;
+  req.user_agent = state_->config.user_agent;
   if (auth) {
-    std::lock_guard lock(mutex_);
-    if (!session_.logged_in()) {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->session.logged_in()) {
       return Error{ErrorCode::not_logged_in, "no session: log in (or resume a saved session) first"};
     }
-    req.bearer = session_.access_token;
+    req.bearer = state_->session.access_token;
   }
 
-  auto cancelled = [&] { return cancel_.load() || (cancel_too != nullptr && cancel_too->load()); };
+  auto cancelled = [&] { return state_->cancel.load() || (cancel_too != nullptr && cancel_too->load()); };
   const auto start = Clock::now();
   const auto deadline = start + policy.max_total;
   std::minstd_rand jitter(std::random_device{}());
@@ -169,30 +157,30 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
   while (attempt < std::max(1, policy.max_attempts)) {
     ++attempt;
     if (cancelled()) return detail::cancelled_error();
-    auto handle = pool_->take();
-    auto outcome = handle->perform(req, &cancel_, cancel_too);
-    pool_->give(std::move(handle));
-    ++n_requests_;
+    auto handle = state_->take_handle();
+    auto outcome = handle->perform(req, &state_->cancel, cancel_too);
+    state_->give_handle(std::move(handle));
+    ++state_->n_requests;
 
     milliseconds delay{0};
     if (auto* failure = std::get_if<detail::TransportError>(&outcome)) {
-      ++n_transport_errors_;
-      last = detail::transport_error(*failure, config_.homeserver);
+      ++state_->n_transport_errors;
+      last = detail::transport_error(*failure, state_->config.homeserver);
       bool retry = failure->kind == detail::TransportFailure::lost ||
                    failure->kind == detail::TransportFailure::timeout ||
                    (failure->kind == detail::TransportFailure::unreachable &&
-                    (answered_ || policy.retry_unreachable_before_first_answer));
+                    (state_->answered || policy.retry_unreachable_before_first_answer));
       if (!retry) return *last;
       delay = backoff;
       backoff = std::min(backoff * 2, policy.max_backoff);
     } else {
       auto& response = std::get<detail::HttpResponse>(outcome);
-      answered_ = true;
+      state_->answered = true;
       if (response.status >= 200 && response.status < 300)
         return RawResponse{response.status, std::move(response.body)};
-      last = detail::http_error(response, config_.homeserver, path);
+      last = detail::http_error(response, state_->config.homeserver, path);
       if (response.status == 429) {
-        ++n_rate_limited_;
+        ++state_->n_rate_limited;
         auto body_json =
             detail::nests_deeper_than(response.body, 16) ? json() : json::parse(response.body, nullptr, false);
         long wait_ms = -1;
@@ -207,7 +195,7 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
         if (wait_ms < 0) backoff = std::min(backoff * 2, policy.max_backoff);
         if (delay > policy.max_retry_after) break;
       } else if (response.status >= 500) {
-        ++n_server_errors_;
+        ++state_->n_server_errors;
         delay = backoff;
         backoff = std::min(backoff * 2, policy.max_backoff);
       } else {
@@ -220,8 +208,8 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
       delay -= milliseconds{static_cast<long>(jitter() % static_cast<unsigned long>(delay.count() / 4 + 1))};
     }
     if (Clock::now() + delay > deadline) break;
-    std::unique_lock lock(sleep_mutex_);
-    sleep_cv_.wait_for(lock, delay, cancelled);
+    std::unique_lock lock(state_->sleep_mutex);
+    state_->sleep_cv.wait_for(lock, delay, cancelled);
     if (cancelled()) return detail::cancelled_error();
   }
   auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
@@ -233,17 +221,17 @@ Result<RawResponse> Client::request(const char* method, const std::string& path,
 Result<Session> Client::finish_login(const RawResponse& response) {
   auto j = json::parse(response.body, nullptr, false);
   if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string() || !j.contains("user_id")) {
-    return detail::bad_response(config_.homeserver, "/login", "no access_token/user_id");
+    return detail::bad_response(state_->config.homeserver, "/login", "no access_token/user_id");
   }
-  std::lock_guard lock(mutex_);
-  session_ = Session{};
-  session_.homeserver = config_.homeserver;
-  session_.user_id = j["user_id"].get<std::string>();
-  session_.device_id = j.value("device_id", "");
-  session_.access_token = j["access_token"].get<std::string>();
-  reserved_txn_ = 0;
+  std::lock_guard lock(state_->mutex);
+  state_->session = Session{};
+  state_->session.homeserver = state_->config.homeserver;
+  state_->session.user_id = j["user_id"].get<std::string>();
+  state_->session.device_id = j.value("device_id", "");
+  state_->session.access_token = j["access_token"].get<std::string>();
+  state_->reserved_txn = 0;
   if (auto saved = save_locked(); !saved) return saved.error();
-  return session_;
+  return state_->session;
 }
 
 Error Client::login_error(const Error& error, const std::string& user) {
@@ -251,7 +239,7 @@ Error Client::login_error(const Error& error, const std::string& user) {
   // Synapse (like most servers) answers the same M_FORBIDDEN for an unknown user and a wrong password, so as not to
   // confirm who exists. Public look-ups tell them apart where the server allows them: the profile of a full user id
   // (its server name is known only then), or the registration availability check for a bare localpart.
-  RetryPolicy once = config_.retry;
+  RetryPolicy once = state_->config.retry;
   once.max_attempts = 1;
   std::optional<bool> exists;
   if (!user.empty() && user[0] == '@' && user.find(':') != std::string::npos) {
@@ -270,7 +258,7 @@ Error Client::login_error(const Error& error, const std::string& user) {
   }
   if (exists == false) {
     return Error{ErrorCode::unknown_user,
-                 "login refused: there is no user " + user + " on " + config_.homeserver +
+                 "login refused: there is no user " + user + " on " + state_->config.homeserver +
                      "; check the user name (and the homeserver), or register the user first",
                  403, error.errcode, error.server_text};
   }
@@ -278,7 +266,7 @@ Error Client::login_error(const Error& error, const std::string& user) {
                          ? "wrong password for " + user
                          : "wrong password for " + user + ", or no such user (the server does not say which)";
   return Error{ErrorCode::wrong_password,
-               "login refused: " + what + " on " + config_.homeserver + " (" + error.errcode +
+               "login refused: " + what + " on " + state_->config.homeserver + " (" + error.errcode +
                    "); check the user name and password, or log in with a token",
                403, error.errcode, error.server_text};
 }
@@ -288,23 +276,26 @@ Result<Session> Client::login_password(const std::string& user, const std::strin
   json body = {{"type", "m.login.password"},
                {"identifier", {{"type", "m.id.user"}, {"user", user}}},
                {"password", password},
-               {"initial_device_display_name", config_.device_display_name}};
+               {"initial_device_display_name", state_->config.device_display_name}};
   if (!device_id.empty()) body["device_id"] = device_id;
-  auto response = request("POST", "/_matrix/client/v3/login", body.dump(), false, milliseconds{0}, config_.retry);
+  auto response =
+      request("POST", "/_matrix/client/v3/login", body.dump(), false, milliseconds{0}, state_->config.retry);
   if (!response) return login_error(response.error(), user);
   return finish_login(*response);
 }
 
 Result<Session> Client::login_token(const std::string& login_token, const std::string& device_id) {
-  json body = {
-      {"type", "m.login.token"}, {"token", login_token}, {"initial_device_display_name", config_.device_display_name}};
+  json body = {{"type", "m.login.token"},
+               {"token", login_token},
+               {"initial_device_display_name", state_->config.device_display_name}};
   if (!device_id.empty()) body["device_id"] = device_id;
-  auto response = request("POST", "/_matrix/client/v3/login", body.dump(), false, milliseconds{0}, config_.retry);
+  auto response =
+      request("POST", "/_matrix/client/v3/login", body.dump(), false, milliseconds{0}, state_->config.retry);
   if (!response) {
     Error e = response.error();
     if (e.http_status == 403) {
       e.code = ErrorCode::forbidden;
-      e.message = "login refused: the login token was not accepted by " + config_.homeserver + " (" + e.errcode +
+      e.message = "login refused: the login token was not accepted by " + state_->config.homeserver + " (" + e.errcode +
                   "); login tokens are short-lived and single-use: get a new one";
     }
     return e;
@@ -314,30 +305,31 @@ Result<Session> Client::login_token(const std::string& login_token, const std::s
 
 Result<Session> Client::use_access_token(const std::string& access_token) {
   {
-    std::lock_guard lock(mutex_);
-    session_ = Session{};
-    session_.homeserver = config_.homeserver;
-    session_.access_token = access_token;
-    reserved_txn_ = 0;
+    std::lock_guard lock(state_->mutex);
+    state_->session = Session{};
+    state_->session.homeserver = state_->config.homeserver;
+    state_->session.access_token = access_token;
+    state_->reserved_txn = 0;
   }
   auto me = whoami();
   if (!me) return me.error();
-  std::lock_guard lock(mutex_);
-  session_.user_id = me->user_id;
-  session_.device_id = me->device_id;
+  std::lock_guard lock(state_->mutex);
+  state_->session.user_id = me->user_id;
+  state_->session.device_id = me->device_id;
   if (auto saved = save_locked(); !saved) return saved.error();
-  return session_;
+  return state_->session;
 }
 
 Result<Session> Client::resume() {
-  if (config_.session_path.empty()) {
+  if (state_->config.session_path.empty()) {
     return Error{ErrorCode::io_error, "no session file configured; set ClientConfig::session_path or log in"};
   }
-  auto loaded = load_session(config_.session_path);
+  auto loaded = load_session(state_->config.session_path);
   if (!loaded) return loaded.error();
-  if (loaded->homeserver != config_.homeserver) {
-    return Error{ErrorCode::io_error, "the session file " + config_.session_path + " is for " + loaded->homeserver +
-                                          ", not " + config_.homeserver + "; use that homeserver or log in again"};
+  if (loaded->homeserver != state_->config.homeserver) {
+    return Error{ErrorCode::io_error, "the session file " + state_->config.session_path + " is for " +
+                                          loaded->homeserver + ", not " + state_->config.homeserver +
+                                          "; use that homeserver or log in again"};
   }
   set_session(*loaded);
   auto me = whoami();
@@ -350,7 +342,7 @@ Result<WhoAmI> Client::whoami() {
   if (!response) return response.error();
   auto j = json::parse(response->body, nullptr, false);
   if (!j.is_object() || !j.contains("user_id") || !j["user_id"].is_string()) {
-    return detail::bad_response(config_.homeserver, "/account/whoami", "no user_id");
+    return detail::bad_response(state_->config.homeserver, "/account/whoami", "no user_id");
   }
   return WhoAmI{j["user_id"].get<std::string>(), j.value("device_id", "")};
 }
@@ -358,22 +350,22 @@ Result<WhoAmI> Client::whoami() {
 Status Client::logout() {
   auto response = api("POST", "/_matrix/client/v3/logout", "{}");
   if (!response) return response.error();
-  std::lock_guard lock(mutex_);
-  session_.access_token.clear();
-  if (!config_.session_path.empty()) std::remove(config_.session_path.c_str());
+  std::lock_guard lock(state_->mutex);
+  state_->session.access_token.clear();
+  if (!state_->config.session_path.empty()) std::remove(state_->config.session_path.c_str());
   return Ok{};
 }
 
 // ---------------------------------------------------------------------------------------------------------- sending
 
 std::string Client::next_txn_id() {
-  std::lock_guard lock(mutex_);
-  if (session_.txn_counter >= reserved_txn_) {
+  std::lock_guard lock(state_->mutex);
+  if (state_->session.txn_counter >= state_->reserved_txn) {
     // Reserve a block in the file before using it, so a crash can never hand out a number twice.
-    reserved_txn_ = session_.txn_counter + 256;
+    state_->reserved_txn = state_->session.txn_counter + 256;
     (void)save_locked();
   }
-  return "mx" + std::to_string(session_.txn_counter++) + "." + instance_tag_;
+  return "mx" + std::to_string(state_->session.txn_counter++) + "." + state_->instance_tag;
 }
 
 Result<std::string> Client::send_event(const std::string& room_id, const std::string& type,
@@ -384,9 +376,9 @@ Result<std::string> Client::send_event(const std::string& room_id, const std::st
   std::shared_ptr<CryptoHook> hook;
   bool encrypted = false;
   {
-    std::lock_guard lock(mutex_);
-    hook = hook_;
-    encrypted = encrypted_rooms_.count(room_id) != 0;
+    std::lock_guard lock(state_->mutex);
+    hook = state_->hook;
+    encrypted = state_->encrypted_rooms.count(room_id) != 0;
   }
   if (encrypted && hook) {
     auto sealed = hook->encrypt(room_id, type, content_json);
@@ -399,23 +391,23 @@ Result<std::string> Client::send_event(const std::string& room_id, const std::st
   }
   auto response = request(
       "PUT", "/_matrix/client/v3/rooms/" + escape(room_id) + "/send/" + escape(send_type) + "/" + escape(txn_id),
-      content, true, milliseconds{0}, config_.retry, cancel);
+      content, true, milliseconds{0}, state_->config.retry, cancel);
   if (!response) return response.error();
   auto j = json::parse(response->body, nullptr, false);
   if (!j.is_object() || !j.contains("event_id") || !j["event_id"].is_string()) {
-    return detail::bad_response(config_.homeserver, "/send", "no event_id");
+    return detail::bad_response(state_->config.homeserver, "/send", "no event_id");
   }
   return j["event_id"].get<std::string>();
 }
 
 void Client::set_crypto_hook(std::shared_ptr<CryptoHook> hook) {
-  std::lock_guard lock(mutex_);
-  hook_ = std::move(hook);
+  std::lock_guard lock(state_->mutex);
+  state_->hook = std::move(hook);
 }
 
 bool Client::room_encrypted(const std::string& room_id) const {
-  std::lock_guard lock(mutex_);
-  return encrypted_rooms_.count(room_id) != 0;
+  std::lock_guard lock(state_->mutex);
+  return state_->encrypted_rooms.count(room_id) != 0;
 }
 
 Result<std::string> Client::turn_server_json() {

@@ -21,10 +21,11 @@ Result<json> parse_object(const Result<RawResponse>& response, const std::string
 }  // namespace
 
 Result<std::string> Client::create_room(std::string_view body_json) {
-  auto j = parse_object(api("POST", "/_matrix/client/v3/createRoom", body_json), config_.homeserver, "/createRoom");
+  auto j =
+      parse_object(api("POST", "/_matrix/client/v3/createRoom", body_json), state_->config.homeserver, "/createRoom");
   if (!j) return j.error();
   if (!j->contains("room_id") || !(*j)["room_id"].is_string()) {
-    return detail::bad_response(config_.homeserver, "/createRoom", "no room_id");
+    return detail::bad_response(state_->config.homeserver, "/createRoom", "no room_id");
   }
   return (*j)["room_id"].get<std::string>();
 }
@@ -49,11 +50,11 @@ Status Client::invite(const std::string& room_id, const std::string& user_id) {
 }
 
 Result<std::string> Client::join(const std::string& room_id_or_alias) {
-  auto j = parse_object(api("POST", "/_matrix/client/v3/join/" + escape(room_id_or_alias), "{}"), config_.homeserver,
-                        "/join");
+  auto j = parse_object(api("POST", "/_matrix/client/v3/join/" + escape(room_id_or_alias), "{}"),
+                        state_->config.homeserver, "/join");
   if (!j) return j.error();
   if (!j->contains("room_id") || !(*j)["room_id"].is_string()) {
-    return detail::bad_response(config_.homeserver, "/join", "no room_id");
+    return detail::bad_response(state_->config.homeserver, "/join", "no room_id");
   }
   return (*j)["room_id"].get<std::string>();
 }
@@ -65,7 +66,7 @@ Status Client::leave(const std::string& room_id) {
 }
 
 Result<std::vector<std::string>> Client::joined_rooms() {
-  auto j = parse_object(api("GET", "/_matrix/client/v3/joined_rooms"), config_.homeserver, "/joined_rooms");
+  auto j = parse_object(api("GET", "/_matrix/client/v3/joined_rooms"), state_->config.homeserver, "/joined_rooms");
   if (!j) return j.error();
   std::vector<std::string> rooms;
   if (j->contains("joined_rooms") && (*j)["joined_rooms"].is_array()) {

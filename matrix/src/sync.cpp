@@ -27,8 +27,8 @@ std::string call_sync_filter(const SyncFilterOptions& options) {
 }
 
 void Client::note_encrypted(const std::string& room_id, std::vector<Notice>& notices) {
-  // Called with mutex_ held.
-  if (hook_ || !reported_rooms_.insert(room_id).second) return;
+  // Called with state_->mutex held.
+  if (state_->hook || !state_->reported_rooms.insert(room_id).second) return;
   notices.push_back(Notice{NoticeKind::encrypted_room_without_hook, room_id,
                            "room " + detail::one_line(room_id) +
                                " is end-to-end encrypted and no decryption hook is set: calls in "
@@ -39,40 +39,40 @@ void Client::note_encrypted(const std::string& room_id, std::vector<Notice>& not
 Result<SyncBatch> Client::sync(const SyncOptions& options) {
   SyncBatch batch;
   {
-    std::lock_guard lock(mutex_);
-    batch.since = session_.since;
+    std::lock_guard lock(state_->mutex);
+    batch.since = state_->session.since;
   }
-  std::string path = "/_matrix/client/v3/sync?filter=" + escape(call_sync_filter(config_.filter)) +
+  std::string path = "/_matrix/client/v3/sync?filter=" + escape(call_sync_filter(state_->config.filter)) +
                      "&timeout=" + std::to_string(options.timeout.count());
   if (!batch.since.empty()) path += "&since=" + escape(batch.since);
   if (options.full_state) path += "&full_state=true";
-  auto response = request("GET", path, {}, true, options.timeout, config_.retry, options.cancel);
+  auto response = request("GET", path, {}, true, options.timeout, state_->config.retry, options.cancel);
   if (!response) return response.error();
   // value() and get() throw on a field of the wrong type; one malformed reply must not take the process down.
   try {
     return parse_sync(response->body, std::move(batch));
   } catch (const json::exception& e) {
-    return detail::bad_response(config_.homeserver, "/sync", e.what());
+    return detail::bad_response(state_->config.homeserver, "/sync", e.what());
   }
 }
 
 Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
   detail::SyncParseContext context;
-  context.homeserver = config_.homeserver;
-  context.max_json_depth = config_.limits.max_json_depth;
+  context.homeserver = state_->config.homeserver;
+  context.max_json_depth = state_->config.limits.max_json_depth;
   std::shared_ptr<CryptoHook> hook;
   std::string me;
   {
-    std::lock_guard lock(mutex_);
-    hook = hook_;
-    me = session_.user_id;
+    std::lock_guard lock(state_->mutex);
+    hook = state_->hook;
+    me = state_->session.user_id;
   }
   context.me = me;
   context.hook = hook.get();
   context.room_encrypted = [this](const std::string& room_id, bool seen, std::vector<Notice>& notices) {
-    std::lock_guard lock(mutex_);
-    if (seen) encrypted_rooms_.insert(room_id);
-    bool encrypted = encrypted_rooms_.count(room_id) != 0;
+    std::lock_guard lock(state_->mutex);
+    if (seen) state_->encrypted_rooms.insert(room_id);
+    bool encrypted = state_->encrypted_rooms.count(room_id) != 0;
     if (encrypted) note_encrypted(room_id, notices);
     return encrypted;
   };
@@ -95,8 +95,8 @@ std::string batch_timeline_json(const SyncBatch& batch) {
 }
 
 Status Client::commit(const SyncBatch& batch) {
-  std::lock_guard lock(mutex_);
-  session_.since = batch.next_batch;
+  std::lock_guard lock(state_->mutex);
+  state_->session.since = batch.next_batch;
   return save_locked();
 }
 

@@ -20,6 +20,19 @@ struct EventReader::State {
   simdjson::error_code allocation;  // a failure here is reported by the first parse
   std::vector<char> buffer;         // the input, copied with the padding simdjson reads ahead into
   JsonInput input;
+
+  // Parses the whole document (grammar, UTF-8 and depth checked for every byte); `data` has SIMDJSON_PADDING
+  // readable bytes after `size`.
+  std::optional<FieldError> parse(const char* data, std::size_t size, std::size_t max_depth, dom::element& top) {
+    input.reset();
+    simdjson::error_code e = allocation;
+    if (!e) e = parser.parse(data, size, false).get(top);
+    if (e) {
+      input.fail_json(Path{}, e, max_depth);
+      return input.error();
+    }
+    return std::nullopt;
+  }
 };
 
 namespace {
@@ -190,20 +203,6 @@ EventReader::~EventReader() = default;
 EventReader::EventReader(EventReader&&) noexcept = default;
 EventReader& EventReader::operator=(EventReader&&) noexcept = default;
 
-// Parses the whole document (grammar, UTF-8 and depth checked for every byte); `data` has SIMDJSON_PADDING readable
-// bytes after `size`.
-std::optional<FieldError> EventReader::parse(const char* data, std::size_t size, dom::element& top) {
-  State& s = *state_;
-  s.input.reset();
-  simdjson::error_code e = s.allocation;
-  if (!e) e = s.parser.parse(data, size, false).get(top);
-  if (e) {
-    s.input.fail_json(Path{}, e, limits_.max_depth);
-    return s.input.error();
-  }
-  return std::nullopt;
-}
-
 ReadResult EventReader::read_padded(const char* data, std::size_t size) {
   ReadResult result;
   if (size > limits_.max_event_bytes) {
@@ -211,7 +210,7 @@ ReadResult EventReader::read_padded(const char* data, std::size_t size) {
     return result;
   }
   dom::element top;
-  if (auto error = parse(data, size, top)) {
+  if (auto error = state_->parse(data, size, limits_.max_depth, top)) {
     mark_invalid(result, {}, *error);
     return result;
   }
@@ -224,7 +223,7 @@ std::optional<FieldError> EventReader::read_padded_batch(const char* data, std::
                                                          const std::function<void(const ReadResult&)>* each) {
   if (size > limits_.max_batch_bytes) return FieldError{"document", size_reason(size, limits_.max_batch_bytes)};
   dom::element top;
-  if (auto error = parse(data, size, top)) return error;
+  if (auto error = state_->parse(data, size, limits_.max_depth, top)) return error;
   dom::array events;
   if (!state_->input.array(top, Path{}, events)) return state_->input.error();
   std::size_t count = 0;

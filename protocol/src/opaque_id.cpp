@@ -1,4 +1,4 @@
-#include "mxcall/protocol/opaque_id.hpp"
+#include "opaque_id.hpp"
 
 namespace mxcall::protocol {
 

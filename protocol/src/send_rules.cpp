@@ -6,8 +6,8 @@
 #include <array>
 #include <cstdio>
 
-#include "mxcall/protocol/content_strings.hpp"
-#include "mxcall/protocol/opaque_id.hpp"
+#include "content_strings.hpp"
+#include "opaque_id.hpp"
 #include "mxcall/protocol/overloaded.hpp"
 
 namespace mxcall::protocol {

@@ -1,4 +1,4 @@
-// Runs the simulation over many seeds and checks its invariants after every run (issue 3, item 4).
+// Runs the simulation over many seeds and checks its invariants after every run.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

@@ -25,7 +25,7 @@ std::vector<SpecExample> load_call_examples(const std::filesystem::path& example
   std::vector<SpecExample> out;
   if (!std::filesystem::is_directory(examples_dir)) {
     throw std::runtime_error("spec examples folder not found: " + examples_dir.string() +
-                             " (the team's shared/ folder must lie beside the checkout)");
+                             " (set MXCALL_SPEC_DIR to the spec's folder)");
   }
   for (const auto& entry : std::filesystem::directory_iterator(examples_dir)) {
     std::string name = entry.path().filename().string();

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "mxcall/matrix/client.hpp"
-#include "synapse_server.hpp"
+#include "synapse_environment.hpp"
 
 namespace mxcall::testing {
 

@@ -1,4 +1,4 @@
-// Strict writing (issue 2, item 4): version "1" as a string, our party_id, a reason on every hangup, real
+// Strict writing: version "1" as a string, our party_id, a reason on every hangup, real
 // sdpMid/sdpMLineIndex, both metadata keys, and never an empty string for an absent value.
 #include <gtest/gtest.h>
 
@@ -120,6 +120,17 @@ TEST(EventWriter, WritesTransferAndIdentityEvents) {
   EXPECT_EQ(written(AssertedIdentity{ours(), std::nullopt})["asserted_identity"], nullptr);
   EXPECT_EQ(refusal(RejectReplacement{ours(), "rep1", "declined", "ice_failed"}),
             "content.call_failure_reason: only goes with reason failed_call");
+}
+
+// Empty strings the strict writer must refuse: each guard was found unguarded by scripts/mutate.sh.
+TEST(EventWriter, RefusesEmptyIdsInMetadataAndTransfers) {
+  EXPECT_EQ(refusal(SdpStreamMetadataChanged{ours(), {{"", {"m.usermedia", false, false}}}}),
+            "content.sdp_stream_metadata: has an empty stream id");
+  EXPECT_EQ(refusal(Replaces{ours(), "", std::nullopt, {"@c:d", {}, {}}, "newcall", std::nullopt}),
+            "content.replacement_id: empty");
+  EXPECT_EQ(refusal(Replaces{ours(), "rep1", "", {"@c:d", {}, {}}, "newcall", std::nullopt}),
+            "content.target_room: empty; leave it out instead");
+  EXPECT_EQ(refusal(RejectReplacement{ours(), "", "declined", std::nullopt}), "content.replacement_id: empty");
 }
 
 TEST(EventWriter, WritesAWholeRoomEventUnderTheStableTypeName) {

@@ -1,4 +1,4 @@
-// What cannot be used is rejected with an error that names the field (issue 2, item 3), and nothing crashes.
+// What cannot be used is rejected with an error that names the field, and nothing crashes.
 #include <gtest/gtest.h>
 
 #include <random>

@@ -1,4 +1,4 @@
-// read(write(x)) == x for every event type, over generated values (issue 2, item 4).
+// read(write(x)) == x for every event type, over generated values.
 #include <gtest/gtest.h>
 
 #include "content_generator.hpp"

@@ -1,5 +1,5 @@
 // Router bounds that replay scripts do not reach easily: the early-event buffer's limits and how long ended call
-// ids are remembered (issue 3, item 2).
+// ids are remembered.
 #include <gtest/gtest.h>
 
 #include "mxcall/protocol/router.hpp"

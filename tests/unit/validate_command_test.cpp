@@ -1,4 +1,4 @@
-// `mxcall validate` end to end (issue 2, item 6): the real binary on real files and standard input.
+// `mxcall validate` end to end: the real binary on real files and standard input.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>

@@ -370,7 +370,8 @@ void Session::add_remote_candidate(const op_t::AddRemoteCandidate& op) {
   if (!pipeline_ || closed_ || failed_) return;
   std::string candidate = op.candidate;
   if (candidate.starts_with("a=")) candidate.erase(0, 2);
-  if (candidate.empty()) return;  // an end-of-candidates marker in candidate form: never fed to the agent
+  // An end-of-candidates marker in candidate form ("" or "a=end-of-candidates"): never fed to the agent (digest 8.9).
+  if (candidate.empty() || candidate == "end-of-candidates") return;
   RemoteMedia remote;
   if (remote_) {
     remote.mline_count = remote_->lines.size();

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "mxcall/protocol/content_strings.hpp"
+#include "content_strings.hpp"
 
 namespace mxcall::protocol::engine {
 

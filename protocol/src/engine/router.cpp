@@ -12,7 +12,7 @@
 #include "call.hpp"
 #include "call_table.hpp"
 #include "keyed_hash.hpp"
-#include "mxcall/protocol/opaque_id.hpp"
+#include "opaque_id.hpp"
 #include "owned_event.hpp"
 
 namespace mxcall::protocol {

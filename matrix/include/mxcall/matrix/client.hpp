@@ -5,12 +5,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,10 +17,6 @@
 #include "mxcall/matrix/sync.hpp"
 
 namespace mxcall::matrix {
-
-namespace detail {
-class HttpHandle;
-}
 
 // Retries of one request. Bounded twice: in attempts and in total time, whichever ends first.
 struct RetryPolicy {
@@ -156,12 +149,12 @@ class Client {
   void cancel();
   void reset_cancel();
   void wake();  // wakes back-off sleeps so they look at their cancel flags again
-  const ClientConfig& config() const { return config_; }
+  const ClientConfig& config() const;
   ClientStats stats() const;
   static std::string escape(std::string_view path_segment);
 
  private:
-  struct Pool;
+  struct State;
   Result<RawResponse> request(const char* method, const std::string& path, std::string_view body, bool auth,
                               std::chrono::milliseconds extra_timeout, const RetryPolicy& policy,
                               const std::atomic<bool>* cancel_too = nullptr);
@@ -171,21 +164,8 @@ class Client {
   void note_encrypted(const std::string& room_id, std::vector<Notice>& notices);
   Status save_locked() const;
 
-  ClientConfig config_;
-  std::unique_ptr<Pool> pool_;
-  mutable std::mutex mutex_;  // guards session_, reserved_txn_, encrypted_rooms_, reported_rooms_, hook_
-  Session session_;
-  std::uint64_t reserved_txn_ = 0;  // txn numbers below this are written to the session file as used
-  std::set<std::string> encrypted_rooms_;
-  std::set<std::string> reported_rooms_;
-  std::shared_ptr<CryptoHook> hook_;
-  std::atomic<bool> cancel_{false};
-  std::atomic<bool> answered_{false};
-  std::string instance_tag_;
-  std::atomic<std::uint64_t> n_requests_{0}, n_rate_limited_{0}, n_server_errors_{0},
-      n_transport_errors_{0};  // in every txn id, so a device whose session file was lost still never repeats one
-  std::mutex sleep_mutex_;
-  std::condition_variable sleep_cv_;
+  // The session, the connection pool, the counters and the locks: the client's own business (client_internal.hpp).
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace mxcall::matrix

@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "mxcall/protocol/call_events.hpp"
-#include "mxcall/protocol/detail/simdjson_fwd.hpp"
 #include "mxcall/protocol/event_types.hpp"
 
 namespace mxcall::protocol {
@@ -95,7 +94,6 @@ class EventReader {
   std::optional<FieldError> read_padded_batch(const char* data, std::size_t size, std::string_view default_room_id,
                                               std::vector<ReadResult>* out,
                                               const std::function<void(const ReadResult&)>* each = nullptr);
-  std::optional<FieldError> parse(const char* data, std::size_t size, simdjson::dom::element& top);
 
   struct State;
   ReadLimits limits_;
