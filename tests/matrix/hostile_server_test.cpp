@@ -13,6 +13,14 @@
 #include "mxcall/matrix/syncer.hpp"
 #include "mxcall/matrix/turn.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MXCALL_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MXCALL_UNDER_ASAN 1
+#endif
+#endif
+
 namespace mxcall::matrix {
 namespace {
 
@@ -70,7 +78,11 @@ TEST(HostileServer, HugeBodyIsCutOffAtTheLimitInBoundedMemory) {
   EXPECT_EQ(batch.error().code, ErrorCode::bad_response);
   EXPECT_NE(batch.error().message.find("larger than 20971520 bytes"), std::string::npos) << batch.error().message;
   EXPECT_NE(batch.error().message.find("max_body_bytes"), std::string::npos);
+#ifndef MXCALL_UNDER_ASAN  // ASan's quarantine keeps freed memory resident: the figure means nothing there
   EXPECT_LT(grown_mb, 45) << "the whole body was kept";
+#else
+  (void)grown_mb;
+#endif
   EXPECT_EQ(server.requests(), 1) << "a too-large reply is not retried";
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
 }
