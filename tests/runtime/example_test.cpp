@@ -44,7 +44,7 @@ struct TempDir {
 
 // Runs a shell command with its output in `log`; true on exit status 0.
 bool run(const std::string& command, const std::string& log) {
-  int status = std::system((command + " >" + log + " 2>&1").c_str());
+  int status = std::system(("(" + command + ") >" + log + " 2>&1").c_str());
   return status == 0;
 }
 
