@@ -57,8 +57,8 @@ void PhoneCore::start() {
   transport_->start(std::move(callbacks));
 }
 
-void PhoneCore::trace(SignallingTrace::Direction direction, std::string room_id, std::string type,
-                      std::string call_id, std::string detail) {
+void PhoneCore::trace(SignallingTrace::Direction direction, std::string room_id, std::string type, std::string call_id,
+                      std::string detail) {
   auto* observer = this->observer();
   if (!observer) return;
   observer->on_signalling(SignallingTrace{direction, std::move(room_id), std::move(type), std::move(call_id),
