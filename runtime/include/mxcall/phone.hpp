@@ -91,7 +91,7 @@ struct PeerMediaState {
 struct AudioFlow {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
-  std::optional<double> level;  // 0..1, recent peak of the decoded (received) or encoded (sent) audio
+  std::optional<double> level;  // 0..1, recent peak of the decoded audio: received only (sent: not measured)
 };
 
 struct CallStats {
