@@ -1,14 +1,15 @@
 // mxcall's public API: one Phone per logged-in party (a Matrix user on one device), driven by one Runtime loop.
 //
 //   mxcall::Runtime runtime;                                   // the GLib loop every Phone of the process runs on
-//   auto phone = mxcall::Phone::connect(runtime, config);      // a homeserver session (see PhoneConfig)
+//   auto phone = mxcall::Phone::connect(runtime, config).value();  // a homeserver session (see PhoneConfig)
 //   phone->set_observer(&my_observer);                         // incoming calls, states, peer state, stats
 //   auto call = phone->call("@bob:example.org", {.video = false});
 //   runtime.run();                                             // until runtime.quit()
 //
 // Threading: every observer callback runs on the runtime's loop thread. Every Phone method may be called from any
 // thread, including from inside a callback; actions are carried out on the loop thread in the order they were made.
-// Outcomes of actions (a refused action, a call that ends) arrive as callbacks, never as exceptions.
+// Outcomes of actions (a refused action, a call that ends) arrive as callbacks, never as exceptions. The Runtime must
+// outlive its phones and rooms.
 //
 // This header is the contract between the runtime (runtime/) and its users (tools/mxcall, examples/, tests). The
 // protocol, homeserver and media layers stay behind it; their value types are re-exported below where the API needs
