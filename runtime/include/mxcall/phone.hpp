@@ -200,12 +200,14 @@ class Phone {
   Phone(const Phone&) = delete;
   Phone& operator=(const Phone&) = delete;
 
-  void set_observer(PhoneObserver* observer);  // not owned; must outlive the phone or be reset to nullptr
+  // Not owned. Once set_observer returns, the previous observer gets no more callbacks (none is running), so it may
+  // be destroyed; an observer in place must outlive the phone or be replaced first.
+  void set_observer(PhoneObserver* observer);
 
   // Places a call. `target` is a room id (!room:server), a room alias (#name:server), or a user id (@user:server)
   // whose direct-message room is found or created (and recorded in m.direct). Resolving a user or alias is one or
-  // two homeserver requests; the call's states then arrive on the observer. Returns the call, or an error that says
-  // what to do (no such room or user, not joined, ...).
+  // two homeserver requests, made on the calling thread; the call's states then arrive on the observer. Returns the
+  // call, or an error that says what to do (no such room or user, not joined, ...).
   Result<CallRef> call(const std::string& target, const CallOptions& options = {});
   void answer(const CallRef& call, const AnswerOptions& options = {});
   void reject(const CallRef& call);
