@@ -221,6 +221,7 @@ void PhoneCore::on_update(const protocol::CallUpdate& update) {
     change.local = ended_by_us_.erase(update.call) > 0;
     peer_state_.erase(update.call);
     invites_.erase(update.call);
+    sessions_.forget(update.call);
   }
   if (observer) observer->on_call_state(change);
 }
