@@ -189,6 +189,7 @@ class Call {
   // What the user asked of our media: hold (a renegotiation, rule 51) and mute (our stream metadata, rule 67).
   struct Hold {
     bool on_hold = false;
+    bool peer_held = false;  // the peer's last offer held us (rule 56)
     bool audio_muted = false;
     bool video_muted = false;
   } hold_;

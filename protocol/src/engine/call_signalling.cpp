@@ -4,6 +4,7 @@
 
 #include "call.hpp"
 #include "mxcall/protocol/overloaded.hpp"
+#include "peer_hold.hpp"
 
 namespace mxcall::protocol::engine {
 
@@ -285,6 +286,10 @@ void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate) {
       negotiation_.making_offer = false;
       timers_.stop(Timer::negotiate_expiry);
       negotiation_.wanted = true;
+    }
+    if (bool held = offer_holds(negotiate.description.sdp); held != hold_.peer_held) {
+      hold_.peer_held = held;
+      host_.output(PeerHeld{ref_, held});
     }
     media(media_op::SetRemoteDescription{"offer", std::string(negotiate.description.sdp)});
     negotiation_.answering_remote_offer = true;

@@ -1,14 +1,15 @@
 // mxcall's public API: one Phone per logged-in party (a Matrix user on one device), driven by one Runtime loop.
 //
 //   mxcall::Runtime runtime;                                   // the GLib loop every Phone of the process runs on
-//   auto phone = mxcall::Phone::connect(runtime, config);      // a homeserver session (see PhoneConfig)
+//   auto phone = mxcall::Phone::connect(runtime, config).value();  // a homeserver session (see PhoneConfig)
 //   phone->set_observer(&my_observer);                         // incoming calls, states, peer state, stats
 //   auto call = phone->call("@bob:example.org", {.video = false});
 //   runtime.run();                                             // until runtime.quit()
 //
 // Threading: every observer callback runs on the runtime's loop thread. Every Phone method may be called from any
 // thread, including from inside a callback; actions are carried out on the loop thread in the order they were made.
-// Outcomes of actions (a refused action, a call that ends) arrive as callbacks, never as exceptions.
+// Outcomes of actions (a refused action, a call that ends) arrive as callbacks, never as exceptions. The Runtime must
+// outlive its phones and rooms.
 //
 // This header is the contract between the runtime (runtime/) and its users (tools/mxcall, examples/, tests). The
 // protocol, homeserver and media layers stay behind it; their value types are re-exported below where the API needs
@@ -24,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "mxcall/matrix/client.hpp"
 #include "mxcall/matrix/error.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
 #include "mxcall/protocol/engine.hpp"
@@ -31,11 +33,11 @@
 namespace mxcall {
 
 // --- vocabulary, re-exported from the layers below
+using matrix::Error;
+using matrix::ErrorCode;
 using protocol::CallRef;    // {room_id, call_id}: call ids are unique within a room
 using protocol::CallState;  // create_offer, invite_sent, ringing, ringing_silent, create_answer, connecting, ...
 using protocol::Timeouts;
-using matrix::Error;
-using matrix::ErrorCode;
 template <typename T>
 using Result = matrix::Result<T>;
 namespace audio_source = media::audio_source;  // Tone, WavFile, Device
@@ -83,20 +85,21 @@ struct PeerMediaState {
   CallRef call;
   bool audio_muted = false;  // from the peer's sdp_stream_metadata (rule 68)
   bool video_muted = false;
-  bool on_hold = false;  // the peer put us on hold (its offer made our direction recvonly or inactive)
+  bool on_hold = false;  // the peer holds us: every media section of its last offer is sendonly or inactive (rule 56)
 };
 
 // One direction of a call's audio, for level meters and summaries.
 struct AudioFlow {
-  std::uint64_t packets = 0;
-  std::uint64_t bytes = 0;
-  std::optional<double> level;  // 0..1, recent peak of the decoded (received) or encoded (sent) audio
+  std::uint64_t packets = 0;    // audio RTP packets (the GStreamer engine's own counters)
+  std::uint64_t bytes = 0;      // every RTP stream of this direction, video included (webrtcbin's statistics)
+  std::optional<double> level;  // 0..1, recent peak of the decoded audio: received only (sent: not measured)
 };
 
 struct CallStats {
   CallRef call;
   AudioFlow sent;
   AudioFlow received;
+  std::uint64_t audio_samples_decoded = 0;  // 48 kHz samples out of our decoder: the peer's audio really plays
   std::uint64_t video_frames_received = 0;
   std::optional<double> round_trip_ms;
   std::string candidate_pair;  // "local -> remote (type)" once connected
@@ -141,7 +144,12 @@ class Runtime {
 
   // Runs the loop on the calling thread until quit(). Callbacks run on this thread.
   void run();
-  void quit();  // from any thread, also from a signal-safe context through a self-pipe (see the CLI)
+  // Runs the loop on the calling thread until `done()` holds, quit() is called or `timeout` passes; returns `done()`.
+  // `done` runs on the loop thread between iterations (at least every 20 ms). For tests, the demo and scripts.
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+  // From any thread (not from a signal handler: use a self-pipe, as the CLI does). A quit() before run() makes the
+  // next run() return at once.
+  void quit();
   // Runs `fn` on the loop thread (soon, in order with other posts).
   void post(std::function<void()> fn);
   // Runs `fn` on the loop thread after `delay`.
@@ -162,13 +170,19 @@ struct PhoneConfig {
   std::string user;  // with password: logs in (and saves to session_path when set)
   std::string password;
   bool verify_tls = true;
+  matrix::RetryPolicy retry;  // each homeserver request's retries, bounded in count and time
 
   Timeouts timeouts;
-  media::GstEngineOptions media_defaults;               // ICE policy, loopback_only for tests and the demo, ...
-  std::chrono::milliseconds stats_interval{250};        // on_stats period while a call has media; 0: never
-  std::chrono::milliseconds sync_timeout{30000};        // /sync long-poll
-  bool join_invites = false;                            // join rooms we are invited to (a bot's DMs)
-  std::vector<std::string> join_invites_from;           // when non-empty: only invites from these users
+  // Each call's GStreamer session starts from these options, with the call's MediaChoice in place of the sources and
+  // sinks: ICE policy, loopback_only for tests and the demo, ...
+  media::GstEngineOptions media_defaults;
+  // When set, every call's session comes from this engine instead (the fake engine for signalling tests; the
+  // MediaChoice is then not used). Shared: one engine may serve several phones.
+  std::shared_ptr<media::MediaEngine> media_engine;
+  std::chrono::milliseconds stats_interval{250};  // on_stats period while a call has media; 0: never
+  std::chrono::milliseconds sync_timeout{30000};  // /sync long-poll
+  bool join_invites = false;                      // join rooms we are invited to (a bot's DMs)
+  std::vector<std::string> join_invites_from;     // when non-empty: only invites from these users
 };
 
 class InProcessRoom;
@@ -180,16 +194,20 @@ class Phone {
   // A party of an in-process room (no homeserver): the demo and tests. `user_id` and `device_id` name it.
   static std::unique_ptr<Phone> in_room(Runtime& runtime, InProcessRoom& room, std::string user_id,
                                         std::string device_id, PhoneConfig config = {});
-  ~Phone();  // hangs up every live call (the peer sees user_hangup), stops syncing and sending
+  // Hangs up every call placed or answered here (the peer sees user_hangup), then stops syncing and sending. Calls
+  // still ringing here are left alone: the user's other devices may answer them.
+  ~Phone();
   Phone(const Phone&) = delete;
   Phone& operator=(const Phone&) = delete;
 
-  void set_observer(PhoneObserver* observer);  // not owned; must outlive the phone or be reset to nullptr
+  // Not owned. Once set_observer returns, the previous observer gets no more callbacks (none is running), so it may
+  // be destroyed; an observer in place must outlive the phone or be replaced first.
+  void set_observer(PhoneObserver* observer);
 
   // Places a call. `target` is a room id (!room:server), a room alias (#name:server), or a user id (@user:server)
   // whose direct-message room is found or created (and recorded in m.direct). Resolving a user or alias is one or
-  // two homeserver requests; the call's states then arrive on the observer. Returns the call, or an error that says
-  // what to do (no such room or user, not joined, ...).
+  // two homeserver requests, made on the calling thread; the call's states then arrive on the observer. Returns the
+  // call, or an error that says what to do (no such room or user, not joined, ...).
   Result<CallRef> call(const std::string& target, const CallOptions& options = {});
   void answer(const CallRef& call, const AnswerOptions& options = {});
   void reject(const CallRef& call);
@@ -199,12 +217,15 @@ class Phone {
   void mute(const CallRef& call, bool audio, bool video);
   void set_video(const CallRef& call, bool video);
 
-  // Ends every live call properly and returns once the hangups have been handed to the homeserver (or `timeout`).
+  // Ends every call placed or answered here and returns once the hangups have been handed to the homeserver (or
+  // `timeout` passed).
   void hangup_all(std::chrono::milliseconds timeout = std::chrono::seconds{5});
 
   const std::string& user_id() const;
   const std::string& device_id() const;
-  std::vector<CallRef> live_calls() const;
+  std::vector<CallRef> live_calls() const;  // every call not ended, ringing ones included
+  // The homeserver client's request counters since connect (429s, 5xx, transport errors); nullopt in a room.
+  std::optional<matrix::ClientStats> homeserver_stats() const;
 
   struct Impl;
 
