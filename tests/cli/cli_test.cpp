@@ -269,9 +269,9 @@ TEST_F(Cli, AnsweredCallCarriesTheToneToTheRecording) {
   EXPECT_EQ(callee["calls"][0]["outcome"], "completed");
 
   int rate = 0;
-  auto samples = media::test::read_wav(wav, &rate);
+  auto samples = media::read_wav(wav, &rate);
   ASSERT_GT(samples.size(), static_cast<std::size_t>(rate)) << "less than a second recorded";
-  EXPECT_NEAR(media::test::dominant_frequency(samples, rate), 440.0, 10.0);
+  EXPECT_NEAR(media::dominant_frequency(samples, rate), 440.0, 10.0);
 }
 
 TEST_F(Cli, RejectedCallExitsThree) {

@@ -24,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "mxcall/matrix/client.hpp"
 #include "mxcall/matrix/error.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
 #include "mxcall/protocol/engine.hpp"
@@ -97,6 +98,7 @@ struct CallStats {
   CallRef call;
   AudioFlow sent;
   AudioFlow received;
+  std::uint64_t audio_samples_decoded = 0;  // 48 kHz samples out of our decoder: the peer's audio really plays
   std::uint64_t video_frames_received = 0;
   std::optional<double> round_trip_ms;
   std::string candidate_pair;  // "local -> remote (type)" once connected
@@ -141,7 +143,12 @@ class Runtime {
 
   // Runs the loop on the calling thread until quit(). Callbacks run on this thread.
   void run();
-  void quit();  // from any thread, also from a signal-safe context through a self-pipe (see the CLI)
+  // Runs the loop on the calling thread until `done()` holds, quit() is called or `timeout` passes; returns `done()`.
+  // `done` runs on the loop thread between iterations (at least every 20 ms). For tests, the demo and scripts.
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+  // From any thread (not from a signal handler: use a self-pipe, as the CLI does). A quit() before run() makes the
+  // next run() return at once.
+  void quit();
   // Runs `fn` on the loop thread (soon, in order with other posts).
   void post(std::function<void()> fn);
   // Runs `fn` on the loop thread after `delay`.
@@ -162,9 +169,15 @@ struct PhoneConfig {
   std::string user;  // with password: logs in (and saves to session_path when set)
   std::string password;
   bool verify_tls = true;
+  matrix::RetryPolicy retry;  // each homeserver request's retries, bounded in count and time
 
   Timeouts timeouts;
-  media::GstEngineOptions media_defaults;               // ICE policy, loopback_only for tests and the demo, ...
+  // Each call's GStreamer session starts from these options, with the call's MediaChoice in place of the sources and
+  // sinks: ICE policy, loopback_only for tests and the demo, ...
+  media::GstEngineOptions media_defaults;
+  // When set, every call's session comes from this engine instead (the fake engine for signalling tests; the
+  // MediaChoice is then not used). Shared: one engine may serve several phones.
+  std::shared_ptr<media::MediaEngine> media_engine;
   std::chrono::milliseconds stats_interval{250};        // on_stats period while a call has media; 0: never
   std::chrono::milliseconds sync_timeout{30000};        // /sync long-poll
   bool join_invites = false;                            // join rooms we are invited to (a bot's DMs)
@@ -180,7 +193,9 @@ class Phone {
   // A party of an in-process room (no homeserver): the demo and tests. `user_id` and `device_id` name it.
   static std::unique_ptr<Phone> in_room(Runtime& runtime, InProcessRoom& room, std::string user_id,
                                         std::string device_id, PhoneConfig config = {});
-  ~Phone();  // hangs up every live call (the peer sees user_hangup), stops syncing and sending
+  // Hangs up every call placed or answered here (the peer sees user_hangup), then stops syncing and sending. Calls
+  // still ringing here are left alone: the user's other devices may answer them.
+  ~Phone();
   Phone(const Phone&) = delete;
   Phone& operator=(const Phone&) = delete;
 
@@ -199,12 +214,15 @@ class Phone {
   void mute(const CallRef& call, bool audio, bool video);
   void set_video(const CallRef& call, bool video);
 
-  // Ends every live call properly and returns once the hangups have been handed to the homeserver (or `timeout`).
+  // Ends every call placed or answered here and returns once the hangups have been handed to the homeserver (or
+  // `timeout` passed).
   void hangup_all(std::chrono::milliseconds timeout = std::chrono::seconds{5});
 
   const std::string& user_id() const;
   const std::string& device_id() const;
-  std::vector<CallRef> live_calls() const;
+  std::vector<CallRef> live_calls() const;  // every call not ended, ringing ones included
+  // The homeserver client's request counters since connect (429s, 5xx, transport errors); nullopt in a room.
+  std::optional<matrix::ClientStats> homeserver_stats() const;
 
   struct Impl;
 
