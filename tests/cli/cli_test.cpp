@@ -150,9 +150,9 @@ TEST_F(Cli, PasswordFileAndAccessToken) {
   std::ifstream in(bob.session);
   json saved = json::parse(in);
   std::string token_session = dir_.path + "/from-token.json";
-  auto with_token = start({"login", server().url()},
-                          {{"MXCALL_SESSION", token_session}, {"MXCALL_ACCESS_TOKEN", saved["access_token"]}},
-                          "login-token");
+  auto with_token =
+      start({"login", server().url()},
+            {{"MXCALL_SESSION", token_session}, {"MXCALL_ACCESS_TOKEN", saved["access_token"]}}, "login-token");
   ASSERT_EQ(with_token->wait(kCommandTimeout), 0) << describe(*with_token);
   EXPECT_NE(with_token->out().find("logged in as " + bob.user_id + " (device " + saved["device_id"].get<std::string>()),
             std::string::npos)
@@ -225,8 +225,8 @@ TEST_F(Cli, HelpListsEveryCommandAndOption) {
   }
   auto answer = start({"answer", "--help"}, {}, "answer-help");
   ASSERT_EQ(answer->wait(kCommandTimeout), 0);
-  for (const char* option : {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone",
-                             "--play", "--record", "--seconds", "--json", "--verbose", "MXCALL_ICE_LOOPBACK_ONLY"}) {
+  for (const char* option : {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play",
+                             "--record", "--seconds", "--json", "--verbose", "MXCALL_ICE_LOOPBACK_ONLY"}) {
     EXPECT_NE(answer->out().find(option), std::string::npos) << option;
   }
   auto call = start({"call", "--help"}, {}, "call-help");

@@ -142,7 +142,13 @@ void CallSession::finish(std::optional<int> exit_code) {
 }
 
 void CallSession::drain(steady_clock::time_point deadline, std::optional<int> exit_code) {
-  if (!live_calls().empty() && steady_clock::now() < deadline) {
+  // Calls still ringing here are left to ring for the user's other devices (hangup_all does not reject them); only
+  // the calls we were in are waited for.
+  bool in_a_call = false;
+  for (const CallView* call : live_calls()) {
+    in_a_call |= call->state != CallState::ringing && call->state != CallState::ringing_silent;
+  }
+  if (in_a_call && steady_clock::now() < deadline) {
     runtime_.post_after(milliseconds{50}, [this, deadline, exit_code] { drain(deadline, exit_code); });
     return;
   }

@@ -96,7 +96,8 @@ class Party final : public PhoneObserver {
   void on_signalling(const SignallingTrace& trace) override {
     report_.signalling(record, trace);
     if (trace.direction != SignallingTrace::Direction::sent || !trace.detail.empty()) return;
-    if (caller_ && trace.type == "m.call.invite" && !phases_.invite_sent) phases_.invite_sent = report_.since_placed_ms();
+    if (caller_ && trace.type == "m.call.invite" && !phases_.invite_sent)
+      phases_.invite_sent = report_.since_placed_ms();
     if (!caller_ && trace.type == "m.call.answer" && !phases_.answer_sent) {
       phases_.answer_sent = report_.since_placed_ms();
     }
@@ -164,7 +165,7 @@ int run_demo(const std::vector<std::string>& args) {
     std::cerr << kUsage;
     return 2;
   }
-  DemoFormat format = options->json ? DemoFormat::json
+  DemoFormat format = options->json                                           ? DemoFormat::json
                       : isatty(STDOUT_FILENO) && std::getenv("CI") == nullptr ? DemoFormat::terminal
                                                                               : DemoFormat::plain;
   TempDir dir;

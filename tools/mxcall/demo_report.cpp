@@ -135,9 +135,9 @@ void DemoReport::levels(const PartyRecord& caller, const PartyRecord& callee) {
     return;
   }
   out_ << time_label(since_placed_ms()) << " level " << caller.name << " -> " << callee.name << ' '
-       << fixed(heard_by_callee.level.value_or(0), 2) << " (" << heard_by_callee.packets << " packets), "
-       << callee.name << " -> " << caller.name << ' ' << fixed(heard_by_caller.level.value_or(0), 2) << " ("
-       << heard_by_caller.packets << " packets)\n"
+       << fixed(heard_by_callee.level.value_or(0), 2) << " (" << heard_by_callee.packets << " packets), " << callee.name
+       << " -> " << caller.name << ' ' << fixed(heard_by_caller.level.value_or(0), 2) << " (" << heard_by_caller.packets
+       << " packets)\n"
        << std::flush;
 }
 
@@ -172,7 +172,14 @@ void DemoReport::summary(const SetupPhases& phases, const Direction& forward, co
       w.key("samples_decoded").uint(d->samples_decoded).key("ok").boolean(d->ok).end_object();
     }
     w.end_array();
-    if (video) w.key("video_frames").start_object().key("caller").uint(caller_frames).key("callee").uint(callee_frames).end_object();
+    if (video)
+      w.key("video_frames")
+          .start_object()
+          .key("caller")
+          .uint(caller_frames)
+          .key("callee")
+          .uint(callee_frames)
+          .end_object();
     w.key("ok").boolean(forward.ok && back.ok).end_object();
     out_ << line << '\n' << std::flush;
     return;
@@ -181,8 +188,8 @@ void DemoReport::summary(const SetupPhases& phases, const Direction& forward, co
        << "  invite sent          " << phase(phases.invite_sent) << '\n'
        << "  ringing              " << phase(phases.ringing) << '\n'
        << "  answer sent          " << phase(phases.answer_sent) << '\n'
-       << "  ICE connected        " << phase(phases.caller_connected) << " (caller), "
-       << phase(phases.callee_connected) << " (callee)\n"
+       << "  ICE connected        " << phase(phases.caller_connected) << " (caller), " << phase(phases.callee_connected)
+       << " (callee)\n"
        << "  first audio decoded  " << phase(phases.caller_first_audio) << " (caller), "
        << phase(phases.callee_first_audio) << " (callee)\n"
        << "audio:\n";

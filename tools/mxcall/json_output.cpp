@@ -167,7 +167,7 @@ void JsonOutput::summary(int exit_code, const std::vector<const CallView*>& call
         .field("peer", call->peer)
         .field("direction", call->outgoing ? "outgoing" : "incoming")
         .field("reason", call->end_reason)
-        .field("outcome", call->outcome ? call->outcome->outcome : std::string_view("live"));
+        .field("outcome", call->outcome ? call->outcome->outcome : protocol::to_string(call->state));
     w.key("connected_seconds").raw(number(call->connected_seconds()));
     w.key("sent_packets").uint(call->stats ? call->stats->sent.packets : 0);
     w.key("received_packets").uint(call->stats ? call->stats->received.packets : 0);

@@ -194,7 +194,7 @@ void TextOutput::summary(int exit_code, const std::vector<const CallView*>& call
   }
   for (const CallView* call : calls) {
     std::string text = "call " + printable(call->ref.call_id) + " with " + printable(call->peer) + ": " +
-                       (call->outcome ? std::string(call->outcome->outcome) : "live");
+                       std::string(call->outcome ? call->outcome->outcome : protocol::to_string(call->state));
     if (call->connected_at) text += ", connected " + format_elapsed(call->connected_seconds());
     if (call->stats) {
       text += ", audio packets sent " + std::to_string(call->stats->sent.packets) + ", received " +
