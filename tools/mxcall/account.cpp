@@ -1,5 +1,7 @@
 #include "account.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -28,8 +30,12 @@ std::string session_path(const ParsedOptions& options) {
 
 namespace {
 
+// Only names that cannot leave the machine: a numeric 127.x.y.z (not a DNS name that starts with "127."), [::1] and
+// localhost.
 bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0 || host.ends_with(".localhost");
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return host == "localhost" || host == "[::1]";
 }
 
 }  // namespace
