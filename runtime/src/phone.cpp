@@ -17,7 +17,7 @@ struct Phone::Impl {
   // Runs `fn` with the core on the loop thread, in order with the phone's other actions.
   void on_loop(std::function<void(runtime::PhoneCore&)> fn) {
     loop.post([weak = std::weak_ptr(core), fn = std::move(fn)] {
-      if (auto core = weak.lock()) fn(*core);
+      if (auto alive = weak.lock()) fn(*alive);
     });
   }
 };

@@ -30,8 +30,9 @@ struct TwoPhones {
     bob->set_observer(&b);
   }
   ~TwoPhones() {
-    alice->set_observer(nullptr);
-    bob->set_observer(nullptr);
+    for (auto* phone : {alice.get(), bob.get()}) {
+      if (phone) phone->set_observer(nullptr);
+    }
   }
   bool until(const std::function<bool()>& done) { return runtime.run_until(done, 10s); }
 };
