@@ -58,9 +58,9 @@ TEST(CliOptions, NumbersAreCheckedAgainstTheirRange) {
 
 TEST(CliOptions, HelpListsEveryOptionAligned) {
   EXPECT_EQ(format_options(kSpecs),
-            "  --seconds N    how long\n"
-            "  --json         JSON lines\n"
-            "  --from USER    who\n");
+            "  --seconds N  how long\n"
+            "  --json       JSON lines\n"
+            "  --from USER  who\n");
 }
 
 TEST(ExitCodes, EveryEndedReasonHasOneStatus) {

@@ -43,14 +43,15 @@ bool is_loopback_host(const std::string& host) {
 HomeserverUrl check_homeserver_url(const std::string& url) {
   HomeserverUrl out;
   out.url = url;
-  while (out.url.size() > 1 && out.url.back() == '/') out.url.pop_back();
   bool https = out.url.rfind("https://", 0) == 0;
   bool http = out.url.rfind("http://", 0) == 0;
   if (!https && !http) {
     out.error = "'" + url + "' is not a homeserver URL; give the client API base URL, e.g. https://matrix.example.org";
     return out;
   }
-  std::string rest = out.url.substr(https ? 8 : 7);
+  const std::size_t scheme = https ? 8 : 7;
+  while (out.url.size() > scheme && out.url.back() == '/') out.url.pop_back();
+  std::string rest = out.url.substr(scheme);
   std::string authority = rest.substr(0, rest.find('/'));
   if (authority.empty()) {
     out.error = "'" + url + "' names no host; give the client API base URL, e.g. https://matrix.example.org";
