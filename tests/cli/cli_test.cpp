@@ -317,6 +317,27 @@ TEST_F(Cli, CtrlCHangsUpAndThePeerSeesUserHangup) {
   EXPECT_EQ(ended["outcome"], "completed");
 }
 
+TEST_F(Cli, FromJoinsAndAnswersOnlyTheListedCallers) {
+  Account alice = logged_in("alice");
+  Account carol = logged_in("carol");
+  Account bob = logged_in("bob");
+  auto answer = as(bob, {"answer", "--auto", "--from", carol.user_id, "--count", "1", "--json"}, "answer");
+  ASSERT_TRUE(answer->wait_for_output("\"event\":\"waiting\"", kCommandTimeout)) << describe(*answer);
+  auto stranger = as(alice, {"call", bob.user_id, "--ring-timeout", "6"}, "call-alice");
+  auto listed = as(carol, {"call", bob.user_id, "--seconds", "2"}, "call-carol");
+  EXPECT_EQ(listed->wait(kCallTimeout), 0) << describe(*listed) << describe(*answer);
+  EXPECT_EQ(stranger->wait(kCallTimeout), 4) << describe(*stranger);  // its DM invite was never joined
+  EXPECT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
+  for (auto& incoming : events(answer->out(), "incoming")) EXPECT_EQ(incoming["caller"], carol.user_id);
+  bool refused_alice = false;
+  for (auto& notice : events(answer->out(), "notice")) {
+    std::string message = notice["message"];
+    refused_alice |=
+        message.find("not joining") != std::string::npos && message.find(alice.user_id) != std::string::npos;
+  }
+  EXPECT_TRUE(refused_alice) << describe(*answer);
+}
+
 TEST_F(Cli, TwoAnsweringDevicesTakeOneCallEach) {
   Account alice = logged_in("alice");
   Account carol = logged_in("carol");

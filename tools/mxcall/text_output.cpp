@@ -112,10 +112,9 @@ void TextOutput::line(std::FILE* stream, std::string_view text) {
   out += '\n';
   std::fwrite(out.data(), 1, out.size(), stream);
   std::fflush(stream);
-  if (terminal_ && !status_.empty()) {
-    std::fputs(status_.c_str(), stdout);
-    std::fflush(stdout);
-  }
+  // The status line is drawn again at the next tick, from the new state (redrawing the old one would show a state
+  // that this very line has just changed).
+  status_.clear();
 }
 
 void TextOutput::fact(std::string_view /*event*/, const std::vector<Field>& /*fields*/, std::string_view text) {
@@ -170,9 +169,9 @@ void TextOutput::tick(const std::vector<const CallView*>& live, std::string_view
     std::string state(protocol::to_string(call->state));
     if (call->state == CallState::connected) {
       status += state + " " + format_elapsed(call->connected_seconds()) + " " + printable(call->peer);
-      std::optional<double> sent, received;
-      if (call->stats) sent = call->stats->sent.level, received = call->stats->received.level;
-      status += "  out " + level_meter(sent) + " in " + level_meter(received);
+      // A meter only for a direction whose level the media engine measures.
+      if (call->stats && call->stats->sent.level) status += "  out " + level_meter(call->stats->sent.level);
+      if (call->stats) status += "  in " + level_meter(call->stats->received.level);
       if (call->stats && call->stats->round_trip_ms) {
         status += "  rtt " + std::to_string(std::lround(*call->stats->round_trip_ms)) + " ms";
       }
