@@ -141,9 +141,11 @@ void DemoReport::levels(const PartyRecord& caller, const PartyRecord& callee) {
        << std::flush;
 }
 
-void DemoReport::summary(const SetupPhases& phases, const Direction& forward, const Direction& back, bool video,
+bool DemoReport::summary(const SetupPhases& phases, const Direction& forward, const Direction& back, bool video,
                          std::uint64_t caller_frames, std::uint64_t callee_frames) {
   end_meter_line();
+  bool video_ok = !video || (caller_frames > 0 && callee_frames > 0);
+  bool ok = forward.ok && back.ok && video_ok;
   auto phase = [](const std::optional<double>& ms) { return ms ? fixed(*ms, 0) + " ms" : std::string("never"); };
   if (format_ == DemoFormat::json) {
     std::string line;
@@ -180,9 +182,9 @@ void DemoReport::summary(const SetupPhases& phases, const Direction& forward, co
           .key("callee")
           .uint(callee_frames)
           .end_object();
-    w.key("ok").boolean(forward.ok && back.ok).end_object();
+    w.key("ok").boolean(ok).end_object();
     out_ << line << '\n' << std::flush;
-    return;
+    return ok;
   }
   out_ << "\nsetup (from placing the call):\n"
        << "  invite sent          " << phase(phases.invite_sent) << '\n'
@@ -199,10 +201,14 @@ void DemoReport::summary(const SetupPhases& phases, const Direction& forward, co
          << " packets sent, " << d->packets_received << " received, " << fixed(d->samples_decoded / 48000.0, 1)
          << " s decoded  " << (d->ok ? "OK" : "FAILED") << '\n';
   }
-  if (video) out_ << "video frames decoded: " << caller_frames << " (caller), " << callee_frames << " (callee)\n";
-  out_ << (forward.ok && back.ok ? "demo passed: both directions carried the other side's tone\n"
-                                 : "demo FAILED: a direction did not carry the other side's tone\n")
+  if (video) {
+    out_ << "video frames decoded: " << caller_frames << " (caller), " << callee_frames << " (callee)  "
+         << (video_ok ? "OK" : "FAILED") << '\n';
+  }
+  out_ << (ok ? "demo passed: both directions carried the other side's tone\n"
+              : "demo FAILED: a direction did not carry the other side's tone\n")
        << std::flush;
+  return ok;
 }
 
 }  // namespace mxcall::tools

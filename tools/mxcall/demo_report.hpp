@@ -52,7 +52,8 @@ class DemoReport {
     std::uint64_t packets_sent = 0, packets_received = 0, samples_decoded = 0;
     bool ok = false;
   };
-  void summary(const SetupPhases& phases, const Direction& forward, const Direction& back, bool video,
+  // Prints the summary; returns whether the demo passed (each tone heard, and in a video call frames both ways).
+  bool summary(const SetupPhases& phases, const Direction& forward, const Direction& back, bool video,
                std::uint64_t caller_frames, std::uint64_t callee_frames);
 
   double since_placed_ms() const;

@@ -32,11 +32,11 @@
 namespace mxcall {
 
 // --- vocabulary, re-exported from the layers below
+using matrix::Error;
+using matrix::ErrorCode;
 using protocol::CallRef;    // {room_id, call_id}: call ids are unique within a room
 using protocol::CallState;  // create_offer, invite_sent, ringing, ringing_silent, create_answer, connecting, ...
 using protocol::Timeouts;
-using matrix::Error;
-using matrix::ErrorCode;
 template <typename T>
 using Result = matrix::Result<T>;
 namespace audio_source = media::audio_source;  // Tone, WavFile, Device
@@ -178,10 +178,10 @@ struct PhoneConfig {
   // When set, every call's session comes from this engine instead (the fake engine for signalling tests; the
   // MediaChoice is then not used). Shared: one engine may serve several phones.
   std::shared_ptr<media::MediaEngine> media_engine;
-  std::chrono::milliseconds stats_interval{250};        // on_stats period while a call has media; 0: never
-  std::chrono::milliseconds sync_timeout{30000};        // /sync long-poll
-  bool join_invites = false;                            // join rooms we are invited to (a bot's DMs)
-  std::vector<std::string> join_invites_from;           // when non-empty: only invites from these users
+  std::chrono::milliseconds stats_interval{250};  // on_stats period while a call has media; 0: never
+  std::chrono::milliseconds sync_timeout{30000};  // /sync long-poll
+  bool join_invites = false;                      // join rooms we are invited to (a bot's DMs)
+  std::vector<std::string> join_invites_from;     // when non-empty: only invites from these users
 };
 
 class InProcessRoom;
