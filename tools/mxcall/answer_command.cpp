@@ -10,7 +10,6 @@
 
 #include "call_session.hpp"
 #include "commands.hpp"
-#include "interrupts.hpp"
 #include "phone_setup.hpp"
 
 namespace mxcall::tools {
@@ -64,8 +63,17 @@ class AnswerCommand final : public CallSession {
   AnswerCommand(Runtime& runtime, Output& out, AnswerPolicy policy)
       : CallSession(runtime, out), policy_(std::move(policy)) {}
 
-  void start(const std::string& user_id) {
-    user_id_ = user_id;
+ protected:
+  std::optional<int> start(Phone& phone) override {
+    user_id_ = phone.user_id();
+    std::string mode = policy_.auto_answer ? "auto" : policy_.reject ? "reject" : "ring";
+    std::string doing = policy_.auto_answer ? "answering" : policy_.reject ? "rejecting" : "letting ring";
+    out_.fact("waiting",
+              {{"user_id", phone.user_id()},
+               {"device_id", phone.device_id()},
+               {"mode", mode},
+               {"max_calls", static_cast<std::int64_t>(policy_.max_calls)}},
+              "waiting for calls to " + phone.user_id() + " (device " + phone.device_id() + "), " + doing + " them");
     if (policy_.timeout) {
       runtime_.post_after(std::chrono::milliseconds{static_cast<std::int64_t>(*policy_.timeout * 1000)}, [this] {
         if (calls_seen_ == 0) {
@@ -74,9 +82,9 @@ class AnswerCommand final : public CallSession {
         }
       });
     }
+    return std::nullopt;
   }
 
- protected:
   void incoming(CallView& call, const IncomingCall& details) override {
     if (!policy_.from.empty() && policy_.from.count(details.caller) == 0) {
       out_.incoming(details, "ignore_sender");
@@ -194,45 +202,15 @@ int run_answer(const std::vector<std::string>& args) {
     auto media = media_settings(options, &error);
     if (media) policy.media = std::move(*media);
   }
-  if (!error.empty()) {
-    out->error(error);
-    if (!json) std::cerr << "(mxcall answer --help lists the options)\n";
-    return kExitUsage;
-  }
-
-  PhoneSetup setup = phone_setup(options, json);
-  if (!setup.error.empty()) {
-    out->error(setup.error);
-    return setup.exit_code;
-  }
-  if (!setup.warning.empty()) out->warning(setup.warning);
-  setup.config.join_invites = true;
-  setup.config.join_invites_from.assign(policy.from.begin(), policy.from.end());
+  auto config = phone_config_or_exit(*out, options, error, "answer");
+  if (auto* status = std::get_if<int>(&config)) return *status;
+  auto& phone_config = std::get<PhoneConfig>(config);
+  phone_config.join_invites = true;
+  phone_config.join_invites_from.assign(policy.from.begin(), policy.from.end());
 
   Runtime runtime;
   AnswerCommand session(runtime, *out, policy);
-  InterruptWatcher interrupts([&session](int signal) { session.interrupt(signal); });
-  auto phone = Phone::connect(runtime, setup.config);
-  if (!phone) {
-    out->error(phone.error().message, matrix::to_string(phone.error().code));
-    return exit_code_for(phone.error());
-  }
-  session.set_phone(phone->get());
-  (*phone)->set_observer(&session);
-  std::string mode = policy.auto_answer ? "answering" : policy.reject ? "rejecting" : "letting ring";
-  out->fact(
-      "waiting",
-      {{"user_id", (*phone)->user_id()},
-       {"device_id", (*phone)->device_id()},
-       {"mode", policy.auto_answer ? std::string("auto")
-                : policy.reject    ? std::string("reject")
-                                   : "ring"},
-       {"max_calls", static_cast<std::int64_t>(policy.max_calls)}},
-      "waiting for calls to " + (*phone)->user_id() + " (device " + (*phone)->device_id() + "), " + mode + " them");
-  session.start((*phone)->user_id());
-  int status = session.run();
-  (*phone)->set_observer(nullptr);
-  return status;
+  return session.connect_and_run(phone_config);
 }
 
 }  // namespace mxcall::tools

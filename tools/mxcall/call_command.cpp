@@ -4,7 +4,6 @@
 
 #include "call_session.hpp"
 #include "commands.hpp"
-#include "interrupts.hpp"
 #include "phone_setup.hpp"
 
 namespace mxcall::tools {
@@ -31,16 +30,23 @@ std::string usage() {
 
 class CallCommand final : public CallSession {
  public:
-  CallCommand(Runtime& runtime, Output& out, std::string target, std::optional<double> seconds)
-      : CallSession(runtime, out), target_(std::move(target)), seconds_(seconds) {}
-
-  void placed(const CallRef& ref, bool video) {
-    main_ = ref;
-    CallView& call = track(ref, target_, true, video);
-    out_.state(call);
-  }
+  CallCommand(Runtime& runtime, Output& out, std::string target, std::optional<double> seconds, MediaSettings media)
+      : CallSession(runtime, out), target_(std::move(target)), seconds_(seconds), media_(std::move(media)) {}
 
  protected:
+  std::optional<int> start(Phone& phone) override {
+    auto placed = phone.call(target_, {.video = media_.video, .media = media_.for_call(1)});
+    if (!placed) {
+      out_.error(placed.error().message, matrix::to_string(placed.error().code));
+      return exit_code_for(placed.error());
+    }
+    out_.fact("calling", {{"target", target_}, {"call_id", placed->call_id}, {"room_id", placed->room_id}},
+              "calling " + target_ + " in " + placed->room_id + (media_.video ? " (video)" : ""));
+    main_ = *placed;
+    out_.state(track(*placed, target_, true, media_.video));
+    return std::nullopt;
+  }
+
   void incoming(CallView& /*call*/, const IncomingCall& details) override {
     // Another call while ours is up: left ringing for the user's other devices (this command places one call).
     out_.incoming(details, "ring");
@@ -83,6 +89,7 @@ class CallCommand final : public CallSession {
 
   std::string target_;
   std::optional<double> seconds_;
+  MediaSettings media_;
   std::optional<CallRef> main_;
   std::string replaced_room_;
 };
@@ -119,45 +126,14 @@ int run_call(const std::vector<std::string>& args) {
   if (error.empty()) ring_timeout = number_option(options, "ring-timeout", 5, 3600, &error);
   std::optional<MediaSettings> media;
   if (error.empty()) media = media_settings(options, &error);
-  if (!error.empty()) {
-    out->error(error);
-    if (!json) std::cerr << "(mxcall call --help lists the options)\n";
-    return kExitUsage;
-  }
-  std::string target = options.positionals()[0];
-
-  PhoneSetup setup = phone_setup(options, json);
-  if (!setup.error.empty()) {
-    out->error(setup.error);
-    return setup.exit_code;
-  }
-  if (!setup.warning.empty()) out->warning(setup.warning);
-  if (ring_timeout) setup.config.timeouts.invite_lifetime_ms = static_cast<std::uint64_t>(*ring_timeout * 1000);
+  auto config = phone_config_or_exit(*out, options, error, "call");
+  if (auto* status = std::get_if<int>(&config)) return *status;
+  auto& phone_config = std::get<PhoneConfig>(config);
+  if (ring_timeout) phone_config.timeouts.invite_lifetime_ms = static_cast<std::uint64_t>(*ring_timeout * 1000);
 
   Runtime runtime;
-  CallCommand session(runtime, *out, target, seconds);
-  InterruptWatcher interrupts([&session](int signal) { session.interrupt(signal); });
-  auto phone = Phone::connect(runtime, setup.config);
-  if (!phone) {
-    out->error(phone.error().message, matrix::to_string(phone.error().code));
-    return exit_code_for(phone.error());
-  }
-  session.set_phone(phone->get());
-  (*phone)->set_observer(&session);
-
-  CallOptions call_options{.video = media->video, .media = media->for_call(1)};
-  auto placed = (*phone)->call(target, call_options);
-  if (!placed) {
-    out->error(placed.error().message, matrix::to_string(placed.error().code));
-    (*phone)->set_observer(nullptr);
-    return exit_code_for(placed.error());
-  }
-  out->fact("calling", {{"target", target}, {"call_id", placed->call_id}, {"room_id", placed->room_id}},
-            "calling " + target + " in " + placed->room_id + (media->video ? " (video)" : ""));
-  session.placed(*placed, media->video);
-  int status = session.run();
-  (*phone)->set_observer(nullptr);
-  return status;
+  CallCommand session(runtime, *out, options.positionals()[0], seconds, std::move(*media));
+  return session.connect_and_run(phone_config);
 }
 
 }  // namespace mxcall::tools

@@ -1,5 +1,7 @@
 #include "call_session.hpp"
 
+#include "interrupts.hpp"
+
 namespace mxcall::tools {
 
 using std::chrono::milliseconds;
@@ -14,6 +16,22 @@ CallSession::CallSession(Runtime& runtime, Output& out) : runtime_(runtime), out
 
 CallSession::~CallSession() {
   if (finisher_.joinable()) finisher_.join();
+}
+
+int CallSession::connect_and_run(const PhoneConfig& config) {
+  InterruptWatcher interrupts([this](int signal) { interrupt(signal); });
+  auto phone = Phone::connect(runtime_, config);
+  if (!phone) {
+    out_.error(phone.error().message, matrix::to_string(phone.error().code));
+    return exit_code_for(phone.error());
+  }
+  phone_ = phone->get();
+  phone_->set_observer(this);
+  std::optional<int> status = start(*phone_);
+  if (!status) status = run();
+  phone_->set_observer(nullptr);
+  phone_ = nullptr;
+  return *status;  // the phone is destroyed after this, while Ctrl-C is still watched
 }
 
 int CallSession::run() {

@@ -20,9 +20,10 @@ class CallSession : public PhoneObserver {
   CallSession(const CallSession&) = delete;
   CallSession& operator=(const CallSession&) = delete;
 
-  void set_phone(Phone* phone) { phone_ = phone; }
-  // Runs the loop until finish() has ended it; returns the exit status.
-  int run();
+  // Logs in (or resumes) with `config`, calls start(), runs the loop until finish() has ended it, and destroys the
+  // phone (its pending hangups are handed to the homeserver first). Returns the exit status. Ctrl-C is watched the
+  // whole time.
+  int connect_and_run(const PhoneConfig& config);
   // From any thread (the interrupt watcher): hang up properly and finish.
   void interrupt(int signal);
 
@@ -43,6 +44,9 @@ class CallSession : public PhoneObserver {
   virtual int exit_code_now() const = 0;
   virtual std::string waiting_text() const { return {}; }
   virtual bool outgoing_calls() const = 0;
+  // Once the phone is connected and observed, before the loop runs: places the call, says what it waits for. An exit
+  // status ends the command at once.
+  virtual std::optional<int> start(Phone& phone) = 0;
 
   CallView& track(const CallRef& ref, std::string peer, bool outgoing, bool video);
   CallView* find(const CallRef& ref);
@@ -60,6 +64,7 @@ class CallSession : public PhoneObserver {
   Phone* phone_ = nullptr;
 
  private:
+  int run();
   void tick();
   void drain(std::chrono::steady_clock::time_point deadline, std::optional<int> exit_code);
 

@@ -1,6 +1,7 @@
 #include "phone_setup.hpp"
 
 #include <filesystem>
+#include <iostream>
 
 #include "account.hpp"
 #include "exit_codes.hpp"
@@ -108,6 +109,22 @@ PhoneSetup phone_setup(const ParsedOptions& options, bool json) {
   // Tests run inside a network namespace with only lo: media must stay on 127.0.0.1 (docs/cli.md).
   config.media_defaults.loopback_only = env("MXCALL_ICE_LOOPBACK_ONLY") == "1";
   return out;
+}
+
+std::variant<PhoneConfig, int> phone_config_or_exit(Output& out, const ParsedOptions& options,
+                                                    const std::string& usage_error, std::string_view command) {
+  if (!usage_error.empty()) {
+    out.error(usage_error);
+    if (!options.has("json")) std::cerr << "(mxcall " << command << " --help lists the options)\n";
+    return kExitUsage;
+  }
+  PhoneSetup setup = phone_setup(options, options.has("json"));
+  if (!setup.error.empty()) {
+    out.error(setup.error);
+    return setup.exit_code;
+  }
+  if (!setup.warning.empty()) out.warning(setup.warning);
+  return std::move(setup.config);
 }
 
 }  // namespace mxcall::tools

@@ -4,10 +4,13 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "cli_options.hpp"
 #include "mxcall/phone.hpp"
+#include "output.hpp"
 
 namespace mxcall::tools {
 
@@ -34,5 +37,10 @@ struct PhoneSetup {
 };
 // `json`: stats once a second; otherwise four times a second for the level meters.
 PhoneSetup phone_setup(const ParsedOptions& options, bool json);
+
+// Between parsing and the phone, for `call` and `answer`: a non-empty `usage_error` ends the command (2, with a
+// pointer to --help); otherwise the PhoneConfig, or the status of the session error (printed).
+std::variant<PhoneConfig, int> phone_config_or_exit(Output& out, const ParsedOptions& options,
+                                                    const std::string& usage_error, std::string_view command);
 
 }  // namespace mxcall::tools

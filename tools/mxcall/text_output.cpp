@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "json_output.hpp"
+#include "printable.hpp"
 
 namespace mxcall::tools {
 
@@ -62,21 +63,6 @@ std::string level_meter(std::optional<double> level, int width) {
 
 namespace {
 
-// Hostile names (a display of a user id, a room id) stay on one line: control bytes are shown escaped.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 std::string describe_state(const CallView& call) {
   std::string who = printable(call.peer);
   switch (call.state) {
@@ -117,16 +103,17 @@ void TextOutput::line(std::FILE* stream, std::string_view text) {
   status_.clear();
 }
 
+// Facts, errors and warnings carry names from the homeserver (room ids, inviters, the server's own error text).
 void TextOutput::fact(std::string_view /*event*/, const std::vector<Field>& /*fields*/, std::string_view text) {
-  line(stdout, text);
+  line(stdout, printable(text));
 }
 
 void TextOutput::error(std::string_view message, std::string_view /*code*/) {
-  line(stderr, "mxcall " + command_ + ": " + std::string(message));
+  line(stderr, "mxcall " + command_ + ": " + printable(message));
 }
 
 void TextOutput::warning(std::string_view message) {
-  line(stderr, "mxcall " + command_ + ": warning: " + std::string(message));
+  line(stderr, "mxcall " + command_ + ": warning: " + printable(message));
 }
 
 void TextOutput::incoming(const IncomingCall& call, std::string_view action) {
