@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli_options.hpp"
+#include "exit_codes.hpp"
 #include "mxcall/matrix/client.hpp"
 
 namespace mxcall::tools {
@@ -34,6 +35,9 @@ std::optional<std::string> read_password(const ParsedOptions& options, const std
 
 // Client settings for the CLI: the library's retry policy, a shorter connect timeout, the session file.
 matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file);
+
+// The exit status of a homeserver or session error: login refused, unreachable, token revoked, no such room, ...
+inline int exit_code_for(const matrix::Error& /*error*/) { return kExitHomeserver; }
 
 // Where a logged-in command's session comes from: MXCALL_ACCESS_TOKEN (with MXCALL_HOMESERVER or --homeserver) or
 // the session file. `error` (with exit_code) when neither is there.

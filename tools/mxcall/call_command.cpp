@@ -2,6 +2,7 @@
 // connected --seconds N or until the peer hangs up or Ctrl-C, then hangs up. The exit status says how it ended.
 #include <iostream>
 
+#include "account.hpp"
 #include "call_session.hpp"
 #include "commands.hpp"
 #include "phone_setup.hpp"

@@ -1,5 +1,6 @@
 #include "call_session.hpp"
 
+#include "account.hpp"
 #include "interrupts.hpp"
 
 namespace mxcall::tools {

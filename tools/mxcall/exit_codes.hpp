@@ -4,8 +4,6 @@
 
 #include <string_view>
 
-#include "mxcall/matrix/error.hpp"
-
 namespace mxcall::tools {
 
 enum ExitCode : int {
@@ -35,8 +33,5 @@ struct EndOutcome {
 };
 
 EndOutcome classify_end(const CallEnd& end);
-
-// A homeserver or session error: login refused, unreachable, token revoked, no such room, ...
-inline int exit_code_for(const matrix::Error& /*error*/) { return kExitHomeserver; }
 
 }  // namespace mxcall::tools
