@@ -56,14 +56,21 @@ void HomeserverTransport::on_sync_batch(const matrix::SyncBatch& batch) {
 }
 
 void HomeserverTransport::join_invites(const matrix::SyncBatch& batch) {
+  // Any user may invite us: a flood of invites gets a bounded number of joins per batch (each a blocking request
+  // on this thread); the rest are named in a notice and left for the user.
+  constexpr int kMaxJoinsPerBatch = 8;
+  int joins = 0;
   for (const auto& room : batch.rooms) {
     if (room.membership != matrix::Membership::invite) continue;
     bool allowed = join_invites_from_.empty() || std::find(join_invites_from_.begin(), join_invites_from_.end(),
                                                            room.inviter) != join_invites_from_.end();
     std::string message;
-    if (!allowed) {
+    if (allowed && joins == kMaxJoinsPerBatch) {
+      message = "not joining " + room.room_id + " (invited by " + room.inviter + "): already joined " +
+                std::to_string(kMaxJoinsPerBatch) + " rooms from this sync; join it by hand";
+    } else if (!allowed) {
       message = "not joining " + room.room_id + ": the invite is from " + room.inviter + ", who is not listed";
-    } else if (auto joined = client_->join(room.room_id); joined) {
+    } else if (++joins; auto joined = client_->join(room.room_id)) {
       message = "joined " + room.room_id + " (invited by " + room.inviter + ")";
     } else {
       message = "could not join " + room.room_id + ": " + joined.error().message;

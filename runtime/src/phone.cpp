@@ -94,7 +94,10 @@ Phone::~Phone() {
   impl_->core->transport().stop();
 }
 
-void Phone::set_observer(PhoneObserver* observer) { impl_->core->set_observer(observer); }
+// On the loop: once this returns, no callback to the previous observer is running or will run, so it may go.
+void Phone::set_observer(PhoneObserver* observer) {
+  impl_->loop.run_sync([&] { impl_->core->set_observer(observer); });
+}
 
 Result<CallRef> Phone::call(const std::string& target, const CallOptions& options) {
   auto room = impl_->core->transport().resolve_target(target);

@@ -43,6 +43,15 @@ double DemoReport::since_placed_ms() const {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - placed_).count();
 }
 
+void DemoReport::json_line(const std::function<void(protocol::JsonWriter&)>& fields) {
+  std::string line;
+  protocol::JsonWriter w(line);
+  w.start_object().key("t_ms").integer(static_cast<std::int64_t>(since_placed_ms()));
+  fields(w);
+  w.end_object();
+  out_ << line << '\n' << std::flush;
+}
+
 void DemoReport::end_meter_line() {
   if (meter_shown_) out_ << "\r\033[K";
   meter_shown_ = false;
@@ -51,14 +60,11 @@ void DemoReport::end_meter_line() {
 void DemoReport::signalling(const PartyRecord& party, const SignallingTrace& trace) {
   double t = since_placed_ms();
   if (format_ == DemoFormat::json) {
-    std::string line;
-    protocol::JsonWriter w(line);
-    w.start_object().key("t_ms").integer(static_cast<std::int64_t>(t)).field("party", party.name);
-    w.field("event", direction_word(trace.direction)).field("type", trace.type).field("call_id", trace.call_id);
-    if (!trace.detail.empty()) w.field("detail", trace.detail);
-    w.end_object();
-    out_ << line << '\n' << std::flush;
-    return;
+    return json_line([&](protocol::JsonWriter& w) {
+      w.field("party", party.name).field("event", direction_word(trace.direction)).field("type", trace.type);
+      w.field("call_id", trace.call_id);
+      if (!trace.detail.empty()) w.field("detail", trace.detail);
+    });
   }
   // Received events are the mirror of sent ones in a two-party room: shown only when something went wrong.
   if (trace.direction == SignallingTrace::Direction::received) return;
@@ -72,14 +78,10 @@ void DemoReport::signalling(const PartyRecord& party, const SignallingTrace& tra
 void DemoReport::state(const PartyRecord& party, const CallStateChange& change) {
   double t = since_placed_ms();
   if (format_ == DemoFormat::json) {
-    std::string line;
-    protocol::JsonWriter w(line);
-    w.start_object().key("t_ms").integer(static_cast<std::int64_t>(t)).field("party", party.name);
-    w.field("event", "state").field("state", protocol::to_string(change.state));
-    if (change.state == CallState::ended) w.field("reason", change.reason).key("local").boolean(change.local);
-    w.end_object();
-    out_ << line << '\n' << std::flush;
-    return;
+    return json_line([&](protocol::JsonWriter& w) {
+      w.field("party", party.name).field("event", "state").field("state", protocol::to_string(change.state));
+      if (change.state == CallState::ended) w.field("reason", change.reason).key("local").boolean(change.local);
+    });
   }
   end_meter_line();
   out_ << time_label(t) << ' ' << party.name << " is " << protocol::to_string(change.state);
@@ -99,12 +101,7 @@ void DemoReport::incoming(const PartyRecord& party, const IncomingCall& call) {
 
 void DemoReport::note(const std::string& text) {
   if (format_ == DemoFormat::json) {
-    std::string line;
-    protocol::JsonWriter w(line);
-    w.start_object().key("t_ms").integer(static_cast<std::int64_t>(since_placed_ms()));
-    w.field("event", "note").field("text", text).end_object();
-    out_ << line << '\n' << std::flush;
-    return;
+    return json_line([&](protocol::JsonWriter& w) { w.field("event", "note").field("text", text); });
   }
   end_meter_line();
   out_ << time_label(since_placed_ms()) << ' ' << text << '\n' << std::flush;
@@ -124,15 +121,12 @@ void DemoReport::levels(const PartyRecord& caller, const PartyRecord& callee) {
   if (now - last_level_line_ < std::chrono::seconds{1}) return;
   last_level_line_ = now;
   if (format_ == DemoFormat::json) {
-    std::string line;
-    protocol::JsonWriter w(line);
-    w.start_object().key("t_ms").integer(static_cast<std::int64_t>(since_placed_ms())).field("event", "levels");
-    w.key("forward_level").raw(fixed(heard_by_callee.level.value_or(0), 3));
-    w.key("forward_packets").uint(heard_by_callee.packets);
-    w.key("back_level").raw(fixed(heard_by_caller.level.value_or(0), 3));
-    w.key("back_packets").uint(heard_by_caller.packets).end_object();
-    out_ << line << '\n' << std::flush;
-    return;
+    return json_line([&](protocol::JsonWriter& w) {
+      w.field("event", "levels").key("forward_level").raw(fixed(heard_by_callee.level.value_or(0), 3));
+      w.key("forward_packets").uint(heard_by_callee.packets);
+      w.key("back_level").raw(fixed(heard_by_caller.level.value_or(0), 3));
+      w.key("back_packets").uint(heard_by_caller.packets);
+    });
   }
   out_ << time_label(since_placed_ms()) << " level " << caller.name << " -> " << callee.name << ' '
        << fixed(heard_by_callee.level.value_or(0), 2) << " (" << heard_by_callee.packets << " packets), " << callee.name

@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
 
 #include "mxcall/phone.hpp"
+#include "mxcall/protocol/json_writer.hpp"
 
 namespace mxcall::tools {
 
@@ -60,6 +62,8 @@ class DemoReport {
 
  private:
   void end_meter_line();
+  // One JSON object per line: {"t_ms":..., <fields>}.
+  void json_line(const std::function<void(protocol::JsonWriter&)>& fields);
   std::ostream& out_;
   DemoFormat format_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
