@@ -74,6 +74,15 @@ class Cli : public ::testing::Test {
   std::unique_ptr<ChildProcess> as(const Account& account, std::vector<std::string> args, const std::string& name) {
     return start(std::move(args), {{"MXCALL_SESSION", account.session}}, name);
   }
+  // `mxcall answer ARGS --json` as `account`, once it says it is waiting (its sync has started).
+  std::unique_ptr<ChildProcess> answering(const Account& account, std::vector<std::string> args,
+                                          const std::string& name = "answer") {
+    args.insert(args.begin(), "answer");
+    args.push_back("--json");
+    auto child = as(account, std::move(args), name);
+    EXPECT_TRUE(child->wait_for_output("\"event\":\"waiting\"", kCommandTimeout)) << describe(*child);
+    return child;
+  }
 
   static std::vector<json> json_lines(const std::string& text) {
     std::vector<json> out;
@@ -242,8 +251,7 @@ TEST_F(Cli, AnsweredCallCarriesTheToneToTheRecording) {
   Account alice = logged_in("alice");
   Account bob = logged_in("bob");
   std::string wav = dir_.path + "/heard.wav";
-  auto answer = as(bob, {"answer", "--auto", "--record", wav, "--count", "1", "--json"}, "answer");
-  ASSERT_TRUE(answer->wait_for_output("\"event\":\"waiting\"", kCommandTimeout)) << describe(*answer);
+  auto answer = answering(bob, {"--auto", "--record", wav, "--count", "1"});
   auto call = as(alice, {"call", bob.user_id, "--tone", "440", "--seconds", "4", "--json"}, "call");
 
   ASSERT_EQ(call->wait(kCallTimeout), 0) << describe(*call) << describe(*answer);
@@ -277,8 +285,7 @@ TEST_F(Cli, AnsweredCallCarriesTheToneToTheRecording) {
 TEST_F(Cli, RejectedCallExitsThree) {
   Account alice = logged_in("alice");
   Account bob = logged_in("bob");
-  auto answer = as(bob, {"answer", "--reject", "--count", "1", "--json"}, "answer");
-  ASSERT_TRUE(answer->wait_for_output("\"event\":\"waiting\"", kCommandTimeout)) << describe(*answer);
+  auto answer = answering(bob, {"--reject", "--count", "1"});
   auto call = as(alice, {"call", bob.user_id, "--json"}, "call");
   EXPECT_EQ(call->wait(kCallTimeout), 3) << describe(*call) << describe(*answer);
   EXPECT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
@@ -299,8 +306,7 @@ TEST_F(Cli, UnansweredCallExitsFour) {
 TEST_F(Cli, CtrlCHangsUpAndThePeerSeesUserHangup) {
   Account alice = logged_in("alice");
   Account bob = logged_in("bob");
-  auto answer = as(bob, {"answer", "--auto", "--count", "1", "--json"}, "answer");
-  ASSERT_TRUE(answer->wait_for_output("\"event\":\"waiting\"", kCommandTimeout)) << describe(*answer);
+  auto answer = answering(bob, {"--auto", "--count", "1"});
   auto call = as(alice, {"call", bob.user_id, "--json"}, "call");
   ASSERT_TRUE(call->wait_for_output("\"state\":\"connected\"", kCallTimeout)) << describe(*call) << describe(*answer);
   call->signal(SIGINT);
@@ -321,8 +327,7 @@ TEST_F(Cli, FromJoinsAndAnswersOnlyTheListedCallers) {
   Account alice = logged_in("alice");
   Account carol = logged_in("carol");
   Account bob = logged_in("bob");
-  auto answer = as(bob, {"answer", "--auto", "--from", carol.user_id, "--count", "1", "--json"}, "answer");
-  ASSERT_TRUE(answer->wait_for_output("\"event\":\"waiting\"", kCommandTimeout)) << describe(*answer);
+  auto answer = answering(bob, {"--auto", "--from", carol.user_id, "--count", "1"});
   auto stranger = as(alice, {"call", bob.user_id, "--ring-timeout", "6"}, "call-alice");
   auto listed = as(carol, {"call", bob.user_id, "--seconds", "2"}, "call-carol");
   EXPECT_EQ(listed->wait(kCallTimeout), 0) << describe(*listed) << describe(*answer);
@@ -348,10 +353,7 @@ TEST_F(Cli, TwoAnsweringDevicesTakeOneCallEach) {
 
   std::vector<std::unique_ptr<ChildProcess>> devices;
   for (const Account* device : {&bob, &bob_second}) {
-    devices.push_back(as(*device, {"answer", "--auto", "--max-calls", "1", "--count", "1", "--json"}, "device"));
-  }
-  for (auto& device : devices) {
-    ASSERT_TRUE(device->wait_for_output("\"event\":\"waiting\"", kCommandTimeout)) << describe(*device);
+    devices.push_back(answering(*device, {"--auto", "--max-calls", "1", "--count", "1"}, "device"));
   }
   auto call_a = as(alice, {"call", bob.user_id, "--seconds", "5", "--json"}, "call-alice");
   auto call_c = as(carol, {"call", bob.user_id, "--seconds", "5", "--json"}, "call-carol");

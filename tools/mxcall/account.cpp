@@ -9,11 +9,32 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "exit_codes.hpp"
 #include "mxcall/matrix/session.hpp"
 
 namespace mxcall::tools {
+
+AccountCommand begin_account_command(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                                     const std::string& name, const std::string& usage, std::size_t max_arguments) {
+  ParseOutcome parsed = parse_options(args, specs);
+  AccountCommand command{std::move(parsed.options), nullptr, std::nullopt};
+  command.out = Output::make(name, command.options.has("json"), false);
+  std::string error = parsed.error;
+  if (error.empty() && command.options.positionals().size() > max_arguments) {
+    error = max_arguments == 0 ? name + " takes no arguments" : "too many arguments";
+  }
+  if (!error.empty()) {
+    command.out->error(error);
+    std::cerr << usage;
+    command.done = kExitUsage;
+  } else if (command.options.has("help")) {
+    std::cout << usage;
+    command.done = kExitOk;
+  }
+  return command;
+}
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);

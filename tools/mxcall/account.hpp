@@ -10,8 +10,19 @@
 #include "cli_options.hpp"
 #include "exit_codes.hpp"
 #include "mxcall/matrix/client.hpp"
+#include "output.hpp"
 
 namespace mxcall::tools {
+
+// The start of login, whoami and logout: parses `args`, makes the output (--json or text), and handles --help and
+// usage errors (too many arguments included). `done` holds the exit status when the command has nothing more to do.
+struct AccountCommand {
+  ParsedOptions options;
+  std::unique_ptr<Output> out;
+  std::optional<int> done;
+};
+AccountCommand begin_account_command(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                                     const std::string& name, const std::string& usage, std::size_t max_arguments);
 
 // The value of an environment variable, or "" when unset.
 std::string env(const char* name);

@@ -37,18 +37,10 @@ std::string usage() {
 }  // namespace
 
 int run_login(const std::vector<std::string>& args) {
-  ParseOutcome parsed = parse_options(args, kOptions);
-  auto out = Output::make("login", parsed.options.has("json"), false);
-  if (!parsed.error.empty() || parsed.options.positionals().size() > 2) {
-    out->error(parsed.error.empty() ? "too many arguments" : parsed.error);
-    std::cerr << usage();
-    return kExitUsage;
-  }
-  const ParsedOptions& options = parsed.options;
-  if (options.has("help")) {
-    std::cout << usage();
-    return kExitOk;
-  }
+  AccountCommand command = begin_account_command(args, kOptions, "login", usage(), 2);
+  if (command.done) return *command.done;
+  const ParsedOptions& options = command.options;
+  Output* out = command.out.get();
   const auto& positional = options.positionals();
   std::string homeserver = positional.size() > 0 ? positional[0] : env("MXCALL_HOMESERVER");
   std::string user = positional.size() > 1 ? positional[1] : env("MXCALL_USER");

@@ -27,21 +27,14 @@ std::string usage() {
 }  // namespace
 
 int run_logout(const std::vector<std::string>& args) {
-  ParseOutcome parsed = parse_options(args, kOptions);
-  auto out = Output::make("logout", parsed.options.has("json"), false);
-  if (!parsed.error.empty() || !parsed.options.positionals().empty()) {
-    out->error(parsed.error.empty() ? "logout takes no arguments" : parsed.error);
-    std::cerr << usage();
-    return kExitUsage;
-  }
-  if (parsed.options.has("help")) {
-    std::cout << usage();
-    return kExitOk;
-  }
-  if (!env("MXCALL_ACCESS_TOKEN").empty() && !parsed.options.has("session")) {
+  AccountCommand command = begin_account_command(args, kOptions, "logout", usage(), 0);
+  if (command.done) return *command.done;
+  const ParsedOptions& options = command.options;
+  Output* out = command.out.get();
+  if (!env("MXCALL_ACCESS_TOKEN").empty() && !options.has("session")) {
     out->warning("MXCALL_ACCESS_TOKEN is ignored by logout: it logs out the saved session file");
   }
-  std::string file = session_path(parsed.options);
+  std::string file = session_path(options);
   auto session = matrix::load_session(file);
   if (!session) {
     out->error("not logged in: " + session.error().message);

@@ -28,18 +28,11 @@ std::string usage() {
 }  // namespace
 
 int run_whoami(const std::vector<std::string>& args) {
-  ParseOutcome parsed = parse_options(args, kOptions);
-  auto out = Output::make("whoami", parsed.options.has("json"), false);
-  if (!parsed.error.empty() || !parsed.options.positionals().empty()) {
-    out->error(parsed.error.empty() ? "whoami takes no arguments" : parsed.error);
-    std::cerr << usage();
-    return kExitUsage;
-  }
-  if (parsed.options.has("help")) {
-    std::cout << usage();
-    return kExitOk;
-  }
-  SessionSource source = find_session(parsed.options);
+  AccountCommand command = begin_account_command(args, kOptions, "whoami", usage(), 0);
+  if (command.done) return *command.done;
+  const ParsedOptions& options = command.options;
+  Output* out = command.out.get();
+  SessionSource source = find_session(options);
   if (!source.error.empty()) {
     out->error(source.error);
     return source.exit_code;
