@@ -30,6 +30,8 @@ class MediaSessions {
 
   // The media of a call about to be placed or answered; used when its session opens.
   void choose(const CallRef& call, MediaChoice choice);
+  // The call ended: a choice never used (a refused answer, say) is dropped.
+  void forget(const CallRef& call) { choices_.erase(call); }
   void execute(const protocol::MediaCommand& command, const std::vector<media::IceServer>& ice_servers);
   std::vector<CallStats> stats() const;
   bool empty() const { return sessions_.empty(); }

@@ -181,6 +181,12 @@ void PhoneCore::execute(protocol::Output& output) {
           if (own_echoes_.contains(out.event_id)) return;  // dropping our own echo is the normal case, not news
           trace(SignallingTrace::Direction::ignored, out.call.room_id, {}, out.call.call_id, out.why);
         } else if constexpr (std::is_same_v<T, protocol::ActionRefused>) {
+          bool live = false;
+          {
+            std::lock_guard lock(live_mutex_);
+            live = live_.contains(out.call);
+          }
+          if (!live) sessions_.forget(out.call);  // a refused placement or answer leaves no choice behind
           if (auto* observer = this->observer()) observer->on_action_refused(out.call, out.why);
         } else if constexpr (std::is_same_v<T, protocol::PeerMuted>) {
           auto& state = peer_state_[out.call];
@@ -221,6 +227,7 @@ void PhoneCore::on_update(const protocol::CallUpdate& update) {
     change.local = ended_by_us_.erase(update.call) > 0;
     peer_state_.erase(update.call);
     invites_.erase(update.call);
+    sessions_.forget(update.call);
   }
   if (observer) observer->on_call_state(change);
 }

@@ -2,9 +2,7 @@
 // turn_uris and a shared secret, two Phones, and a media engine that records each session's configuration.
 #include <gtest/gtest.h>
 
-#include "helpers.hpp"
-#include "mxcall/media/fake_media_engine.hpp"
-#include "phone_recorder.hpp"
+#include "runtime_phone.hpp"
 
 namespace mxcall::testing {
 namespace {
@@ -39,10 +37,7 @@ TEST(RuntimeTurn, EverySessionGetsTheHomeserversTurnCredentials) {
   Runtime runtime;
   auto engine = std::make_shared<RecordingEngine>();
   auto config_for = [&](const TestUser& user) {
-    PhoneConfig config;
-    config.homeserver = SynapseEnvironment::server().url();
-    config.access_token = user.client->session().access_token;
-    config.retry = test_config().retry;
+    PhoneConfig config = phone_config(user);
     config.media_engine = engine;
     return config;
   };

@@ -85,13 +85,13 @@ struct PeerMediaState {
   CallRef call;
   bool audio_muted = false;  // from the peer's sdp_stream_metadata (rule 68)
   bool video_muted = false;
-  bool on_hold = false;  // the peer put us on hold (its offer made our direction recvonly or inactive)
+  bool on_hold = false;  // the peer holds us: every media section of its last offer is sendonly or inactive (rule 56)
 };
 
 // One direction of a call's audio, for level meters and summaries.
 struct AudioFlow {
-  std::uint64_t packets = 0;
-  std::uint64_t bytes = 0;
+  std::uint64_t packets = 0;    // audio RTP packets (the GStreamer engine's own counters)
+  std::uint64_t bytes = 0;      // every RTP stream of this direction, video included (webrtcbin's statistics)
   std::optional<double> level;  // 0..1, recent peak of the decoded audio: received only (sent: not measured)
 };
 
