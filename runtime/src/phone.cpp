@@ -144,9 +144,10 @@ void Phone::set_video(const CallRef& call, bool video) {
 }
 
 void Phone::hangup_all(std::chrono::milliseconds timeout) {
-  bool any = false;
-  impl_->loop.run_sync([&] { any = impl_->core->hangup_live_calls() > 0; });
-  if (any) impl_->core->transport().wait_sent(timeout);
+  impl_->loop.run_sync([&] { impl_->core->hangup_live_calls(); });
+  // Also when no call was live: a call that just ended (a --seconds hangup, a reject) may still have its hangup or
+  // reject queued, and stopping the transport drops what is queued.
+  impl_->core->transport().wait_sent(timeout);
 }
 
 const std::string& Phone::user_id() const { return impl_->user_id; }

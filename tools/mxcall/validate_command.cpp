@@ -12,6 +12,7 @@
 #include "mxcall/protocol/event_reader.hpp"
 #include "mxcall/protocol/json_writer.hpp"
 #include "mxcall/protocol/send_rules.hpp"
+#include "printable.hpp"
 
 namespace mxcall::tools {
 namespace {
@@ -128,22 +129,6 @@ class Validator {
     w.end_object();
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
-  }
-
-  // Text output stays one line per event whatever a hostile event holds: control bytes are shown escaped.
-  static std::string printable(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (unsigned char c : s) {
-      if (c < 0x20 || c == 0x7f) {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "\\x%02x", c);
-        out += hex;
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    return out;
   }
 
   // A file's batch may hold any number of events: they are streamed one result at a time, so the count costs no

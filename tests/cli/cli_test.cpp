@@ -1,0 +1,386 @@
+// The `mxcall` program end to end against one real Synapse (label `synapse`, inside the loopback-only namespace):
+// login/whoami/logout, the homeserver errors with their messages and exit status, and real calls between mxcall
+// processes: a recorded 440 Hz tone, reject (3), no answer (4), Ctrl-C (the peer sees user_hangup), and two
+// answering devices of one user sharing two simultaneous calls with --max-calls 1.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "child_process.hpp"
+#include "media_harness.hpp"
+#include "synapse_server.hpp"
+
+namespace mxcall::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr milliseconds kCommandTimeout{30000};  // login, whoami, logout, a failing call
+constexpr milliseconds kCallTimeout{90000};     // a whole call: DM creation, join, ring, media, hangup
+
+struct Account {
+  std::string localpart;
+  std::string user_id;
+  std::string password;
+  std::string session;  // its session file
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  SynapseServer& server() { return SynapseEnvironment::server(); }
+
+  // A fresh user on the test Synapse (not logged in yet).
+  Account new_user(const std::string& prefix) {
+    static int counter = 0;
+    Account account;
+    account.localpart = prefix + std::to_string(++counter) + "_" + std::to_string(::getpid());
+    account.user_id = server().user_id(account.localpart);
+    account.password = "pw-" + account.localpart;
+    account.session = dir_.path + "/" + account.localpart + ".json";
+    std::string error;
+    EXPECT_TRUE(server().register_user(account.localpart, account.password, &error)) << error;
+    return account;
+  }
+
+  // A user logged in with `mxcall login` (the password from MXCALL_PASSWORD).
+  Account logged_in(const std::string& prefix) {
+    Account account = new_user(prefix);
+    login(account);
+    return account;
+  }
+  void login(const Account& account) {
+    auto child = start({"login", server().url(), account.user_id},
+                       {{"MXCALL_SESSION", account.session}, {"MXCALL_PASSWORD", account.password}}, "login");
+    auto status = child->wait(kCommandTimeout);
+    ASSERT_EQ(status, 0) << child->err();
+  }
+
+  std::unique_ptr<ChildProcess> start(std::vector<std::string> args, std::map<std::string, std::string> env,
+                                      const std::string& name) {
+    args.insert(args.begin(), MXCALL_BINARY);
+    env.emplace("HOME", dir_.path);
+    env.emplace("MXCALL_ICE_LOOPBACK_ONLY", "1");
+    return std::make_unique<ChildProcess>(args, env, dir_.path + "/" + name + std::to_string(++children_));
+  }
+  std::unique_ptr<ChildProcess> as(const Account& account, std::vector<std::string> args, const std::string& name) {
+    return start(std::move(args), {{"MXCALL_SESSION", account.session}}, name);
+  }
+  // `mxcall answer ARGS --json` as `account`, once it says it is waiting (its sync has started).
+  std::unique_ptr<ChildProcess> answering(const Account& account, std::vector<std::string> args,
+                                          const std::string& name = "answer") {
+    args.insert(args.begin(), "answer");
+    args.push_back("--json");
+    auto child = as(account, std::move(args), name);
+    EXPECT_TRUE(child->wait_for_output("\"event\":\"waiting\"", kCommandTimeout)) << describe(*child);
+    return child;
+  }
+
+  static std::vector<json> json_lines(const std::string& text) {
+    std::vector<json> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      std::size_t nl = text.find('\n', start);
+      if (nl == std::string::npos) nl = text.size();
+      auto line = json::parse(text.substr(start, nl - start), nullptr, false);
+      EXPECT_TRUE(line.is_object()) << "not a JSON object: " << text.substr(start, nl - start);
+      if (line.is_object()) out.push_back(line);
+      start = nl + 1;
+    }
+    return out;
+  }
+  static std::vector<json> events(const std::string& text, const std::string& name) {
+    std::vector<json> out;
+    for (auto& line : json_lines(text)) {
+      if (line.value("event", "") == name) out.push_back(line);
+    }
+    return out;
+  }
+  static json summary(const std::string& text) {
+    auto all = events(text, "summary");
+    return all.empty() ? json() : all.back();
+  }
+  static std::string describe(const ChildProcess& child) {
+    return child.command_line() + "\n--- stdout\n" + child.out() + "--- stderr\n" + child.err();
+  }
+
+  media::test::TempDir dir_;
+  int children_ = 0;
+};
+
+// --- the homeserver session
+
+TEST_F(Cli, LoginWhoamiLogout) {
+  Account alice = logged_in("alice");
+  struct stat st {};
+  ASSERT_EQ(::stat(alice.session.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto whoami = as(alice, {"whoami", "--json"}, "whoami");
+  ASSERT_EQ(whoami->wait(kCommandTimeout), 0) << describe(*whoami);
+  auto facts = events(whoami->out(), "whoami");
+  ASSERT_EQ(facts.size(), 1u) << describe(*whoami);
+  EXPECT_EQ(facts[0]["user_id"], alice.user_id);
+  EXPECT_EQ(facts[0]["homeserver"], server().url());
+  EXPECT_FALSE(facts[0]["device_id"].get<std::string>().empty());
+
+  auto logout = as(alice, {"logout"}, "logout");
+  ASSERT_EQ(logout->wait(kCommandTimeout), 0) << describe(*logout);
+  EXPECT_NE(logout->out().find("logged out " + alice.user_id), std::string::npos) << describe(*logout);
+  EXPECT_FALSE(std::filesystem::exists(alice.session));
+
+  auto again = as(alice, {"whoami"}, "whoami-again");
+  EXPECT_EQ(again->wait(kCommandTimeout), 6) << describe(*again);
+  EXPECT_NE(again->err().find("not logged in"), std::string::npos) << describe(*again);
+  EXPECT_NE(again->err().find("mxcall login"), std::string::npos) << describe(*again);
+}
+
+TEST_F(Cli, PasswordFileAndAccessToken) {
+  Account bob = new_user("bob");
+  std::string password_file = dir_.path + "/password";
+  { std::ofstream(password_file) << bob.password << "\n"; }
+  auto login = start({"login", server().url(), bob.localpart, "--password-file", password_file, "--json"},
+                     {{"MXCALL_SESSION", bob.session}}, "login-file");
+  ASSERT_EQ(login->wait(kCommandTimeout), 0) << describe(*login);
+  auto facts = events(login->out(), "login");
+  ASSERT_EQ(facts.size(), 1u) << describe(*login);
+  EXPECT_EQ(facts[0]["user_id"], bob.user_id);
+  EXPECT_EQ(facts[0]["session_file"], bob.session);
+
+  // The saved token, given as MXCALL_ACCESS_TOKEN, makes a second session file for the same device.
+  std::ifstream in(bob.session);
+  json saved = json::parse(in);
+  std::string token_session = dir_.path + "/from-token.json";
+  auto with_token =
+      start({"login", server().url()},
+            {{"MXCALL_SESSION", token_session}, {"MXCALL_ACCESS_TOKEN", saved["access_token"]}}, "login-token");
+  ASSERT_EQ(with_token->wait(kCommandTimeout), 0) << describe(*with_token);
+  EXPECT_NE(with_token->out().find("logged in as " + bob.user_id + " (device " + saved["device_id"].get<std::string>()),
+            std::string::npos)
+      << describe(*with_token);
+  // whoami straight from the token, without any session file.
+  auto whoami = start({"whoami"},
+                      {{"MXCALL_SESSION", dir_.path + "/none.json"},
+                       {"MXCALL_ACCESS_TOKEN", saved["access_token"]},
+                       {"MXCALL_HOMESERVER", server().url()}},
+                      "whoami-token");
+  ASSERT_EQ(whoami->wait(kCommandTimeout), 0) << describe(*whoami);
+  EXPECT_NE(whoami->out().find(bob.user_id), std::string::npos) << describe(*whoami);
+}
+
+TEST_F(Cli, WrongPasswordIsALoginError) {
+  Account carol = new_user("carol");
+  auto login = start({"login", server().url(), carol.user_id},
+                     {{"MXCALL_SESSION", carol.session}, {"MXCALL_PASSWORD", "not-the-password"}}, "wrong");
+  EXPECT_EQ(login->wait(kCommandTimeout), 6) << describe(*login);
+  EXPECT_NE(login->err().find("wrong password for " + carol.user_id), std::string::npos) << describe(*login);
+  EXPECT_NE(login->err().find("check the user name and password"), std::string::npos) << describe(*login);
+  EXPECT_FALSE(std::filesystem::exists(carol.session));
+}
+
+TEST_F(Cli, UnreachableHomeserverIsAHomeserverError) {
+  std::string nowhere = "http://127.0.0.1:" + std::to_string(free_port());
+  auto login = start({"login", nowhere, "@dave:localhost", "--json"},
+                     {{"MXCALL_SESSION", dir_.path + "/dave.json"}, {"MXCALL_PASSWORD", "x"}}, "unreachable");
+  EXPECT_EQ(login->wait(kCommandTimeout), 6) << describe(*login);
+  auto errors = events(login->out(), "error");
+  ASSERT_EQ(errors.size(), 1u) << describe(*login);
+  EXPECT_EQ(errors[0]["code"], "unreachable");
+  std::string message = errors[0]["message"];
+  EXPECT_NE(message.find("cannot reach the homeserver at " + nowhere), std::string::npos) << message;
+  EXPECT_NE(message.find("check the address and that the server is running"), std::string::npos) << message;
+}
+
+TEST_F(Cli, UsageErrorsExitTwoAndSayWhatToDo) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"call"}, "whom to call?"},
+      {{"call", "bob"}, "give @user:server, !room:server or #alias:server"},
+      {{"call", "@bob:localhost", "--tone", "440", "--play", "x.wav"}, "give one of --tone, --play and --mic"},
+      {{"call", "@bob:localhost", "--seconds", "soon"}, "--seconds soon: expected a number"},
+      {{"answer", "--auto", "--reject"}, "give --auto or --reject, not both"},
+      {{"answer", "--from", "bob"}, "give a full user id"},
+      {{"answer", "--bogus"}, "unknown option --bogus"},
+      {{"login", "matrix.example.org", "@a:example.org"}, "is not a homeserver URL"},
+      {{"frobnicate"}, "unknown command 'frobnicate'"},
+  };
+  for (const Case& c : cases) {
+    auto child = start(c.args, {{"MXCALL_SESSION", dir_.path + "/none.json"}}, "usage");
+    EXPECT_EQ(child->wait(kCommandTimeout), 2) << describe(*child);
+    EXPECT_NE(child->err().find(c.message), std::string::npos) << describe(*child);
+  }
+  // Not logged in is a homeserver-session error (6), and says how to log in.
+  auto call = start({"call", "@bob:localhost"}, {{"MXCALL_SESSION", dir_.path + "/none.json"}}, "no-session");
+  EXPECT_EQ(call->wait(kCommandTimeout), 6) << describe(*call);
+  EXPECT_NE(call->err().find("run `mxcall login HOMESERVER USER` first"), std::string::npos) << describe(*call);
+}
+
+TEST_F(Cli, HelpListsEveryCommandAndOption) {
+  auto help = start({"--help"}, {}, "help");
+  ASSERT_EQ(help->wait(kCommandTimeout), 0);
+  for (const char* command : {"login", "whoami", "logout", "call", "answer", "validate", "replay"}) {
+    EXPECT_NE(help->out().find(std::string("  ") + command), std::string::npos) << command;
+  }
+  auto answer = start({"answer", "--help"}, {}, "answer-help");
+  ASSERT_EQ(answer->wait(kCommandTimeout), 0);
+  for (const char* option : {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play",
+                             "--record", "--seconds", "--json", "--verbose", "MXCALL_ICE_LOOPBACK_ONLY"}) {
+    EXPECT_NE(answer->out().find(option), std::string::npos) << option;
+  }
+  auto call = start({"call", "--help"}, {}, "call-help");
+  ASSERT_EQ(call->wait(kCommandTimeout), 0);
+  for (const char* option : {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json"}) {
+    EXPECT_NE(call->out().find(option), std::string::npos) << option;
+  }
+}
+
+// --- real calls
+
+TEST_F(Cli, AnsweredCallCarriesTheToneToTheRecording) {
+  Account alice = logged_in("alice");
+  Account bob = logged_in("bob");
+  std::string wav = dir_.path + "/heard.wav";
+  auto answer = answering(bob, {"--auto", "--record", wav, "--count", "1"});
+  auto call = as(alice, {"call", bob.user_id, "--tone", "440", "--seconds", "4", "--json"}, "call");
+
+  ASSERT_EQ(call->wait(kCallTimeout), 0) << describe(*call) << describe(*answer);
+  ASSERT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
+
+  json caller = summary(call->out());
+  ASSERT_TRUE(caller.is_object()) << describe(*call);
+  EXPECT_EQ(caller["exit_code"], 0);
+  ASSERT_EQ(caller["calls"].size(), 1u);
+  EXPECT_EQ(caller["calls"][0]["outcome"], "completed");
+  EXPECT_EQ(caller["calls"][0]["reason"], "user_hangup");
+  EXPECT_GT(caller["calls"][0]["connected_seconds"].get<double>(), 3.0);
+  EXPECT_GT(caller["calls"][0]["sent_packets"].get<std::uint64_t>(), 50u);
+
+  bool saw_connected = false;
+  for (auto& state : events(answer->out(), "state")) saw_connected |= state["state"] == "connected";
+  EXPECT_TRUE(saw_connected) << describe(*answer);
+  auto incoming = events(answer->out(), "incoming");
+  ASSERT_EQ(incoming.size(), 1u) << describe(*answer);
+  EXPECT_EQ(incoming[0]["caller"], alice.user_id);
+  EXPECT_EQ(incoming[0]["action"], "answer");
+  json callee = summary(answer->out());
+  EXPECT_EQ(callee["calls"][0]["outcome"], "completed");
+
+  int rate = 0;
+  auto samples = media::read_wav(wav, &rate);
+  ASSERT_GT(samples.size(), static_cast<std::size_t>(rate)) << "less than a second recorded";
+  EXPECT_NEAR(media::dominant_frequency(samples, rate), 440.0, 10.0);
+}
+
+TEST_F(Cli, RejectedCallExitsThree) {
+  Account alice = logged_in("alice");
+  Account bob = logged_in("bob");
+  auto answer = answering(bob, {"--reject", "--count", "1"});
+  auto call = as(alice, {"call", bob.user_id, "--json"}, "call");
+  EXPECT_EQ(call->wait(kCallTimeout), 3) << describe(*call) << describe(*answer);
+  EXPECT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
+  json caller = summary(call->out());
+  ASSERT_TRUE(caller.is_object()) << describe(*call);
+  EXPECT_EQ(caller["calls"][0]["outcome"], "rejected");
+  EXPECT_EQ(summary(answer->out())["calls"][0]["outcome"], "rejected_here");
+}
+
+TEST_F(Cli, UnansweredCallExitsFour) {
+  Account alice = logged_in("alice");
+  Account bob = logged_in("bob");  // logged in, but nothing of bob's is running: nobody answers
+  auto call = as(alice, {"call", bob.user_id, "--ring-timeout", "6"}, "call");
+  EXPECT_EQ(call->wait(kCallTimeout), 4) << describe(*call);
+  EXPECT_NE(call->out().find("not_answered (invite_timeout, by us)"), std::string::npos) << describe(*call);
+}
+
+TEST_F(Cli, CtrlCHangsUpAndThePeerSeesUserHangup) {
+  Account alice = logged_in("alice");
+  Account bob = logged_in("bob");
+  auto answer = answering(bob, {"--auto", "--count", "1"});
+  auto call = as(alice, {"call", bob.user_id, "--json"}, "call");
+  ASSERT_TRUE(call->wait_for_output("\"state\":\"connected\"", kCallTimeout)) << describe(*call) << describe(*answer);
+  call->signal(SIGINT);
+  EXPECT_EQ(call->wait(kCommandTimeout), 0) << describe(*call);
+  EXPECT_EQ(events(call->out(), "interrupted").size(), 1u) << describe(*call);
+  EXPECT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
+  json ended;
+  for (auto& state : events(answer->out(), "state")) {
+    if (state["state"] == "ended") ended = state;
+  }
+  ASSERT_TRUE(ended.is_object()) << describe(*answer);
+  EXPECT_EQ(ended["reason"], "user_hangup");
+  EXPECT_EQ(ended["local"], false);
+  EXPECT_EQ(ended["outcome"], "completed");
+}
+
+TEST_F(Cli, FromJoinsAndAnswersOnlyTheListedCallers) {
+  Account alice = logged_in("alice");
+  Account carol = logged_in("carol");
+  Account bob = logged_in("bob");
+  auto answer = answering(bob, {"--auto", "--from", carol.user_id, "--count", "1"});
+  auto stranger = as(alice, {"call", bob.user_id, "--ring-timeout", "6"}, "call-alice");
+  auto listed = as(carol, {"call", bob.user_id, "--seconds", "2"}, "call-carol");
+  EXPECT_EQ(listed->wait(kCallTimeout), 0) << describe(*listed) << describe(*answer);
+  EXPECT_EQ(stranger->wait(kCallTimeout), 4) << describe(*stranger);  // its DM invite was never joined
+  EXPECT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
+  for (auto& incoming : events(answer->out(), "incoming")) EXPECT_EQ(incoming["caller"], carol.user_id);
+  bool refused_alice = false;
+  for (auto& notice : events(answer->out(), "notice")) {
+    std::string message = notice["message"];
+    refused_alice |=
+        message.find("not joining") != std::string::npos && message.find(alice.user_id) != std::string::npos;
+  }
+  EXPECT_TRUE(refused_alice) << describe(*answer);
+}
+
+TEST_F(Cli, TwoAnsweringDevicesTakeOneCallEach) {
+  Account alice = logged_in("alice");
+  Account carol = logged_in("carol");
+  Account bob = logged_in("bob");
+  Account bob_second = bob;  // the same user on a second device: its own session file
+  bob_second.session = dir_.path + "/" + bob.localpart + "-second.json";
+  login(bob_second);
+
+  std::vector<std::unique_ptr<ChildProcess>> devices;
+  for (const Account* device : {&bob, &bob_second}) {
+    devices.push_back(answering(*device, {"--auto", "--max-calls", "1", "--count", "1"}, "device"));
+  }
+  auto call_a = as(alice, {"call", bob.user_id, "--seconds", "5", "--json"}, "call-alice");
+  auto call_c = as(carol, {"call", bob.user_id, "--seconds", "5", "--json"}, "call-carol");
+  EXPECT_EQ(call_a->wait(kCallTimeout), 0) << describe(*call_a) << describe(*devices[0]) << describe(*devices[1]);
+  EXPECT_EQ(call_c->wait(kCallTimeout), 0) << describe(*call_c) << describe(*devices[0]) << describe(*devices[1]);
+
+  std::set<std::string> answered_call_ids;
+  for (auto& device : devices) {
+    ASSERT_EQ(device->wait(kCommandTimeout), 0) << describe(*device);
+    json result = summary(device->out());
+    std::vector<std::string> completed;
+    for (auto& call : result["calls"]) {
+      if (call["outcome"] == "completed") completed.push_back(call["call_id"]);
+    }
+    ASSERT_EQ(completed.size(), 1u) << describe(*device);
+    answered_call_ids.insert(completed[0]);
+  }
+  EXPECT_EQ(answered_call_ids.size(), 2u) << "both devices answered the same call";
+}
+
+}  // namespace
+}  // namespace mxcall::testing
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  mxcall::testing::SynapseOptions options;
+  options.turn = false;  // media stays on 127.0.0.1 (MXCALL_ICE_LOOPBACK_ONLY)
+  ::testing::AddGlobalTestEnvironment(new mxcall::testing::SynapseEnvironment(options));
+  return RUN_ALL_TESTS();
+}

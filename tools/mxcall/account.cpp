@@ -1,0 +1,218 @@
+#include "account.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "exit_codes.hpp"
+#include "mxcall/matrix/session.hpp"
+
+namespace mxcall::tools {
+
+AccountCommand begin_account_command(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                                     const std::string& name, const std::string& usage, std::size_t max_arguments) {
+  ParseOutcome parsed = parse_options(args, specs);
+  AccountCommand command{std::move(parsed.options), nullptr, std::nullopt};
+  command.out = Output::make(name, command.options.has("json"), false);
+  std::string error = parsed.error;
+  if (error.empty() && command.options.positionals().size() > max_arguments) {
+    error = max_arguments == 0 ? name + " takes no arguments" : "too many arguments";
+  }
+  if (!error.empty()) {
+    command.out->error(error);
+    std::cerr << usage;
+    command.done = kExitUsage;
+  } else if (command.options.has("help")) {
+    std::cout << usage;
+    command.done = kExitOk;
+  }
+  return command;
+}
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+std::string session_path(const ParsedOptions& options) {
+  if (auto path = options.value("session")) return *path;
+  if (auto path = env("MXCALL_SESSION"); !path.empty()) return path;
+  if (auto config = env("XDG_CONFIG_HOME"); !config.empty()) return config + "/mxcall/session.json";
+  if (auto home = env("HOME"); !home.empty()) return home + "/.config/mxcall/session.json";
+  return "mxcall-session.json";
+}
+
+namespace {
+
+// Only names that cannot leave the machine: a numeric 127.x.y.z (not a DNS name that starts with "127."), [::1] and
+// localhost.
+bool is_loopback_host(const std::string& host) {
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return host == "localhost" || host == "[::1]";
+}
+
+}  // namespace
+
+HomeserverUrl check_homeserver_url(const std::string& url) {
+  HomeserverUrl out;
+  out.url = url;
+  bool https = out.url.rfind("https://", 0) == 0;
+  bool http = out.url.rfind("http://", 0) == 0;
+  if (!https && !http) {
+    out.error = "'" + url + "' is not a homeserver URL; give the client API base URL, e.g. https://matrix.example.org";
+    return out;
+  }
+  const std::size_t scheme = https ? 8 : 7;
+  while (out.url.size() > scheme && out.url.back() == '/') out.url.pop_back();
+  std::string rest = out.url.substr(scheme);
+  std::string authority = rest.substr(0, rest.find('/'));
+  if (authority.empty()) {
+    out.error = "'" + url + "' names no host; give the client API base URL, e.g. https://matrix.example.org";
+    return out;
+  }
+  std::string host = authority;
+  if (host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
+    host.resize(colon);
+  }
+  if (http && !is_loopback_host(host)) {
+    out.warning = out.url +
+                  " is plain http: the password and access token cross the network unencrypted; use https:// "
+                  "unless this is a test server on a network you trust";
+  }
+  return out;
+}
+
+namespace {
+
+// Echo off on the terminal for as long as the password is typed, restored whatever happens.
+class EchoOff {
+ public:
+  explicit EchoOff(int fd) : fd_(fd) {
+    if (::tcgetattr(fd_, &saved_) != 0) return;
+    termios quiet = saved_;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    active_ = ::tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
+  }
+  ~EchoOff() {
+    if (active_) ::tcsetattr(fd_, TCSAFLUSH, &saved_);
+  }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+ private:
+  int fd_;
+  termios saved_{};
+  bool active_ = false;
+};
+
+std::string first_line(std::string text) {
+  if (auto nl = text.find_first_of("\r\n"); nl != std::string::npos) text.resize(nl);
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::string> read_password(const ParsedOptions& options, const std::string& user,
+                                         const std::string& homeserver, std::string* error) {
+  if (auto file = options.value("password-file")) {
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) {
+      *error = "cannot read the password file " + *file + "; check the path and its permissions";
+      return std::nullopt;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    std::string password = first_line(text);
+    if (password.empty()) {
+      *error = "the password file " + *file + " is empty; put the password on its first line";
+      return std::nullopt;
+    }
+    return password;
+  }
+  if (auto password = env("MXCALL_PASSWORD"); !password.empty()) return password;
+
+  std::FILE* tty = std::fopen("/dev/tty", "r+");
+  if (tty == nullptr) {
+    *error = "no password: there is no terminal to ask on; set MXCALL_PASSWORD or use --password-file FILE";
+    return std::nullopt;
+  }
+  std::fprintf(tty, "Password for %s on %s: ", user.c_str(), homeserver.c_str());
+  std::fflush(tty);
+  std::string password;
+  {
+    EchoOff quiet(::fileno(tty));
+    char buffer[1024];
+    if (std::fgets(buffer, sizeof buffer, tty) != nullptr) password = first_line(buffer);
+  }
+  std::fputc('\n', tty);
+  std::fclose(tty);
+  if (password.empty()) {
+    *error = "no password was typed; type it at the prompt, or set MXCALL_PASSWORD or use --password-file FILE";
+    return std::nullopt;
+  }
+  return password;
+}
+
+matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file) {
+  matrix::ClientConfig config;
+  config.homeserver = homeserver;
+  config.session_path = session_file;
+  config.connect_timeout = std::chrono::milliseconds{10000};
+  config.retry.max_total = std::chrono::milliseconds{30000};
+  return config;
+}
+
+SessionSource find_session(const ParsedOptions& options) {
+  SessionSource source;
+  if (auto token = env("MXCALL_ACCESS_TOKEN"); !token.empty()) {
+    std::string homeserver = options.value("homeserver").value_or(env("MXCALL_HOMESERVER"));
+    if (homeserver.empty()) {
+      source.error = "MXCALL_ACCESS_TOKEN is set but no homeserver: set MXCALL_HOMESERVER or give --homeserver URL";
+      source.exit_code = kExitUsage;
+      return source;
+    }
+    HomeserverUrl url = check_homeserver_url(homeserver);
+    if (!url.error.empty()) {
+      source.error = url.error;
+      source.exit_code = kExitUsage;
+      return source;
+    }
+    source.homeserver = url.url;
+    source.access_token = token;
+    return source;
+  }
+  source.session_file = session_path(options);
+  std::error_code ec;
+  if (!std::filesystem::exists(source.session_file, ec)) {
+    source.error = "not logged in: there is no session file at " + source.session_file +
+                   "; run `mxcall login HOMESERVER USER` first (or set MXCALL_ACCESS_TOKEN and MXCALL_HOMESERVER)";
+    source.exit_code = kExitHomeserver;
+    return source;
+  }
+  auto session = matrix::load_session(source.session_file);
+  if (!session) {
+    source.error = session.error().message;
+    source.exit_code = kExitHomeserver;
+    return source;
+  }
+  source.homeserver = session->homeserver;
+  return source;
+}
+
+matrix::Result<std::unique_ptr<matrix::Client>> logged_in_client(const SessionSource& source) {
+  auto client = std::make_unique<matrix::Client>(cli_client_config(source.homeserver, source.session_file));
+  auto session = source.access_token.empty() ? client->resume() : client->use_access_token(source.access_token);
+  if (!session) return session.error();
+  return client;
+}
+
+}  // namespace mxcall::tools

@@ -1,0 +1,67 @@
+// Where the session lives and how a command gets a homeserver session: the session file path, the homeserver URL
+// check, the password sources, and a logged-in client for login/logout/whoami. The password is never taken from the
+// command line (other users can read it in the process list).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli_options.hpp"
+#include "exit_codes.hpp"
+#include "mxcall/matrix/client.hpp"
+#include "output.hpp"
+
+namespace mxcall::tools {
+
+// The start of login, whoami and logout: parses `args`, makes the output (--json or text), and handles --help and
+// usage errors (too many arguments included). `done` holds the exit status when the command has nothing more to do.
+struct AccountCommand {
+  ParsedOptions options;
+  std::unique_ptr<Output> out;
+  std::optional<int> done;
+};
+AccountCommand begin_account_command(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                                     const std::string& name, const std::string& usage, std::size_t max_arguments);
+
+// The value of an environment variable, or "" when unset.
+std::string env(const char* name);
+
+// --session FILE, else MXCALL_SESSION, else $XDG_CONFIG_HOME/mxcall/session.json, else ~/.config/mxcall/session.json.
+std::string session_path(const ParsedOptions& options);
+
+// The one place that decides whether a homeserver URL is acceptable: http(s) only, trailing slashes dropped. A plain
+// http:// URL to anything but loopback sends the password and access token in clear text: `warning` says so.
+struct HomeserverUrl {
+  std::string url;      // normalised
+  std::string error;    // non-empty: not usable (what to write instead)
+  std::string warning;  // non-empty: usable, but the user should know
+};
+HomeserverUrl check_homeserver_url(const std::string& url);
+
+// The password for `user`: --password-file FILE (its first line), else MXCALL_PASSWORD, else asked on the terminal
+// without echo. `error` says which source to use when none is available.
+std::optional<std::string> read_password(const ParsedOptions& options, const std::string& user,
+                                         const std::string& homeserver, std::string* error);
+
+// Client settings for the CLI: the library's retry policy, a shorter connect timeout, the session file.
+matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file);
+
+// The exit status of a homeserver or session error: login refused, unreachable, token revoked, no such room, ...
+inline int exit_code_for(const matrix::Error& /*error*/) { return kExitHomeserver; }
+
+// Where a logged-in command's session comes from: MXCALL_ACCESS_TOKEN (with MXCALL_HOMESERVER or --homeserver) or
+// the session file. `error` (with exit_code) when neither is there.
+struct SessionSource {
+  std::string homeserver;
+  std::string session_file;  // empty when the access token is used
+  std::string access_token;  // empty when the session file is used
+  std::string error;
+  int exit_code = 0;
+};
+SessionSource find_session(const ParsedOptions& options);
+
+// A client logged in from `source` (resumed and checked with whoami), or the homeserver's error.
+matrix::Result<std::unique_ptr<matrix::Client>> logged_in_client(const SessionSource& source);
+
+}  // namespace mxcall::tools

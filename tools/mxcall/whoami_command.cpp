@@ -1,0 +1,56 @@
+// mxcall whoami: who the saved session (or MXCALL_ACCESS_TOKEN) is, checked with the homeserver.
+#include <iostream>
+
+#include "account.hpp"
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "output.hpp"
+
+namespace mxcall::tools {
+namespace {
+
+const std::vector<OptionSpec> kOptions = {
+    {"session", "FILE", "the session file (default: as for mxcall login)"},
+    {"homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"},
+    {"json", "", "print the result as one JSON object (docs/cli.md)"},
+    {"help", "", "show this help"},
+};
+
+std::string usage() {
+  return "usage: mxcall whoami [options]\n"
+         "Asks the homeserver who the saved session (or $MXCALL_ACCESS_TOKEN) is, and prints the user, device and\n"
+         "homeserver.\n"
+         "options:\n" +
+         format_options(kOptions) +
+         "Exit status: 0 the session is valid, 2 usage error, 6 not logged in, token revoked or homeserver error.\n";
+}
+
+}  // namespace
+
+int run_whoami(const std::vector<std::string>& args) {
+  AccountCommand command = begin_account_command(args, kOptions, "whoami", usage(), 0);
+  if (command.done) return *command.done;
+  const ParsedOptions& options = command.options;
+  Output* out = command.out.get();
+  SessionSource source = find_session(options);
+  if (!source.error.empty()) {
+    out->error(source.error);
+    return source.exit_code;
+  }
+  auto client = logged_in_client(source);
+  if (!client) {
+    out->error(client.error().message, matrix::to_string(client.error().code));
+    return exit_code_for(client.error());
+  }
+  matrix::Session session = (*client)->session();
+  std::string where = source.session_file.empty() ? std::string("MXCALL_ACCESS_TOKEN") : source.session_file;
+  out->fact("whoami",
+            {{"user_id", session.user_id},
+             {"device_id", session.device_id},
+             {"homeserver", session.homeserver},
+             {"session_file", source.session_file}},
+            session.user_id + " (device " + session.device_id + ") on " + session.homeserver + ", from " + where);
+  return kExitOk;
+}
+
+}  // namespace mxcall::tools
