@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "mxcall/media/audio_analysis.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
 
 namespace mxcall::media::test {
@@ -76,10 +77,6 @@ class Pair {
 // Both sides' counters, ICE states and failures, for assertion messages.
 std::string describe(Pair& pair);
 
-// 16-bit PCM mono from a WAV file (header sizes are not trusted: the data chunk runs to the end of the file).
-std::vector<std::int16_t> read_wav(const std::string& path, int* sample_rate);
-// The frequency (Hz) with the most energy between lo and hi, by Goertzel over the loudest second of the signal.
-double dominant_frequency(const std::vector<std::int16_t>& samples, int sample_rate, double lo = 100, double hi = 4000);
 // Writes a 48 kHz mono 16-bit sine.
 void write_wav(const std::string& path, double frequency_hz, double seconds);
 double rms(const std::vector<std::int16_t>& samples);

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "demo_command.hpp"
 #include "replay.hpp"
 #include "validate_command.hpp"
 
@@ -12,6 +13,7 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: mxcall <command> [options]\n"
     "commands:\n"
+    "  demo [--video] [--seconds N] [--json]    a real call between two parties in this process (127.0.0.1)\n"
     "  validate [--strict] [--json] [FILE...]   check m.call.* room events (see mxcall validate --help)\n"
     "  replay [SCRIPT]                          run the call engine over a scripted timeline (docs/replay.md)\n";
 
@@ -25,6 +27,9 @@ int main(int argc, char** argv) {
   }
   std::string command = args[0];
   args.erase(args.begin());
+#ifdef MXCALL_HAS_RUNTIME
+  if (command == "demo") return mxcall::tools::run_demo(args);
+#endif
   if (command == "validate") return mxcall::tools::run_validate(args);
   if (command == "replay") return mxcall::tools::run_replay_command(args);
   std::cerr << "mxcall: unknown command '" << command << "'\n" << kUsage;

@@ -230,6 +230,10 @@ class Replay final : public media::MediaEventSink {
     w.key("audio").boolean(m.audio_muted).key("video").boolean(m.video_muted).end_object();
   }
 
+  void describe(protocol::JsonWriter& w, const protocol::PeerHeld& h) {
+    w.key("peer_held").start_object().field("call_id", h.call.call_id).key("held").boolean(h.held).end_object();
+  }
+
   void describe(protocol::JsonWriter& w, const protocol::ActionRefused& r) {
     w.key("refused").start_object().field("call_id", r.call.call_id).field("why", r.why).end_object();
   }

@@ -159,6 +159,7 @@ class Call {
   bool renegotiation_wanted_ = false;
   bool answering_remote_offer_ = false;
   bool on_hold_ = false;
+  bool peer_held_ = false;  // the peer's last offer held us (rule 56)
   bool audio_muted_ = false;
   bool video_muted_ = false;
   bool ice_restart_pending_ = false;

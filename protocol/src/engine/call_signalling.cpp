@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "call.hpp"
+#include "peer_hold.hpp"
 
 namespace mxcall::protocol::engine {
 
@@ -290,6 +291,10 @@ void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate, Mill
       making_offer_ = false;
       negotiate_expiry_ = kNever;
       renegotiation_wanted_ = true;
+    }
+    if (bool held = offer_holds(negotiate.description.sdp); held != peer_held_) {
+      peer_held_ = held;
+      host_.output(PeerHeld{ref_, held});
     }
     media(media_op::SetRemoteDescription{"offer", std::string(negotiate.description.sdp)});
     answering_remote_offer_ = true;

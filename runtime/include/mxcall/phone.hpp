@@ -97,6 +97,7 @@ struct CallStats {
   CallRef call;
   AudioFlow sent;
   AudioFlow received;
+  std::uint64_t audio_samples_decoded = 0;  // 48 kHz samples out of our decoder: the peer's audio really plays
   std::uint64_t video_frames_received = 0;
   std::optional<double> round_trip_ms;
   std::string candidate_pair;  // "local -> remote (type)" once connected
@@ -141,7 +142,12 @@ class Runtime {
 
   // Runs the loop on the calling thread until quit(). Callbacks run on this thread.
   void run();
-  void quit();  // from any thread, also from a signal-safe context through a self-pipe (see the CLI)
+  // Runs the loop on the calling thread until `done()` holds, quit() is called or `timeout` passes; returns `done()`.
+  // `done` runs on the loop thread between iterations (at least every 20 ms). For tests, the demo and scripts.
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+  // From any thread (not from a signal handler: use a self-pipe, as the CLI does). A quit() before run() makes the
+  // next run() return at once.
+  void quit();
   // Runs `fn` on the loop thread (soon, in order with other posts).
   void post(std::function<void()> fn);
   // Runs `fn` on the loop thread after `delay`.
@@ -164,7 +170,12 @@ struct PhoneConfig {
   bool verify_tls = true;
 
   Timeouts timeouts;
-  media::GstEngineOptions media_defaults;               // ICE policy, loopback_only for tests and the demo, ...
+  // Each call's GStreamer session starts from these options, with the call's MediaChoice in place of the sources and
+  // sinks: ICE policy, loopback_only for tests and the demo, ...
+  media::GstEngineOptions media_defaults;
+  // When set, every call's session comes from this engine instead (the fake engine for signalling tests; the
+  // MediaChoice is then not used). Shared: one engine may serve several phones.
+  std::shared_ptr<media::MediaEngine> media_engine;
   std::chrono::milliseconds stats_interval{250};        // on_stats period while a call has media; 0: never
   std::chrono::milliseconds sync_timeout{30000};        // /sync long-poll
   bool join_invites = false;                            // join rooms we are invited to (a bot's DMs)

@@ -145,6 +145,14 @@ struct PeerMuted {
   bool operator==(const PeerMuted&) const = default;
 };
 
-using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted>;
+// The peer put us on hold (held) or took us off it, from the directions of its renegotiation offer (rule 56): show
+// it, since the silence is then the peer's choice and not a fault.
+struct PeerHeld {
+  CallRef call;
+  bool held = false;
+  bool operator==(const PeerHeld&) const = default;
+};
+
+using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld>;
 
 }  // namespace mxcall::protocol

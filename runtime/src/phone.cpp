@@ -1,0 +1,153 @@
+// The public Phone: each method hops to the loop thread (Runtime::Impl::post) and acts on the router binder there.
+#include <random>
+
+#include "homeserver_transport.hpp"
+#include "in_process_room.hpp"
+#include "loop.hpp"
+#include "phone_core.hpp"
+
+namespace mxcall {
+
+struct Phone::Impl {
+  Runtime::Impl& loop;
+  std::shared_ptr<runtime::PhoneCore> core;
+  std::string user_id;
+  std::string device_id;
+
+  // Runs `fn` with the core on the loop thread, in order with the phone's other actions.
+  void on_loop(std::function<void(runtime::PhoneCore&)> fn) {
+    loop.post([weak = std::weak_ptr(core), fn = std::move(fn)] {
+      if (auto core = weak.lock()) fn(*core);
+    });
+  }
+};
+
+namespace {
+
+// Call ids fit the opaque id grammar ([0-9A-Za-z._~-]) and are unique within the room: time plus 64 random bits.
+std::string new_call_id() {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::string id = "mx" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count()) +
+                   "-";
+  std::uint64_t bits = random();
+  for (int i = 0; i < 11; ++i, bits /= 62) id += kAlphabet[bits % 62];
+  return id;
+}
+
+std::unique_ptr<Phone::Impl> make_impl(Runtime& runtime, protocol::LocalParty me, const PhoneConfig& config,
+                                       std::unique_ptr<runtime::Transport> transport) {
+  auto impl = std::unique_ptr<Phone::Impl>(new Phone::Impl{runtime.impl(), nullptr, me.user_id, me.party_id});
+  impl->core = std::make_shared<runtime::PhoneCore>(runtime.impl(), std::move(me), config, std::move(transport));
+  impl->core->start();
+  return impl;
+}
+
+Result<std::unique_ptr<matrix::Client>> log_in(const PhoneConfig& config) {
+  matrix::ClientConfig client_config;
+  client_config.homeserver = config.homeserver;
+  client_config.verify_tls = config.verify_tls;
+  client_config.session_path = config.session_path;
+  auto client = std::make_unique<matrix::Client>(client_config);
+  Result<matrix::Session> session = [&]() -> Result<matrix::Session> {
+    if (!config.access_token.empty()) return client->use_access_token(config.access_token);
+    if (!config.user.empty()) return client->login_password(config.user, config.password);
+    if (!config.session_path.empty()) return client->resume();
+    return Error{ErrorCode::not_logged_in,
+                 "no way to log in: give an access token, a user and password, or a saved session file"};
+  }();
+  if (!session) return session.error();
+  return client;
+}
+
+}  // namespace
+
+Phone::Phone(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<Phone>> Phone::connect(Runtime& runtime, PhoneConfig config) {
+  if (config.homeserver.empty() && config.session_path.empty()) {
+    return Error{ErrorCode::not_logged_in, "no homeserver given: pass its base URL (https://matrix.example.org)"};
+  }
+  auto client = log_in(config);
+  if (!client) return client.error();
+  matrix::Session session = (*client)->session();
+  protocol::LocalParty me{session.user_id, session.device_id};
+  auto transport = std::make_unique<runtime::HomeserverTransport>(runtime.impl(), std::move(*client), config);
+  return std::unique_ptr<Phone>(new Phone(make_impl(runtime, std::move(me), config, std::move(transport))));
+}
+
+std::unique_ptr<Phone> Phone::in_room(Runtime& runtime, InProcessRoom& room, std::string user_id,
+                                      std::string device_id, PhoneConfig config) {
+  auto transport = std::make_unique<runtime::RoomTransport>(room.impl(), user_id);
+  return std::unique_ptr<Phone>(new Phone(
+      make_impl(runtime, protocol::LocalParty{std::move(user_id), std::move(device_id)}, config, std::move(transport))));
+}
+
+Phone::~Phone() {
+  hangup_all();
+  impl_->loop.run_sync([&] { impl_->core->shutdown(); });
+  // Joins the sync, send and TURN threads; what they posted and the loop has not run yet finds no phone.
+  impl_->core->transport().stop();
+}
+
+void Phone::set_observer(PhoneObserver* observer) { impl_->core->set_observer(observer); }
+
+Result<CallRef> Phone::call(const std::string& target, const CallOptions& options) {
+  auto room = impl_->core->transport().resolve_target(target);
+  if (!room) return room.error();
+  CallRef ref{*room, new_call_id()};
+  std::optional<std::string> invitee;
+  if (target.starts_with('@')) invitee = target;  // only that user's devices ring; in a room call any member may answer
+  protocol::action::Call action{ref.room_id, ref.call_id, invitee, options.video};
+  impl_->on_loop([action = std::move(action), media = options.media](runtime::PhoneCore& core) {
+    core.act(action, media);
+  });
+  return ref;
+}
+
+void Phone::answer(const CallRef& call, const AnswerOptions& options) {
+  impl_->on_loop([call, options](runtime::PhoneCore& core) {
+    core.act(protocol::action::Answer{call, options.video}, options.media);
+  });
+}
+
+void Phone::reject(const CallRef& call) {
+  impl_->on_loop([call](runtime::PhoneCore& core) { core.act(protocol::action::Reject{call}); });
+}
+
+void Phone::hangup(const CallRef& call) {
+  impl_->on_loop([call](runtime::PhoneCore& core) { core.act(protocol::action::Hangup{call}); });
+}
+
+void Phone::hold(const CallRef& call) {
+  impl_->on_loop([call](runtime::PhoneCore& core) { core.act(protocol::action::Hold{call}); });
+}
+
+void Phone::resume(const CallRef& call) {
+  impl_->on_loop([call](runtime::PhoneCore& core) { core.act(protocol::action::Resume{call}); });
+}
+
+void Phone::mute(const CallRef& call, bool audio, bool video) {
+  impl_->on_loop([call, audio, video](runtime::PhoneCore& core) { core.act(protocol::action::Mute{call, audio, video}); });
+}
+
+void Phone::set_video(const CallRef& call, bool video) {
+  impl_->on_loop([call, video](runtime::PhoneCore& core) { core.act(protocol::action::SetVideo{call, video}); });
+}
+
+void Phone::hangup_all(std::chrono::milliseconds timeout) {
+  bool any = false;
+  impl_->loop.run_sync([&] {
+    any = !impl_->core->live_calls().empty();
+    impl_->core->hangup_live_calls();
+  });
+  if (any) impl_->core->transport().wait_sent(timeout);
+}
+
+const std::string& Phone::user_id() const { return impl_->user_id; }
+const std::string& Phone::device_id() const { return impl_->device_id; }
+std::vector<CallRef> Phone::live_calls() const { return impl_->core->live_calls(); }
+
+}  // namespace mxcall
