@@ -121,9 +121,9 @@ std::optional<Json> JsPeer::command(Json command, std::chrono::milliseconds time
     ADD_FAILURE() << name_ << ": cannot send " << command["cmd"] << " (the peer is gone)";
     return std::nullopt;
   }
-  auto reply = wait_for(
-      [id](const Json& e) { return e.value("id", -1) == id && (e["ev"] == "done" || e["ev"] == "error"); }, timeout,
-      from);
+  auto reply =
+      wait_for([id](const Json& e) { return e.value("id", -1) == id && (e["ev"] == "done" || e["ev"] == "error"); },
+               timeout, from);
   if (!reply) {
     ADD_FAILURE() << name_ << ": no reply to " << command["cmd"] << " within " << timeout.count() << " ms";
     return std::nullopt;
@@ -137,8 +137,8 @@ std::optional<Json> JsPeer::command(Json command, std::chrono::milliseconds time
 
 bool JsPeer::login(const std::string& homeserver, const std::string& user, const std::string& password, int tone_hz,
                    const std::string& device_id) {
-  Json login = {{"cmd", "login"}, {"homeserver", homeserver}, {"user", user}, {"password", password},
-                {"tone_hz", tone_hz}};
+  Json login = {
+      {"cmd", "login"}, {"homeserver", homeserver}, {"user", user}, {"password", password}, {"tone_hz", tone_hz}};
   if (!device_id.empty()) login["device_id"] = device_id;
   auto reply = command(login, 30s);
   if (!reply) return false;
@@ -147,8 +147,8 @@ bool JsPeer::login(const std::string& homeserver, const std::string& user, const
   return true;
 }
 
-std::optional<Json> JsPeer::wait_for(const std::function<bool(const Json&)>& match,
-                                     std::chrono::milliseconds timeout, std::size_t from) {
+std::optional<Json> JsPeer::wait_for(const std::function<bool(const Json&)>& match, std::chrono::milliseconds timeout,
+                                     std::size_t from) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock lock(mutex_);
   for (std::size_t i = from;;) {
@@ -162,8 +162,15 @@ std::optional<Json> JsPeer::wait_for(const std::function<bool(const Json&)>& mat
 
 std::optional<Json> JsPeer::wait_event(const std::string& ev, const std::string& call_id,
                                        std::chrono::milliseconds timeout, std::size_t from) {
-  return wait_for([&](const Json& e) { return e.value("ev", "") == ev && (call_id.empty() || e.value("call_id", "") == call_id); },
-                  timeout, from);
+  return wait_for(
+      [&](const Json& e) { return e.value("ev", "") == ev && (call_id.empty() || e.value("call_id", "") == call_id); },
+      timeout, from);
+}
+
+bool JsPeer::reached(const std::string& call_id, const std::string& state, std::chrono::milliseconds timeout) {
+  return wait_for([&](const Json& e) { return e["ev"] == "state" && e["call_id"] == call_id && e["state"] == state; },
+                  timeout)
+      .has_value();
 }
 
 bool JsPeer::has_event(const std::string& ev, const std::string& call_id, std::size_t from) const {

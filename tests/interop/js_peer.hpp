@@ -46,6 +46,8 @@ class JsPeer {
   // Shorthand: an event named `ev` about `call_id` (any call when empty).
   std::optional<Json> wait_event(const std::string& ev, const std::string& call_id, std::chrono::milliseconds timeout,
                                  std::size_t from = 0);
+  // Waits until the call's js-sdk state is `state` (connected, ended, ...).
+  bool reached(const std::string& call_id, const std::string& state, std::chrono::milliseconds timeout = 15s);
   // Whether such an event arrived (no waiting).
   bool has_event(const std::string& ev, const std::string& call_id, std::size_t from = 0) const;
   std::size_t mark() const;  // the index the next event will have

@@ -1,0 +1,61 @@
+#include "interop_fixture.hpp"
+
+namespace mxcall::interop {
+namespace {
+
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new testing::SynapseEnvironment([] {
+  testing::SynapseOptions options;
+  options.turn = false;  // loopback host candidates only; js-sdk then proceeds without TURN
+  return options;
+}()));
+
+LoopThread* g_loop = nullptr;
+
+}  // namespace
+
+void InteropTest::SetUpTestSuite() {
+  if (!g_loop) g_loop = new LoopThread;
+}
+
+void InteropTest::TearDownTestSuite() {
+  delete g_loop;
+  g_loop = nullptr;
+}
+
+Runtime& InteropTest::runtime() { return g_loop->runtime(); }
+
+std::string InteropTest::homeserver() const { return testing::SynapseEnvironment::server().url(); }
+
+void InteropTest::SetUp() {
+  mx_user_ = testing::new_user("mx");
+  js_user_ = testing::new_user("js");
+  room_ = testing::shared_room(mx_user_, js_user_);
+  ASSERT_FALSE(room_.empty());
+}
+
+std::unique_ptr<JsPeer> InteropTest::start_js(const std::string& name, int tone_hz, const std::string& device_id) {
+  auto peer = std::make_unique<JsPeer>(name);
+  EXPECT_TRUE(peer->login(homeserver(), js_user_.localpart, js_user_.password, tone_hz, device_id));
+  return peer;
+}
+
+std::unique_ptr<MxParty> InteropTest::start_mx(const std::string& name, double tone_hz, Timeouts timeouts) {
+  return std::make_unique<MxParty>(runtime(), name, homeserver(), mx_user_.localpart, mx_user_.password, tone_hz,
+                                   timeouts);
+}
+
+std::string InteropTest::js_call(JsPeer& js, bool video) {
+  auto placed = js.command({{"cmd", "call"}, {"room_id", room_}, {"video", video}});
+  return placed ? placed->value("call_id", "") : std::string{};
+}
+
+::testing::AssertionResult audio_both_ways(MxParty& mx, const CallRef& call, double js_tone, JsPeer& js,
+                                           double mx_tone) {
+  bool mx_hears = mx.hears(call, js_tone);
+  bool js_hears = js.hears(call.call_id, mx_tone);
+  if (mx_hears && js_hears) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << (mx_hears ? "" : "mxcall does not hear the JS tone; ")
+                                       << (js_hears ? "" : "matrix-js-sdk does not hear the mxcall tone");
+}
+
+}  // namespace mxcall::interop
