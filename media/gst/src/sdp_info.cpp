@@ -109,6 +109,21 @@ std::string with_ice_credentials(const std::string& sdp, const std::string& ufra
   return out;
 }
 
+std::string with_inactive_as(const std::string& sdp, std::string_view replacement) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < sdp.size()) {
+    std::size_t end = sdp.find('\n', at);
+    std::string line = sdp.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
+    at = end == std::string::npos ? sdp.size() : end + 1;
+    if (line == "a=inactive\r\n" || line == "a=inactive\n" || line == "a=inactive") {
+      line = "a=" + std::string(replacement) + (line.ends_with("\r\n") ? "\r\n" : line.ends_with("\n") ? "\n" : "");
+    }
+    out += line;
+  }
+  return out;
+}
+
 std::pair<std::string, std::string> new_ice_credentials() {
   static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   auto make = [](int n) {

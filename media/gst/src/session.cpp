@@ -349,8 +349,13 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
     fail(MediaFailure::remote_description, "remote " + op.type + ": " + *problem);
     return;
   }
+  // An answer that says a=inactive (matrix-js-sdk's libwebrtc answers our hold offer so while it holds us: mutual
+  // hold) would end webrtcbin 1.22's receive pads for good, and audio would never come back after both resume. The
+  // answerer neither sends nor receives; webrtcbin is told only "recvonly" (it receives, it does not send), which
+  // keeps the pads alive. remote_ keeps the real direction, so the valves stop our media as inactive requires.
+  std::string sdp = op.type == "answer" ? with_inactive_as(op.sdp, "recvonly") : op.sdp;
   GstSDPMessage* msg = nullptr;
-  gst_sdp_message_new_from_text(op.sdp.c_str(), &msg);
+  gst_sdp_message_new_from_text(sdp.c_str(), &msg);
   GstWebRTCSessionDescription* desc = gst_webrtc_session_description_new(type, msg);  // takes msg
   std::string error;
   GstStructure* reply = run("set-remote-description", nullptr, desc, &error);
