@@ -40,6 +40,19 @@ std::vector<std::int16_t> read_wav(const std::string& path, int* sample_rate) {
   return samples;
 }
 
+void write_wav(const std::string& path, double frequency_hz, double seconds) {
+  const std::uint32_t rate = 48000, n = static_cast<std::uint32_t>(seconds * rate);
+  std::ofstream out(path, std::ios::binary);
+  auto u32 = [&](std::uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
+  auto u16 = [&](std::uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
+  out.write("RIFF", 4), u32(36 + n * 2), out.write("WAVEfmt ", 8), u32(16), u16(1), u16(1), u32(rate), u32(rate * 2),
+      u16(2), u16(16), out.write("data", 4), u32(n * 2);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    u16(static_cast<std::uint16_t>(
+        static_cast<std::int16_t>(10000 * std::sin(2 * std::numbers::pi * frequency_hz * i / rate))));
+  }
+}
+
 namespace {
 double goertzel_power(const std::int16_t* x, std::size_t n, double freq, int rate) {
   double w = 2.0 * std::numbers::pi * freq / rate, coeff = 2.0 * std::cos(w);

@@ -29,6 +29,7 @@ class HomeserverTransport final : public Transport {
   Result<std::string> resolve_target(const std::string& target) override;
   bool wait_sent(std::chrono::milliseconds timeout) override;
   void stop() override;
+  std::optional<matrix::ClientStats> client_stats() const override { return client_->stats(); }
 
   matrix::Client& client() { return *client_; }
 

@@ -14,7 +14,7 @@
 namespace mxcall {
 
 struct InProcessRoom::Impl {
-  Impl(Runtime::Impl& loop, std::string room_id) : loop(loop), room_id(std::move(room_id)) {}
+  Impl(Runtime::Impl& runtime_loop, std::string id) : loop(runtime_loop), room_id(std::move(id)) {}
 
   void join(const std::string& user_id, std::function<void(runtime::InboundBatch)> deliver);
   void leave(const std::string& user_id);

@@ -17,7 +17,7 @@ struct Phone::Impl {
   // Runs `fn` with the core on the loop thread, in order with the phone's other actions.
   void on_loop(std::function<void(runtime::PhoneCore&)> fn) {
     loop.post([weak = std::weak_ptr(core), fn = std::move(fn)] {
-      if (auto core = weak.lock()) fn(*core);
+      if (auto alive = weak.lock()) fn(*alive);
     });
   }
 };
@@ -50,6 +50,7 @@ Result<std::unique_ptr<matrix::Client>> log_in(const PhoneConfig& config) {
   client_config.homeserver = config.homeserver;
   client_config.verify_tls = config.verify_tls;
   client_config.session_path = config.session_path;
+  client_config.retry = config.retry;
   auto client = std::make_unique<matrix::Client>(client_config);
   Result<matrix::Session> session = [&]() -> Result<matrix::Session> {
     if (!config.access_token.empty()) return client->use_access_token(config.access_token);
@@ -140,8 +141,7 @@ void Phone::set_video(const CallRef& call, bool video) {
 void Phone::hangup_all(std::chrono::milliseconds timeout) {
   bool any = false;
   impl_->loop.run_sync([&] {
-    any = !impl_->core->live_calls().empty();
-    impl_->core->hangup_live_calls();
+    any = impl_->core->hangup_live_calls() > 0;
   });
   if (any) impl_->core->transport().wait_sent(timeout);
 }
@@ -149,5 +149,6 @@ void Phone::hangup_all(std::chrono::milliseconds timeout) {
 const std::string& Phone::user_id() const { return impl_->user_id; }
 const std::string& Phone::device_id() const { return impl_->device_id; }
 std::vector<CallRef> Phone::live_calls() const { return impl_->core->live_calls(); }
+std::optional<matrix::ClientStats> Phone::homeserver_stats() const { return impl_->core->transport().client_stats(); }
 
 }  // namespace mxcall

@@ -119,8 +119,16 @@ void PhoneCore::act(const protocol::UserAction& action, std::optional<MediaChoic
   drain();
 }
 
-void PhoneCore::hangup_live_calls() {
-  for (const auto& call : live_calls()) act(protocol::action::Hangup{call});
+int PhoneCore::hangup_live_calls() {
+  std::vector<CallRef> ours;
+  {
+    std::lock_guard lock(live_mutex_);
+    for (const auto& [call, state] : live_) {
+      if (state != CallState::ringing && state != CallState::ringing_silent) ours.push_back(call);
+    }
+  }
+  for (const auto& call : ours) act(protocol::action::Hangup{call});
+  return static_cast<int>(ours.size());
 }
 
 void PhoneCore::shutdown() {
@@ -130,7 +138,9 @@ void PhoneCore::shutdown() {
 
 std::vector<CallRef> PhoneCore::live_calls() const {
   std::lock_guard lock(live_mutex_);
-  return {live_.begin(), live_.end()};
+  std::vector<CallRef> calls;
+  for (const auto& [call, state] : live_) calls.push_back(call);
+  return calls;
 }
 
 void PhoneCore::drain() {
@@ -188,7 +198,7 @@ void PhoneCore::on_update(const protocol::CallUpdate& update) {
     if (ended) {
       live_.erase(update.call);
     } else {
-      live_.insert(update.call);
+      live_[update.call] = update.state;
     }
   }
   auto* observer = this->observer();

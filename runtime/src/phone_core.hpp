@@ -36,7 +36,8 @@ class PhoneCore : public std::enable_shared_from_this<PhoneCore> {
   void on_batch(InboundBatch batch);
   void on_media_event(const protocol::MediaEvent& event);
   void act(const protocol::UserAction& action, std::optional<MediaChoice> media = std::nullopt);
-  void hangup_live_calls();
+  // Hangs up every call placed or answered here (not those still ringing). Returns how many.
+  int hangup_live_calls();
   // Closes every session and refuses further input; the transport is stopped afterwards off the loop.
   void shutdown();
 
@@ -75,7 +76,7 @@ class PhoneCore : public std::enable_shared_from_this<PhoneCore> {
   std::map<CallRef, IncomingCall> invites_;  // invites of this batch, until their call rings or ends
 
   mutable std::mutex live_mutex_;  // live_ is read from any thread
-  std::set<CallRef> live_;
+  std::map<CallRef, CallState> live_;
 };
 
 }  // namespace mxcall::runtime

@@ -40,6 +40,7 @@ class Transport {
   virtual Result<std::string> resolve_target(const std::string& target) = 0;
   // Not on the loop thread of a running loop. True once every queued send was handed over, false after `timeout`.
   virtual bool wait_sent(std::chrono::milliseconds timeout) = 0;
+  virtual std::optional<matrix::ClientStats> client_stats() const { return std::nullopt; }
   // Stops and joins the transport's threads. Nothing is posted to the loop after it returns.
   virtual void stop() = 0;
 };

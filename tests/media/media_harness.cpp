@@ -147,19 +147,6 @@ std::string describe(Pair& pair) {
   return out;
 }
 
-void write_wav(const std::string& path, double frequency_hz, double seconds) {
-  const std::uint32_t rate = 48000, n = static_cast<std::uint32_t>(seconds * rate);
-  std::ofstream out(path, std::ios::binary);
-  auto u32 = [&](std::uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
-  auto u16 = [&](std::uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
-  out.write("RIFF", 4), u32(36 + n * 2), out.write("WAVEfmt ", 8), u32(16), u16(1), u16(1), u32(rate), u32(rate * 2),
-      u16(2), u16(16), out.write("data", 4), u32(n * 2);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    u16(static_cast<std::uint16_t>(
-        static_cast<std::int16_t>(10000 * std::sin(2 * std::numbers::pi * frequency_hz * i / rate))));
-  }
-}
-
 double rms(const std::vector<std::int16_t>& samples) {
   if (samples.empty()) return 0;
   double sum = 0;

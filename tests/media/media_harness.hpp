@@ -77,8 +77,6 @@ class Pair {
 // Both sides' counters, ICE states and failures, for assertion messages.
 std::string describe(Pair& pair);
 
-// Writes a 48 kHz mono 16-bit sine.
-void write_wav(const std::string& path, double frequency_hz, double seconds);
 double rms(const std::vector<std::int16_t>& samples);
 
 // A fresh directory under /tmp for one test's files.

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "mxcall/media/fake_media_engine.hpp"
-#include "recorder.hpp"
+#include "phone_recorder.hpp"
 
 namespace mxcall::test {
 namespace {

@@ -1,34 +1,22 @@
-// Whole calls through a real Synapse: two or three devices, each a homeserver client in front of the call engine
-// and the fake media engine (phone.hpp), so only signalling is under test.
+// Whole calls through a real Synapse: two or three devices, each an mxcall::Phone (the runtime: its sync and send
+// threads, its loop) with the fake media engine (runtime_phone.hpp), so only signalling is under test.
 #include <filesystem>
 #include <functional>
 
-#include "helpers.hpp"
-#include "phone.hpp"
+#include "runtime_phone.hpp"
 
 namespace mxcall::testing {
 namespace {
 
 using namespace protocol;
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new SynapseEnvironment([] {
   SynapseOptions options;
   options.turn = false;
   return options;
 }()));
-
-// Steps every phone in turn until `done` holds or 30 s pass. Bounded: each step long-polls at most 200 ms.
-bool run_until(std::vector<Phone*> phones, const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    for (Phone* phone : phones) {
-      if (!phone->step(100)) return false;
-    }
-  }
-  return done();
-}
 
 std::vector<std::string> call_types(matrix::Client& client, const std::string& room) {
   std::vector<std::string> types;
@@ -47,20 +35,27 @@ TEST(Call, WholeCallInviteAnswerSelectHangup) {
   auto alice = new_user("alice");
   auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
-  Phone a(*alice.client), b(*bob.client);
-  a.step(0);
-  b.step(0);
-  a.act(action::Call{room, "call-whole", bob.user_id, false});
-  ASSERT_TRUE(run_until({&a, &b}, [&] { return b.state("call-whole") == CallState::ringing; }));
-  b.act(action::Answer{{room, "call-whole"}, false});
-  ASSERT_TRUE(run_until({&a, &b}, [&] {
-    return a.state("call-whole") == CallState::connected && b.state("call-whole") == CallState::connected;
-  }));
-  a.act(action::Hangup{{room, "call-whole"}});
-  ASSERT_TRUE(run_until({&a, &b}, [&] { return b.state("call-whole") == CallState::ended; }));
-  EXPECT_EQ(a.state("call-whole"), CallState::ended);
-  EXPECT_EQ(b.end_reason("call-whole"), "user_hangup");
-  ASSERT_TRUE(a.wait_sent() && b.wait_sent());
+  Runtime runtime;
+  Party a(runtime, phone_config(alice)), b(runtime, phone_config(bob));
+  auto call = a->call(room);
+  ASSERT_TRUE(call.ok()) << call.error().message;
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 30s));
+  EXPECT_EQ(b.seen.incoming.back().caller, alice.user_id);
+  b->answer(*call);
+  ASSERT_TRUE(runtime.run_until(
+      [&] {
+        return a.seen.state(call->call_id) == CallState::connected &&
+               b.seen.state(call->call_id) == CallState::connected;
+      },
+      30s));
+  a->hangup(*call);
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ended; }, 30s));
+  EXPECT_EQ(a.seen.state(call->call_id), CallState::ended);
+  EXPECT_EQ(b.seen.end_reason(call->call_id), "user_hangup");
+  a->hangup_all();
+  b->hangup_all();
+  a.phone.reset();  // every send handed over before the room is read back
+  b.phone.reset();
   auto types = call_types(*alice.client, room);
   EXPECT_EQ(count(types, "m.call.invite"), 1);
   EXPECT_EQ(count(types, "m.call.answer"), 1);
@@ -73,35 +68,41 @@ TEST(Call, SecondCalleeDeviceStopsRingingWhenOneAnswers) {
   auto alice = new_user("alice");
   auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
-  auto bob_laptop = make_client();
-  ASSERT_TRUE(bob_laptop->login_password(bob.localpart, bob.password).ok());
-  Phone a(*alice.client), b1(*bob.client), b2(*bob_laptop);
-  for (Phone* p : {&a, &b1, &b2}) p->step(0);
-  a.act(action::Call{room, "call-two", bob.user_id, false});
-  ASSERT_TRUE(run_until({&a, &b1, &b2}, [&] {
-    return b1.state("call-two") == CallState::ringing && b2.state("call-two") == CallState::ringing;
-  }));
-  b1.act(action::Answer{{room, "call-two"}, false});
-  ASSERT_TRUE(run_until({&a, &b1, &b2}, [&] {
-    return a.state("call-two") == CallState::connected && b2.state("call-two") == CallState::ended;
-  }));
-  EXPECT_EQ(b2.end_reason("call-two"), kEndedAnsweredElsewhere);
-  EXPECT_EQ(b1.state("call-two"), CallState::connected);
+  TestUser bob_laptop{bob.localpart, bob.user_id, bob.password, make_client()};
+  ASSERT_TRUE(bob_laptop.client->login_password(bob.localpart, bob.password).ok());
+  Runtime runtime;
+  Party a(runtime, phone_config(alice)), b1(runtime, phone_config(bob)), b2(runtime, phone_config(bob_laptop));
+  auto call = a->call(room);
+  ASSERT_TRUE(call.ok());
+  ASSERT_TRUE(runtime.run_until(
+      [&] {
+        return b1.seen.state(call->call_id) == CallState::ringing && b2.seen.state(call->call_id) == CallState::ringing;
+      },
+      30s));
+  b1->answer(*call);
+  ASSERT_TRUE(runtime.run_until(
+      [&] {
+        return a.seen.state(call->call_id) == CallState::connected && b2.seen.state(call->call_id) == CallState::ended;
+      },
+      30s));
+  EXPECT_EQ(b2.seen.end_reason(call->call_id), kEndedAnsweredElsewhere);
+  EXPECT_EQ(b1.seen.state(call->call_id), CallState::connected);
 }
 
 TEST(Call, RejectEndsTheCallerToo) {
   auto alice = new_user("alice");
   auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
-  Phone a(*alice.client), b(*bob.client);
-  a.step(0);
-  b.step(0);
-  a.act(action::Call{room, "call-reject", bob.user_id, false});
-  ASSERT_TRUE(run_until({&a, &b}, [&] { return b.state("call-reject") == CallState::ringing; }));
-  b.act(action::Reject{{room, "call-reject"}});
-  ASSERT_TRUE(run_until({&a, &b}, [&] { return a.state("call-reject") == CallState::ended; }));
-  EXPECT_EQ(a.end_reason("call-reject"), kEndedRejected);
-  ASSERT_TRUE(b.wait_sent());
+  Runtime runtime;
+  Party a(runtime, phone_config(alice)), b(runtime, phone_config(bob));
+  auto call = a->call(room);
+  ASSERT_TRUE(call.ok());
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 30s));
+  b->reject(*call);
+  ASSERT_TRUE(runtime.run_until([&] { return a.seen.state(call->call_id) == CallState::ended; }, 30s));
+  EXPECT_EQ(a.seen.end_reason(call->call_id), kEndedRejected);
+  EXPECT_FALSE(a.seen.ended()->local);
+  b.phone.reset();
   EXPECT_EQ(count(call_types(*alice.client, room), "m.call.reject"), 1);
 }
 
@@ -109,19 +110,26 @@ TEST(Call, GlareLeavesOneConnectedCall) {
   auto alice = new_user("alice");
   auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
-  Phone a(*alice.client), b(*bob.client);
-  a.step(0);
-  b.step(0);
-  // Both place a call before either has seen the other's invite.
-  a.act(action::Call{room, "glare-a", bob.user_id, false});
-  b.act(action::Call{room, "glare-b", alice.user_id, false});
-  // The lower call id survives (byte order, as js-sdk, Nheko and the Dart SDK do): "glare-a".
-  ASSERT_TRUE(run_until({&a, &b}, [&] {
-    return a.state("glare-a") == CallState::connected && b.state("glare-a") == CallState::connected;
-  }));
-  // Bob's own call gave way; alice, holding the surviving call, never rang for the losing one.
-  EXPECT_EQ(b.state("glare-b"), CallState::ended);
-  EXPECT_FALSE(a.ever("glare-b", CallState::ringing));
+  Runtime runtime;
+  Party a(runtime, phone_config(alice)), b(runtime, phone_config(bob));
+  // Both place a call before either has seen the other's invite: the loop has not run in between.
+  auto from_a = a->call(room);
+  auto from_b = b->call(room);
+  ASSERT_TRUE(from_a.ok() && from_b.ok());
+  // The lower call id survives (byte order, as js-sdk, Nheko and the Dart SDK do).
+  bool a_wins = from_a->call_id < from_b->call_id;
+  const std::string& survivor = a_wins ? from_a->call_id : from_b->call_id;
+  const std::string& loser = a_wins ? from_b->call_id : from_a->call_id;
+  ASSERT_TRUE(runtime.run_until(
+      [&] {
+        return a.seen.state(survivor) == CallState::connected && b.seen.state(survivor) == CallState::connected;
+      },
+      30s));
+  // The loser's own call gave way; the survivor's placer never rang for the losing one.
+  Party& loser_party = a_wins ? b : a;
+  Party& winner_party = a_wins ? a : b;
+  EXPECT_EQ(loser_party.seen.state(loser), CallState::ended);
+  EXPECT_FALSE(winner_party.seen.ever(loser, CallState::ringing));
 }
 
 // A callee that restarts mid-ring resumes from its session file; the call ended while it was away, so it must not
@@ -129,61 +137,64 @@ TEST(Call, GlareLeavesOneConnectedCall) {
 TEST(Call, CalleeRestartsMidRingAndDoesNotRingForAnEndedCall) {
   auto dir = std::filesystem::temp_directory_path() / ("mxcall-restart-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  auto config = test_config();
-  config.session_path = (dir / "bob.json").string();
   auto alice = new_user("alice");
-  auto bob = new_user("bob", config);
+  auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
-  Phone a(*alice.client);
-  a.step(0);
+  Runtime runtime;
+  Party a(runtime, phone_config(alice));
+  auto bob_config = phone_config(bob);
+  bob_config.session_path = (dir / "bob.json").string();
+  std::optional<CallRef> call;
   {
-    Phone b(*bob.client);
-    b.step(0);
-    a.act(action::Call{room, "call-restart", bob.user_id, false});
-    ASSERT_TRUE(run_until({&a, &b}, [&] { return b.state("call-restart") == CallState::ringing; }));
-  }  // bob's process goes away while ringing
-  bob.client.reset();
-  a.act(action::Hangup{{room, "call-restart"}});
-  ASSERT_TRUE(a.wait_sent());
+    Party b(runtime, bob_config);
+    call = a->call(room).value();
+    ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 30s));
+  }  // bob's process goes away while ringing (a ringing call is left alone)
+  a->hangup(*call);
+  ASSERT_TRUE(runtime.run_until([&] { return a.seen.state(call->call_id) == CallState::ended; }, 30s));
+  a->hangup_all();
 
-  matrix::Client restarted(config);
-  auto resumed = restarted.resume();
-  ASSERT_TRUE(resumed.ok()) << resumed.error().message;
-  EXPECT_FALSE(resumed->since.empty());
-  Phone b2(restarted);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(b2.step(200));
-  EXPECT_TRUE(b2.rang().empty());
-  EXPECT_FALSE(b2.ever("call-restart", CallState::ringing));
+  auto resumed_config = bob_config;
+  resumed_config.access_token.clear();  // from the session file alone
+  Party b2(runtime, resumed_config);
+  runtime.run_until([] { return false; }, 3s);  // a few syncs
+  EXPECT_TRUE(b2.seen.incoming.empty());
+  EXPECT_FALSE(b2.seen.ever(call->call_id, CallState::ringing));
   std::filesystem::remove_all(dir);
 }
 
 // Last in this program: it stops the shared Synapse. The callee answers while Synapse is down; the answer waits in
 // the send queue, goes out once Synapse is back, the call connects, and every call event is stored exactly once.
 TEST(Call, SynapseRestartedMidCallEveryEventOnce) {
-  auto patient = test_config();
-  patient.retry.max_attempts = 30;
-  patient.retry.max_total = std::chrono::milliseconds{60000};
-  patient.retry.max_backoff = std::chrono::milliseconds{1000};
-  auto alice = new_user("alice", patient);
-  auto bob = new_user("bob", patient);
+  auto patient = test_config().retry;
+  patient.max_attempts = 30;
+  patient.max_total = std::chrono::milliseconds{60000};
+  patient.max_backoff = std::chrono::milliseconds{1000};
+  auto alice = new_user("alice");
+  auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
-  Phone a(*alice.client), b(*bob.client);
-  a.step(0);
-  b.step(0);
-  a.act(action::Call{room, "call-down", bob.user_id, false});
-  ASSERT_TRUE(run_until({&a, &b}, [&] { return b.state("call-down") == CallState::ringing; }));
+  Runtime runtime;
+  Party a(runtime, phone_config(alice, patient)), b(runtime, phone_config(bob, patient));
+  auto call = a->call(room);
+  ASSERT_TRUE(call.ok());
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 30s));
   auto& server = SynapseEnvironment::server();
   server.stop();
-  b.act(action::Answer{{room, "call-down"}, false});  // queued; sent once Synapse is back
+  b->answer(*call);  // queued; sent once Synapse is back
+  runtime.run_until([] { return false; }, 500ms);
   std::string error;
   ASSERT_TRUE(server.start(&error)) << error;
-  ASSERT_TRUE(run_until({&a, &b}, [&] {
-    return a.state("call-down") == CallState::connected && b.state("call-down") == CallState::connected;
-  }));
-  a.act(action::Hangup{{room, "call-down"}});
-  ASSERT_TRUE(run_until({&a, &b}, [&] { return b.state("call-down") == CallState::ended; }));
-  ASSERT_TRUE(a.wait_sent() && b.wait_sent());
-  EXPECT_GE(bob.client->stats().transport_errors, 1u);
+  ASSERT_TRUE(runtime.run_until(
+      [&] {
+        return a.seen.state(call->call_id) == CallState::connected &&
+               b.seen.state(call->call_id) == CallState::connected;
+      },
+      60s));
+  a->hangup(*call);
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ended; }, 30s));
+  EXPECT_GE(b->homeserver_stats()->transport_errors, 1u);
+  a.phone.reset();
+  b.phone.reset();
   auto types = call_types(*alice.client, room);
   EXPECT_EQ(count(types, "m.call.invite"), 1);
   EXPECT_EQ(count(types, "m.call.answer"), 1);

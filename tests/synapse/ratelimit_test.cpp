@@ -6,7 +6,7 @@
 
 #include "helpers.hpp"
 #include "mxcall/matrix/send_queue.hpp"
-#include "phone.hpp"
+#include "runtime_phone.hpp"
 
 namespace mxcall::testing {
 namespace {
@@ -96,26 +96,24 @@ TEST(RateLimit, WholeCallConnectsDespite429) {
   auto bob = new_user("bob", patient_config());
   auto room = shared_room(alice, bob);
   using namespace protocol;
-  Phone a(*alice.client), b(*bob.client);
-  auto run_until = [&](const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      a.step(100);
-      b.step(100);
-    }
-    return done();
-  };
-  a.step(0);
-  b.step(0);
-  a.act(action::Call{room, "call-429", bob.user_id, false});
-  ASSERT_TRUE(run_until([&] { return b.state("call-429") == CallState::ringing; }));
-  b.act(action::Answer{{room, "call-429"}, false});
-  ASSERT_TRUE(run_until(
-      [&] { return a.state("call-429") == CallState::connected && b.state("call-429") == CallState::connected; }));
-  a.act(action::Hangup{{room, "call-429"}});
-  ASSERT_TRUE(run_until([&] { return b.state("call-429") == CallState::ended; }));
-  ASSERT_TRUE(a.wait_sent(30000) && b.wait_sent(30000));
-  EXPECT_GE(alice.client->stats().rate_limited + bob.client->stats().rate_limited, 1u);
+  using namespace std::chrono_literals;
+  Runtime runtime;
+  Party a(runtime, phone_config(alice, patient_config().retry)), b(runtime, phone_config(bob, patient_config().retry));
+  auto call = a->call(room);
+  ASSERT_TRUE(call.ok()) << call.error().message;
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 60s));
+  b->answer(*call);
+  ASSERT_TRUE(runtime.run_until(
+      [&] {
+        return a.seen.state(call->call_id) == CallState::connected &&
+               b.seen.state(call->call_id) == CallState::connected;
+      },
+      60s));
+  a->hangup(*call);
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ended; }, 60s));
+  EXPECT_GE(a->homeserver_stats()->rate_limited + b->homeserver_stats()->rate_limited, 1u);
+  a.phone.reset();  // each waits until its sends were handed over
+  b.phone.reset();
   std::map<std::string, int> types;
   for (const auto& event : room_events(*alice.client, room)) ++types[event["type"].get<std::string>()];
   EXPECT_EQ(types["m.call.invite"], 1);

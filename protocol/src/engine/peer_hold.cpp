@@ -1,19 +1,17 @@
 #include "peer_hold.hpp"
 
-#include <optional>
-
 namespace mxcall::protocol {
 
 namespace {
 
-enum class Dir : unsigned char { sendrecv, sendonly, recvonly, inactive };
+enum class Dir : unsigned char { unset, sendrecv, sendonly, recvonly, inactive };
 
-std::optional<Dir> direction_attribute(std::string_view line) {
+Dir direction_attribute(std::string_view line) {
   if (line == "a=sendrecv") return Dir::sendrecv;
   if (line == "a=sendonly") return Dir::sendonly;
   if (line == "a=recvonly") return Dir::recvonly;
   if (line == "a=inactive") return Dir::inactive;
-  return std::nullopt;
+  return Dir::unset;
 }
 
 // "m=audio 9 UDP/TLS/RTP/SAVPF 111": the port is the second field; 0 means the section is disabled.
@@ -29,12 +27,12 @@ bool section_disabled(std::string_view line) {
 bool offer_holds(std::string_view sdp) {
   Dir session_dir = Dir::sendrecv;  // a direction before the first m= line applies to every section without its own
   bool in_media = false, disabled = false;
-  std::optional<Dir> section_dir;
+  Dir section_dir = Dir::unset;
   int active_sections = 0, held_sections = 0;
   auto close_section = [&] {
     if (!in_media || disabled) return;
     ++active_sections;
-    Dir dir = section_dir.value_or(session_dir);
+    Dir dir = section_dir == Dir::unset ? session_dir : section_dir;
     if (dir == Dir::sendonly || dir == Dir::inactive) ++held_sections;
   };
   while (!sdp.empty()) {
@@ -46,12 +44,12 @@ bool offer_holds(std::string_view sdp) {
       close_section();
       in_media = true;
       disabled = section_disabled(line);
-      section_dir.reset();
-    } else if (auto dir = direction_attribute(line)) {
+      section_dir = Dir::unset;
+    } else if (Dir dir = direction_attribute(line); dir != Dir::unset) {
       if (in_media) {
-        section_dir = *dir;
+        section_dir = dir;
       } else {
-        session_dir = *dir;
+        session_dir = dir;
       }
     }
   }

@@ -24,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "mxcall/matrix/client.hpp"
 #include "mxcall/matrix/error.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
 #include "mxcall/protocol/engine.hpp"
@@ -168,6 +169,7 @@ struct PhoneConfig {
   std::string user;  // with password: logs in (and saves to session_path when set)
   std::string password;
   bool verify_tls = true;
+  matrix::RetryPolicy retry;  // each homeserver request's retries, bounded in count and time
 
   Timeouts timeouts;
   // Each call's GStreamer session starts from these options, with the call's MediaChoice in place of the sources and
@@ -191,7 +193,9 @@ class Phone {
   // A party of an in-process room (no homeserver): the demo and tests. `user_id` and `device_id` name it.
   static std::unique_ptr<Phone> in_room(Runtime& runtime, InProcessRoom& room, std::string user_id,
                                         std::string device_id, PhoneConfig config = {});
-  ~Phone();  // hangs up every live call (the peer sees user_hangup), stops syncing and sending
+  // Hangs up every call placed or answered here (the peer sees user_hangup), then stops syncing and sending. Calls
+  // still ringing here are left alone: the user's other devices may answer them.
+  ~Phone();
   Phone(const Phone&) = delete;
   Phone& operator=(const Phone&) = delete;
 
@@ -210,12 +214,15 @@ class Phone {
   void mute(const CallRef& call, bool audio, bool video);
   void set_video(const CallRef& call, bool video);
 
-  // Ends every live call properly and returns once the hangups have been handed to the homeserver (or `timeout`).
+  // Ends every call placed or answered here and returns once the hangups have been handed to the homeserver (or
+  // `timeout` passed).
   void hangup_all(std::chrono::milliseconds timeout = std::chrono::seconds{5});
 
   const std::string& user_id() const;
   const std::string& device_id() const;
-  std::vector<CallRef> live_calls() const;
+  std::vector<CallRef> live_calls() const;  // every call not ended, ringing ones included
+  // The homeserver client's request counters since connect (429s, 5xx, transport errors); nullopt in a room.
+  std::optional<matrix::ClientStats> homeserver_stats() const;
 
   struct Impl;
 

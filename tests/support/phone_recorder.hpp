@@ -20,8 +20,24 @@ class Recorder final : public PhoneObserver {
   void on_signalling(const SignallingTrace& trace) override { traces.push_back(trace); }
   void on_fatal_error(const Error& error) override { fatal.push_back(error.message); }
 
-  std::optional<CallState> state() const {
-    return states.empty() ? std::nullopt : std::optional(states.back().state);
+  // The last state of any call, or of the call with this id.
+  std::optional<CallState> state(const std::string& call_id = {}) const {
+    for (auto it = states.rbegin(); it != states.rend(); ++it) {
+      if (call_id.empty() || it->call.call_id == call_id) return it->state;
+    }
+    return std::nullopt;
+  }
+  bool ever(const std::string& call_id, CallState s) const {
+    for (const auto& change : states) {
+      if (change.call.call_id == call_id && change.state == s) return true;
+    }
+    return false;
+  }
+  std::string end_reason(const std::string& call_id) const {
+    for (const auto& change : states) {
+      if (change.call.call_id == call_id && change.state == CallState::ended) return change.reason;
+    }
+    return {};
   }
   bool ever(CallState s) const {
     for (const auto& change : states) {
