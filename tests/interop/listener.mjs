@@ -35,9 +35,11 @@ export function dominantFrequency(samples, count, sampleRate) {
   return best;
 }
 
-export class AudioListener {
-  constructor(track, wrtc, onFirstAudio) {
-    this.sink = new wrtc.nonstandard.RTCAudioSink(track);
+// Counts and analyses received PCM, whatever delivers it (wrtc's RTCAudioSink in Node, WebCodecs AudioData in
+// Chromium). Samples are on the int16 scale. "frames" are 10 ms of audio, as wrtc delivers them.
+export class ToneMeter {
+  constructor(onFirstAudio) {
+    this.onFirstAudio = onFirstAudio;
     this.ring = null;
     this.filled = 0;
     this.write = 0;
@@ -45,30 +47,34 @@ export class AudioListener {
     this.frames = 0;
     this.loudFrames = 0;
     this.firstAudioAt = null;
-    this.sink.ondata = (data) => this.onData(data, onFirstAudio);
   }
 
-  onData({ samples, sampleRate, channelCount, numberOfFrames }, onFirstAudio) {
+  // `at(i)` is sample i (of `count`) of the first channel.
+  push(at, count, sampleRate) {
     if (!this.ring || this.sampleRate !== sampleRate) {
       this.sampleRate = sampleRate;
       this.ring = new Float64Array(Math.round(sampleRate * windowSeconds));
       this.filled = 0;
       this.write = 0;
     }
-    let energy = 0;
-    for (let i = 0; i < numberOfFrames; ++i) {
-      const value = samples[i * channelCount];  // the first channel is enough for a tone
-      energy += value * value;
-      this.ring[this.write] = value;
-      this.write = (this.write + 1) % this.ring.length;
-    }
-    this.filled = Math.min(this.ring.length, this.filled + numberOfFrames);
-    ++this.frames;
-    if (Math.sqrt(energy / Math.max(1, numberOfFrames)) > energyThreshold) {
-      ++this.loudFrames;
-      if (this.firstAudioAt === null) {
-        this.firstAudioAt = performance.timeOrigin + performance.now();
-        onFirstAudio?.(this.firstAudioAt);
+    const frameSamples = sampleRate / 100;
+    for (let start = 0; start < count; start += frameSamples) {
+      const end = Math.min(count, start + frameSamples);
+      let energy = 0;
+      for (let i = start; i < end; ++i) {
+        const value = at(i);
+        energy += value * value;
+        this.ring[this.write] = value;
+        this.write = (this.write + 1) % this.ring.length;
+      }
+      this.filled = Math.min(this.ring.length, this.filled + end - start);
+      ++this.frames;
+      if (Math.sqrt(energy / Math.max(1, end - start)) > energyThreshold) {
+        ++this.loudFrames;
+        if (this.firstAudioAt === null) {
+          this.firstAudioAt = performance.timeOrigin + performance.now();
+          this.onFirstAudio?.(this.firstAudioAt);
+        }
       }
     }
   }
@@ -86,6 +92,20 @@ export class AudioListener {
       rms: Math.round(rms),
       freq: rms > energyThreshold ? dominantFrequency(ordered, count, this.sampleRate) : 0,
     };
+  }
+}
+
+// A remote audio track in Node: wrtc's RTCAudioSink hands over 10 ms of int16 PCM at a time.
+export class AudioListener {
+  constructor(track, wrtc, onFirstAudio) {
+    this.meter = new ToneMeter(onFirstAudio);
+    this.sink = new wrtc.nonstandard.RTCAudioSink(track);
+    this.sink.ondata = ({ samples, sampleRate, channelCount, numberOfFrames }) =>
+      this.meter.push((i) => samples[i * channelCount], numberOfFrames, sampleRate);
+  }
+
+  report() {
+    return this.meter.report();
   }
 
   stop() {
