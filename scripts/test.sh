@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 scripts/setup-venv.sh
+scripts/setup-node.sh
 scripts/build.sh all
 scripts/check-format.sh
 

@@ -1,5 +1,8 @@
 #include "interop_fixture.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+
 namespace mxcall::interop {
 namespace {
 
@@ -12,6 +15,19 @@ const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new testing
 LoopThread* g_loop = nullptr;
 
 }  // namespace
+
+std::string peer_script(PeerKind kind) {
+  return interop_dir() + (kind == PeerKind::browser ? "/browser_peer.mjs" : "/peer.mjs");
+}
+
+std::string chromium_binary() {
+  const char* configured = std::getenv("MXCALL_CHROMIUM");  // the same variable browser_peer.mjs reads
+  return configured ? configured : "/usr/bin/chromium";
+}
+
+std::string to_string(PeerKind kind) { return kind == PeerKind::browser ? "Chromium" : "Node"; }
+
+std::optional<Json> js_rings(JsPeer& js, const std::string& call_id) { return js.wait_event("incoming", call_id, 15s); }
 
 void InteropTest::SetUpTestSuite() {
   if (!g_loop) g_loop = new LoopThread;
@@ -34,7 +50,10 @@ void InteropTest::SetUp() {
 }
 
 std::unique_ptr<JsPeer> InteropTest::start_js(const std::string& name, int tone_hz, const std::string& device_id) {
-  auto peer = std::make_unique<JsPeer>(name);
+  if (peer_ == PeerKind::browser && !std::filesystem::exists(chromium_binary())) {
+    ADD_FAILURE() << chromium_binary() << " is missing: run scripts/install-deps.sh (package chromium)";
+  }
+  auto peer = std::make_unique<JsPeer>(name, peer_script(peer_));
   EXPECT_TRUE(peer->login(homeserver(), js_user_.localpart, js_user_.password, tone_hz, device_id));
   return peer;
 }

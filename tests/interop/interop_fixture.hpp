@@ -3,6 +3,7 @@
 // mxcall party a Phone on the program's loop thread).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,12 @@ inline constexpr int kJsSecondTone = 550;
 inline constexpr double kMxTone = 660;
 inline constexpr double kMxSecondTone = 770;
 
+// Which matrix-js-sdk runs the JS side: Node on @roamhq/wrtc (peer.mjs) or headless Chromium (browser_peer.mjs).
+enum class PeerKind : std::uint8_t { node, browser };
+std::string peer_script(PeerKind kind);
+std::string to_string(PeerKind kind);
+std::string chromium_binary();
+
 class InteropTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
@@ -36,10 +43,14 @@ class InteropTest : public ::testing::Test {
   static Runtime& runtime();
   std::string homeserver() const;
 
+  PeerKind peer_ = PeerKind::node;
   testing::TestUser mx_user_;
   testing::TestUser js_user_;
   std::string room_;
 };
+
+// The JS party's incoming-call event for `call_id`, once it rang there.
+std::optional<Json> js_rings(JsPeer& js, const std::string& call_id);
 
 // Both sides' audio, by frequency: `mx` hears `js_tone` and `js` hears `mx_tone`.
 ::testing::AssertionResult audio_both_ways(MxParty& mx, const CallRef& call, double js_tone, JsPeer& js,

@@ -140,7 +140,7 @@ bool JsPeer::login(const std::string& homeserver, const std::string& user, const
   Json login = {
       {"cmd", "login"}, {"homeserver", homeserver}, {"user", user}, {"password", password}, {"tone_hz", tone_hz}};
   if (!device_id.empty()) login["device_id"] = device_id;
-  auto reply = command(login, 30s);
+  auto reply = command(login, 60s);  // the browser peer launches Chromium first
   if (!reply) return false;
   user_id_ = (*reply)["user_id"];
   device_id_ = (*reply)["device_id"];
