@@ -6,7 +6,7 @@ namespace mxcall::interop {
 namespace {
 
 INSTANTIATE_TEST_SUITE_P(Chromium, BasicCalls, ::testing::Values(PeerKind::browser),
-                         [](const auto& info) { return to_string(info.param); });
+                         [](const ::testing::TestParamInfo<PeerKind>& param) { return to_string(param.param); });
 
 }  // namespace
 }  // namespace mxcall::interop

@@ -9,7 +9,7 @@ namespace {
 using Calls = InteropTest;
 
 INSTANTIATE_TEST_SUITE_P(Node, BasicCalls, ::testing::Values(PeerKind::node),
-                         [](const auto& info) { return to_string(info.param); });
+                         [](const ::testing::TestParamInfo<PeerKind>& param) { return to_string(param.param); });
 
 TEST_F(Calls, TwoMxcallDevicesOneAnswersAndJsCallGoesOnWithIt) {
   auto js = start_js("js", kJsTone);
@@ -67,7 +67,9 @@ TEST_F(Calls, GlareEndsInOneConnectedCallWithAudio) {
   EXPECT_EQ(survivor, std::min(ours->call_id, theirs));
   // Our side may never have seen the losing call ring (rule 62: an invite that loses glare is ended, not rung);
   // when it saw it, it ended it.
-  if (!mx->states({room_, loser}).empty()) EXPECT_TRUE(mx->wait_state({room_, loser}, CallState::ended, 10s));
+  if (!mx->states({room_, loser}).empty()) {
+    EXPECT_TRUE(mx->wait_state({room_, loser}, CallState::ended, 10s));
+  }
   EXPECT_TRUE(js->wait_event("hangup", loser, 10s)) << "matrix-js-sdk never ended the losing call";
   EXPECT_FALSE(mx->ended({room_, survivor}));
   EXPECT_TRUE(audio_both_ways(*mx, {room_, survivor}, kJsTone, *js, kMxTone));

@@ -2,7 +2,8 @@
 // stdin, one event a line on stdout. Diagnostics go to stderr.
 //
 // Commands: {"cmd": ..., "id": N, ...}; each is answered by {"ev":"done","id":N,...} or {"ev":"error","id":N,"error"}.
-//   login {homeserver, user, password, device_id?, tone_hz?, auto_join?}   then {"ev":"ready",...} after the first sync
+//   login {homeserver, user, password, device_id?, tone_hz?, auto_join?, auto_answer?}   then {"ev":"ready",...}
+//                                 after the first sync; auto_answer answers every call as it rings
 //   tone {hz}                     the frequency every new microphone track sends
 //   create_room {invite:[user]}   a private chat with the invitees      -> done {room_id}
 //   join {room_id}
