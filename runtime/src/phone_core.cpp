@@ -57,8 +57,8 @@ void PhoneCore::start() {
   transport_->start(std::move(callbacks));
 }
 
-void PhoneCore::trace(SignallingTrace::Direction direction, std::string room_id, std::string type,
-                      std::string call_id, std::string detail) {
+void PhoneCore::trace(SignallingTrace::Direction direction, std::string room_id, std::string type, std::string call_id,
+                      std::string detail) {
   auto* observer = this->observer();
   if (!observer) return;
   observer->on_signalling(SignallingTrace{direction, std::move(room_id), std::move(type), std::move(call_id),
@@ -110,6 +110,7 @@ void PhoneCore::act(const protocol::UserAction& action, std::optional<MediaChoic
   if (stopped_) return;
   if (media) {
     if (const auto* call = std::get_if<protocol::action::Call>(&action)) {
+      sessions_.choose_for_glare({call->room_id, call->call_id}, *media);
       sessions_.choose({call->room_id, call->call_id}, std::move(*media));
     } else if (const auto* answer = std::get_if<protocol::action::Answer>(&action)) {
       sessions_.choose(answer->call, std::move(*media));

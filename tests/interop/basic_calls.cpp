@@ -13,6 +13,32 @@ void BasicCalls::SetUp() {
 
 namespace {
 
+TEST_P(BasicCalls, MxcallCallsJsAnswersJsHangsUp) {
+  auto js = start_js("js", kJsTone);
+  auto mx = start_mx("mx", kMxTone);
+  ASSERT_TRUE(mx->ok());
+  auto call = mx->call(room_);
+  ASSERT_TRUE(call);
+  auto incoming = js_rings(*js, call->call_id);
+  ASSERT_TRUE(incoming) << "matrix-js-sdk never rang for our invite";
+  EXPECT_EQ((*incoming)["caller"], mx_user_.user_id);
+  EXPECT_FALSE((*incoming)["video"].get<bool>());
+  ASSERT_TRUE(js->command({{"cmd", "answer"}, {"call_id", call->call_id}}));
+  ASSERT_TRUE(mx->wait_state(*call, CallState::connected));
+  EXPECT_TRUE(js->reached(call->call_id, "connected"));
+  EXPECT_TRUE(audio_both_ways(*mx, *call, kJsTone, *js, kMxTone));
+
+  ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call->call_id}}));
+  auto ended = mx->wait_ended(*call);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->reason, "user_hangup");
+  EXPECT_FALSE(ended->local);
+  auto js_end = js->wait_event("hangup", call->call_id, 5s);
+  ASSERT_TRUE(js_end);
+  EXPECT_EQ((*js_end)["party"], "local");
+  EXPECT_EQ((*js_end)["reason"], "user_hangup");
+}
+
 TEST_P(BasicCalls, JsCallsMxcallAnswersAndHangsUp) {
   auto js = start_js("js", kJsTone);
   auto mx = start_mx("mx", kMxTone);

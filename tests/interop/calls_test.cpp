@@ -11,6 +11,27 @@ using Calls = InteropTest;
 INSTANTIATE_TEST_SUITE_P(Node, BasicCalls, ::testing::Values(PeerKind::node),
                          [](const ::testing::TestParamInfo<PeerKind>& param) { return to_string(param.param); });
 
+TEST_F(Calls, JsCalleeOnTwoDevicesOneAnswersTheOtherStopsRinging) {
+  auto first = start_js("js-a", kJsTone, "JSDEVICEA");
+  auto second = start_js("js-b", kJsSecondTone, "JSDEVICEB");
+  auto mx = start_mx("mx", kMxTone);
+  ASSERT_TRUE(mx->ok());
+  auto call = mx->call(room_);
+  ASSERT_TRUE(call);
+  ASSERT_TRUE(js_rings(*first, call->call_id));
+  ASSERT_TRUE(js_rings(*second, call->call_id));
+  ASSERT_TRUE(second->command({{"cmd", "answer"}, {"call_id", call->call_id}}));
+  ASSERT_TRUE(mx->wait_state(*call, CallState::connected));
+  auto stopped = first->wait_event("hangup", call->call_id, 10s);
+  ASSERT_TRUE(stopped) << "the device that did not answer kept ringing";
+  EXPECT_EQ((*stopped)["reason"], "answered_elsewhere");
+  EXPECT_TRUE(audio_both_ways(*mx, *call, kJsSecondTone, *second, kMxTone));
+  EXPECT_FALSE(mx->ended(*call));
+
+  mx->phone().hangup(*call);
+  EXPECT_TRUE(second->wait_event("hangup", call->call_id, 10s));
+}
+
 TEST_F(Calls, TwoMxcallDevicesOneAnswersAndJsCallGoesOnWithIt) {
   auto js = start_js("js", kJsTone);
   auto answering = start_mx("mx-a", kMxTone);
@@ -63,6 +84,7 @@ TEST_F(Calls, GlareEndsInOneConnectedCallWithAudio) {
   }
   ASSERT_FALSE(survivor.empty()) << "no call connected at both ends";
   std::string loser = survivor == ours->call_id ? theirs : ours->call_id;
+  if (survivor == theirs) mx->share_recording(*ours, {room_, theirs});
   // The spec's glare rule picks the call with the lexicographically smaller call id; js-sdk does the same.
   EXPECT_EQ(survivor, std::min(ours->call_id, theirs));
   // Our side may never have seen the losing call ring (rule 62: an invite that loses glare is ended, not rung);

@@ -60,6 +60,13 @@ std::string MxParty::recording_path(const CallRef& call) const {
   return recordings_ + "/" + file + ".wav";
 }
 
+void MxParty::share_recording(const CallRef& from, const CallRef& to) {
+  std::error_code ignored;
+  auto target = std::filesystem::read_symlink(recording_path(from), ignored);
+  std::filesystem::create_symlink(ignored ? std::filesystem::path(recording_path(from)) : target, recording_path(to),
+                                  ignored);
+}
+
 MediaChoice MxParty::media_for(const CallRef& call) const {
   MediaChoice media;
   media.audio_source = audio_source::Tone{.frequency_hz = tone_hz_, .volume = 0.3};

@@ -71,6 +71,8 @@ class MxParty : public PhoneObserver {
   bool receives_loud_audio(const CallRef& call, std::chrono::milliseconds timeout = 8s);
 
   std::string recording_path(const CallRef& call) const;
+  // `to` records where `from` did: the peer's call that won glare carries on with the media of ours (runtime).
+  void share_recording(const CallRef& from, const CallRef& to);
 
   // PhoneObserver
   void on_incoming_call(const IncomingCall& call) override;
