@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -197,6 +199,22 @@ std::uint64_t MxParty::samples_decoded_over(const CallRef& call, std::chrono::mi
   return after->audio_samples_decoded - before->audio_samples_decoded;
 }
 
+long MxParty::loud_blocks_over(const CallRef& call, std::chrono::milliseconds window) {
+  int rate = 0;
+  std::size_t before = media::read_wav(recording_path(call), &rate).size();
+  std::this_thread::sleep_for(window);
+  auto samples = media::read_wav(recording_path(call), &rate);
+  if (rate <= 0) return 0;
+  const std::size_t block = static_cast<std::size_t>(rate) / 100;
+  long loud = 0;
+  for (std::size_t start = before; start + block <= samples.size(); start += block) {
+    double energy = 0;
+    for (std::size_t i = start; i < start + block; ++i) energy += static_cast<double>(samples[i]) * samples[i];
+    if (std::sqrt(energy / static_cast<double>(block)) > 300) ++loud;
+  }
+  return loud;
+}
+
 bool MxParty::receives_loud_audio(const CallRef& call, std::chrono::milliseconds timeout) {
   return wait(
       [&] {
@@ -213,12 +231,20 @@ void MxParty::on_incoming_call(const IncomingCall& call) {
 }
 
 void MxParty::on_call_state(const CallStateChange& change) {
+  if (std::getenv("MXCALL_INTEROP_TRACE")) {
+    std::fprintf(stderr, "[%s] state %s: %s %s\n", name_.c_str(), change.call.call_id.c_str(),
+                 std::string(protocol::to_string(change.state)).c_str(), change.reason.c_str());
+  }
   std::lock_guard lock(mutex_);
   states_[change.call].push_back({change, std::chrono::system_clock::now()});
   changed_.notify_all();
 }
 
 void MxParty::on_peer_media_state(const PeerMediaState& state) {
+  if (std::getenv("MXCALL_INTEROP_TRACE")) {
+    std::fprintf(stderr, "[%s] peer state %s: audio_muted %d video_muted %d on_hold %d\n", name_.c_str(),
+                 state.call.call_id.c_str(), state.audio_muted, state.video_muted, state.on_hold);
+  }
   std::lock_guard lock(mutex_);
   peer_[state.call].push_back(state);
   changed_.notify_all();
@@ -232,6 +258,13 @@ void MxParty::on_stats(const CallStats& stats) {
 
 void MxParty::on_action_refused(const CallRef& call, const std::string& why) {
   std::fprintf(stderr, "[%s] action on %s refused: %s\n", name_.c_str(), call.call_id.c_str(), why.c_str());
+}
+
+void MxParty::on_signalling(const SignallingTrace& trace) {
+  if (!std::getenv("MXCALL_INTEROP_TRACE")) return;
+  static constexpr const char* kDirection[] = {"sent", "received", "ignored"};
+  std::fprintf(stderr, "[%s] %s %s %s %s\n", name_.c_str(), kDirection[static_cast<int>(trace.direction)],
+               trace.type.c_str(), trace.call_id.c_str(), trace.detail.c_str());
 }
 
 void MxParty::on_fatal_error(const Error& error) { ADD_FAILURE() << name_ << ": fatal phone error: " << error.message; }

@@ -67,6 +67,9 @@ class MxParty : public PhoneObserver {
   std::optional<CallStats> stats(const CallRef& call) const;
   // Audio samples decoded over `window` (48 kHz): ~48 per ms when the peer's audio flows.
   std::uint64_t samples_decoded_over(const CallRef& call, std::chrono::milliseconds window);
+  // Loud 10 ms blocks recorded over `window` (~100 a second while the peer's tone plays). The recording reaches the
+  // file in 64 KiB writes (~0.7 s of audio), so a window should start a second after the change it measures.
+  long loud_blocks_over(const CallRef& call, std::chrono::milliseconds window);
   // Whether received audio is loud: recent peak level above silence, polled up to `timeout`.
   bool receives_loud_audio(const CallRef& call, std::chrono::milliseconds timeout = 8s);
 
@@ -81,6 +84,7 @@ class MxParty : public PhoneObserver {
   void on_stats(const CallStats& stats) override;
   void on_action_refused(const CallRef& call, const std::string& why) override;
   void on_fatal_error(const Error& error) override;
+  void on_signalling(const SignallingTrace& trace) override;  // printed when MXCALL_INTEROP_TRACE is set
 
  private:
   MediaChoice media_for(const CallRef& call) const;

@@ -124,6 +124,27 @@ std::string with_inactive_as(const std::string& sdp, std::string_view replacemen
   return out;
 }
 
+std::optional<std::string> setup_of(const std::string& sdp) {
+  std::size_t at = sdp.find("a=setup:");
+  if (at == std::string::npos) return std::nullopt;
+  at += 8;
+  std::size_t end = sdp.find_first_of("\r\n", at);
+  return sdp.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+std::string with_setup(const std::string& sdp, std::string_view role) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < sdp.size()) {
+    std::size_t end = sdp.find('\n', at);
+    std::string line = sdp.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
+    at = end == std::string::npos ? sdp.size() : end + 1;
+    if (line.starts_with("a=setup:")) line = "a=setup:" + std::string(role) + "\r\n";
+    out += line;
+  }
+  return out;
+}
+
 std::pair<std::string, std::string> new_ice_credentials() {
   static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   auto make = [](int n) {

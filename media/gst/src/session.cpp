@@ -243,8 +243,19 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
   std::string sdp(text);
   g_free(text);
   if (restart_ice) ice_credentials_ = new_ice_credentials();
-  if (ice_credentials_) {
-    sdp = with_ice_credentials(sdp, ice_credentials_->first, ice_credentials_->second);
+  bool munge = ice_credentials_.has_value();
+  if (ice_credentials_) sdp = with_ice_credentials(sdp, ice_credentials_->first, ice_credentials_->second);
+  // After the first exchange, webrtcbin 1.22 writes a=setup from its own bookkeeping, not from the DTLS role that
+  // was negotiated; libwebrtc refuses a flipped role ("Offerer must use current negotiated role for setup
+  // attribute", "Failed to set SSL role"). Offers say actpass (the answerer then keeps its role), answers our role.
+  std::string_view wanted_setup = offer ? "actpass" : dtls_role_ ? std::string_view(*dtls_role_) : "";
+  if (dtls_role_ && setup_of(sdp) != wanted_setup) {
+    sdp = with_setup(sdp, wanted_setup);
+    munge = true;
+  } else if (!offer && !dtls_role_) {
+    dtls_role_ = setup_of(sdp);
+  }
+  if (munge) {
     GstSDPMessage* munged = nullptr;
     gst_sdp_message_new_from_text(sdp.c_str(), &munged);
     gst_sdp_message_free(desc->sdp);
@@ -366,6 +377,11 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
   }
   gst_structure_free(reply);
   if (op.type == "offer") peer_restarted_ice_ = remote_ && remote_->ice_ufrag != info.ice_ufrag;
+  if (op.type == "answer" && !dtls_role_) {
+    auto peer_role = setup_of(op.sdp);
+    if (peer_role == "active") dtls_role_ = "passive";
+    if (peer_role == "passive") dtls_role_ = "active";
+  }
   remote_ = std::move(info);
   remote_type_ = op.type;
   apply_gates();
