@@ -169,10 +169,12 @@ std::vector<TimedState> MxParty::states(const CallRef& call) const {
 bool MxParty::hears(const CallRef& call, double hz, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   double last = 0;
+  // Only audio recorded from now on counts: a recording that stopped growing still ends in the old tone.
+  int rate = 0;
+  std::size_t start = media::read_wav(recording_path(call), &rate).size();
   while (std::chrono::steady_clock::now() < deadline) {
-    int rate = 0;
     auto samples = media::read_wav(recording_path(call), &rate);
-    if (rate > 0 && samples.size() > static_cast<std::size_t>(rate / 2)) {
+    if (rate > 0 && samples.size() >= start + static_cast<std::size_t>(rate / 2)) {
       std::vector<std::int16_t> tail(samples.end() - rate / 2, samples.end());
       last = media::dominant_frequency(tail, rate);
       if (media::same_tone(last, hz)) return true;
