@@ -10,7 +10,8 @@
 //   audio    → audio decoded at both ends (the later of the two)
 // Per pair: median and 90th percentile of each phase and of the total; the ratio mxcall→mxcall / JS→JS of the
 // total's median.
-// Usage: interop_setup_bench [--calls=N] (default 20). Exit 1 when a call does not set up.
+// Usage: interop_setup_bench [--calls=N] (default 20) [--jitter-buffer-ms=N] (mxcall's receive jitter buffer,
+// default GstEngineOptions'). Exit 1 when a call does not set up.
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
@@ -37,6 +38,7 @@ using mxcall::interop::JsPeer;
 using Wall = std::chrono::system_clock;
 
 int g_calls = 20;
+std::uint32_t g_jitter_buffer_ms = mxcall::media::GstEngineOptions{}.jitter_buffer_ms;
 
 double wall_ms(Wall::time_point t) { return std::chrono::duration<double, std::milli>(t.time_since_epoch()).count(); }
 double now_ms() { return wall_ms(Wall::now()); }
@@ -55,6 +57,7 @@ class BenchPhone final : public mxcall::PhoneObserver {
     config.user = user;
     config.password = "pw-" + user;
     config.media_defaults.loopback_only = true;
+    config.media_defaults.jitter_buffer_ms = g_jitter_buffer_ms;
     config.stats_interval = 10ms;  // the resolution of "first audio decoded"
     config.sync_timeout = 5000ms;
     config.join_invites = true;
@@ -241,6 +244,9 @@ void print(const PairResult& r) {
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--calls=", 8) == 0) g_calls = std::max(1, std::atoi(argv[i] + 8));
+    if (std::strncmp(argv[i], "--jitter-buffer-ms=", 19) == 0) {
+      g_jitter_buffer_ms = static_cast<std::uint32_t>(std::max(0, std::atoi(argv[i] + 19)));
+    }
   }
   mxcall::testing::SynapseOptions options;
   options.turn = false;
@@ -306,7 +312,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("call setup through one Synapse (127.0.0.1), %d calls per pair; ms, median / p90\n", g_calls);
+  std::printf(
+      "call setup through one Synapse (127.0.0.1), %d calls per pair, mxcall jitter buffer %u ms; ms, median / p90\n",
+      g_calls, g_jitter_buffer_ms);
   std::printf("%-16s  %15s  %15s  %15s  %15s  %15s  %15s\n", "pair", "invite", "answer", "ice", "dtls", "audio",
               "total");
   for (const auto& r : results) print(r);

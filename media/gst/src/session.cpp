@@ -52,7 +52,8 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
     return;
   }
   gst_bin_add(GST_BIN(pipeline_), webrtc_);
-  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", options_.jitter_buffer_ms,
+               nullptr);
 
   GObject* ice = nullptr;
   g_object_get(webrtc_, "ice-agent", &ice, nullptr);
