@@ -28,9 +28,13 @@
 
 #include "mxcall/matrix/send_queue.hpp"
 #include "mxcall/matrix/syncer.hpp"
+#include "process_usage.hpp"
 #include "synapse_server.hpp"
 
 namespace {
+
+using mxcall::bench::cpu_seconds_self;
+using mxcall::bench::rss_kib;
 
 using mxcall::matrix::Client;
 using mxcall::matrix::ClientConfig;
@@ -43,20 +47,6 @@ std::int64_t mono_us() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return std::int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
-}
-
-double cpu_seconds_self() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-long rss_kib() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
 }
 
 double process_cpu_seconds(pid_t pid) {

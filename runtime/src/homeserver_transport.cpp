@@ -22,8 +22,12 @@ void HomeserverTransport::start(TransportCallbacks callbacks) {
   // The phone traces each event as it hands it over; only a send that failed for good comes back from here.
   queue_ = std::make_unique<matrix::SendQueue>(*client_, [this](const matrix::SendOutcome& outcome) {
     if (outcome.event_id) return;
-    SignallingTrace trace{SignallingTrace::Direction::sent, outcome.event.room_id, outcome.event.type, {},
-                          "not sent: " + outcome.event_id.error().message, std::chrono::system_clock::now()};
+    SignallingTrace trace{SignallingTrace::Direction::sent,
+                          outcome.event.room_id,
+                          outcome.event.type,
+                          {},
+                          "not sent: " + outcome.event_id.error().message,
+                          std::chrono::system_clock::now()};
     loop_.post([on_sent = callbacks_.on_sent, trace = std::move(trace)] { on_sent(trace); });
   });
   matrix::SyncerOptions options;
@@ -47,18 +51,26 @@ void HomeserverTransport::on_sync_batch(const matrix::SyncBatch& batch) {
   if (join_invites_) join_invites(batch);
   // Posted, not waited for: the syncer then commits the since token. Waiting for the loop here would deadlock a
   // stop() made from the loop thread, and the router already tolerates a replayed batch (events are deduplicated).
-  loop_.post([on_batch = callbacks_.on_batch, inbound = std::move(inbound)]() mutable { on_batch(std::move(inbound)); });
+  loop_.post(
+      [on_batch = callbacks_.on_batch, inbound = std::move(inbound)]() mutable { on_batch(std::move(inbound)); });
 }
 
 void HomeserverTransport::join_invites(const matrix::SyncBatch& batch) {
+  // Any user may invite us: a flood of invites gets a bounded number of joins per batch (each a blocking request
+  // on this thread); the rest are named in a notice and left for the user.
+  constexpr int kMaxJoinsPerBatch = 8;
+  int joins = 0;
   for (const auto& room : batch.rooms) {
     if (room.membership != matrix::Membership::invite) continue;
     bool allowed = join_invites_from_.empty() || std::find(join_invites_from_.begin(), join_invites_from_.end(),
                                                            room.inviter) != join_invites_from_.end();
     std::string message;
-    if (!allowed) {
+    if (allowed && joins == kMaxJoinsPerBatch) {
+      message = "not joining " + room.room_id + " (invited by " + room.inviter + "): already joined " +
+                std::to_string(kMaxJoinsPerBatch) + " rooms from this sync; join it by hand";
+    } else if (!allowed) {
       message = "not joining " + room.room_id + ": the invite is from " + room.inviter + ", who is not listed";
-    } else if (auto joined = client_->join(room.room_id); joined) {
+    } else if (++joins; auto joined = client_->join(room.room_id)) {
       message = "joined " + room.room_id + " (invited by " + room.inviter + ")";
     } else {
       message = "could not join " + room.room_id + ": " + joined.error().message;
@@ -100,8 +112,9 @@ Result<std::string> HomeserverTransport::resolve_target(const std::string& targe
   if (target.starts_with('#')) return client_->join(target);
   if (!target.starts_with('@')) {
     return Error{ErrorCode::bad_request,
-                 "'" + target + "' is neither a room id (!room:server), a room alias (#name:server) nor a user id "
-                 "(@user:server)"};
+                 "'" + target +
+                     "' is neither a room id (!room:server), a room alias (#name:server) nor a user id "
+                     "(@user:server)"};
   }
   auto existing = client_->find_dm(target);
   if (!existing) return existing.error();
@@ -112,9 +125,7 @@ Result<std::string> HomeserverTransport::resolve_target(const std::string& targe
   return *created;
 }
 
-bool HomeserverTransport::wait_sent(std::chrono::milliseconds timeout) {
-  return !queue_ || queue_->wait_idle(timeout);
-}
+bool HomeserverTransport::wait_sent(std::chrono::milliseconds timeout) { return !queue_ || queue_->wait_idle(timeout); }
 
 void HomeserverTransport::stop() {
   if (syncer_) syncer_->stop();

@@ -26,9 +26,9 @@ void InProcessRoom::Impl::publish(const std::string& sender, const std::string& 
   std::vector<std::function<void(runtime::InboundBatch)>> recipients;
   {
     std::lock_guard lock(mutex_);
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     batch.timeline_json.clear();
     protocol::JsonWriter w(batch.timeline_json);
     w.start_array().start_object();
@@ -55,7 +55,10 @@ void RoomTransport::start(TransportCallbacks callbacks) {
 
 void RoomTransport::send(const std::string& room_id, const std::string& type, std::string content) {
   if (room_id != room_.room_id || !room_.is_member(user_id_)) {
-    callbacks_.on_sent(SignallingTrace{SignallingTrace::Direction::sent, room_id, type, {},
+    callbacks_.on_sent(SignallingTrace{SignallingTrace::Direction::sent,
+                                       room_id,
+                                       type,
+                                       {},
                                        "not sent: " + user_id_ + " is not in " + room_id,
                                        std::chrono::system_clock::now()});
     return;
@@ -65,8 +68,8 @@ void RoomTransport::send(const std::string& room_id, const std::string& type, st
 
 Result<std::string> RoomTransport::resolve_target(const std::string& target) {
   if (target == room_.room_id || room_.is_member(target)) return room_.room_id;
-  return Error{ErrorCode::not_found, "'" + target + "' is neither the in-process room " + room_.room_id +
-                                         " nor one of its members"};
+  return Error{ErrorCode::not_found,
+               "'" + target + "' is neither the in-process room " + room_.room_id + " nor one of its members"};
 }
 
 }  // namespace runtime

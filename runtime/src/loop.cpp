@@ -118,7 +118,8 @@ bool Runtime::Impl::run_until(const std::function<bool()>& done, std::chrono::mi
   g_main_context_push_thread_default(context_);
   // A tick bounds each blocking iteration, so the deadline and `done` are looked at even on a quiet loop.
   GSource* tick = g_timeout_source_new(20);
-  g_source_set_callback(tick, [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr, nullptr);
+  g_source_set_callback(
+      tick, [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr, nullptr);
   g_source_attach(tick, context_);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   bool result = done();

@@ -12,7 +12,10 @@ class MediaSessions::Sink final : public media::MediaEventSink {
 };
 
 MediaSessions::MediaSessions(const PhoneConfig& config, EventPoster post)
-    : defaults_(config.media_defaults), engine_(config.media_engine), post_(std::move(post)) {}
+    : defaults_(config.media_defaults), engine_(config.media_engine), post_(std::move(post)) {
+  // Once per process, when the first phone is made rather than inside the first call's setup time.
+  if (!engine_) media::GstMediaEngine::warm_up();
+}
 
 MediaSessions::~MediaSessions() { close_all(); }
 

@@ -34,6 +34,8 @@ class MediaSessions {
   // peer's call that won glare and was answered for us (rules 59-60): it carries on with the media the user chose
   // for the call it replaced, not with the engine's defaults.
   void choose_for_glare(const CallRef& call, const MediaChoice& choice);
+  // The call ended: a choice never used (a refused answer, say) is dropped.
+  void forget(const CallRef& call) { choices_.erase(call); }
   void execute(const protocol::MediaCommand& command, const std::vector<media::IceServer>& ice_servers);
   std::vector<CallStats> stats() const;
   bool empty() const { return sessions_.empty(); }

@@ -28,9 +28,10 @@ namespace {
 std::string new_call_id() {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  std::string id = "mx" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count()) +
+  std::string id = "mx" +
+                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count()) +
                    "-";
   std::uint64_t bits = random();
   for (int i = 0; i < 11; ++i, bits /= 62) id += kAlphabet[bits % 62];
@@ -79,11 +80,11 @@ Result<std::unique_ptr<Phone>> Phone::connect(Runtime& runtime, PhoneConfig conf
   return std::unique_ptr<Phone>(new Phone(make_impl(runtime, std::move(me), config, std::move(transport))));
 }
 
-std::unique_ptr<Phone> Phone::in_room(Runtime& runtime, InProcessRoom& room, std::string user_id,
-                                      std::string device_id, PhoneConfig config) {
+std::unique_ptr<Phone> Phone::in_room(Runtime& runtime, InProcessRoom& room, std::string user_id, std::string device_id,
+                                      PhoneConfig config) {
   auto transport = std::make_unique<runtime::RoomTransport>(room.impl(), user_id);
-  return std::unique_ptr<Phone>(new Phone(
-      make_impl(runtime, protocol::LocalParty{std::move(user_id), std::move(device_id)}, config, std::move(transport))));
+  return std::unique_ptr<Phone>(new Phone(make_impl(
+      runtime, protocol::LocalParty{std::move(user_id), std::move(device_id)}, config, std::move(transport))));
 }
 
 Phone::~Phone() {
@@ -93,7 +94,10 @@ Phone::~Phone() {
   impl_->core->transport().stop();
 }
 
-void Phone::set_observer(PhoneObserver* observer) { impl_->core->set_observer(observer); }
+// On the loop: once this returns, no callback to the previous observer is running or will run, so it may go.
+void Phone::set_observer(PhoneObserver* observer) {
+  impl_->loop.run_sync([&] { impl_->core->set_observer(observer); });
+}
 
 Result<CallRef> Phone::call(const std::string& target, const CallOptions& options) {
   auto room = impl_->core->transport().resolve_target(target);
@@ -102,9 +106,8 @@ Result<CallRef> Phone::call(const std::string& target, const CallOptions& option
   std::optional<std::string> invitee;
   if (target.starts_with('@')) invitee = target;  // only that user's devices ring; in a room call any member may answer
   protocol::action::Call action{ref.room_id, ref.call_id, invitee, options.video};
-  impl_->on_loop([action = std::move(action), media = options.media](runtime::PhoneCore& core) {
-    core.act(action, media);
-  });
+  impl_->on_loop(
+      [action = std::move(action), media = options.media](runtime::PhoneCore& core) { core.act(action, media); });
   return ref;
 }
 
@@ -131,7 +134,9 @@ void Phone::resume(const CallRef& call) {
 }
 
 void Phone::mute(const CallRef& call, bool audio, bool video) {
-  impl_->on_loop([call, audio, video](runtime::PhoneCore& core) { core.act(protocol::action::Mute{call, audio, video}); });
+  impl_->on_loop([call, audio, video](runtime::PhoneCore& core) {
+    core.act(protocol::action::Mute{call, audio, video});
+  });
 }
 
 void Phone::set_video(const CallRef& call, bool video) {
@@ -140,9 +145,7 @@ void Phone::set_video(const CallRef& call, bool video) {
 
 void Phone::hangup_all(std::chrono::milliseconds timeout) {
   bool any = false;
-  impl_->loop.run_sync([&] {
-    any = impl_->core->hangup_live_calls() > 0;
-  });
+  impl_->loop.run_sync([&] { any = impl_->core->hangup_live_calls() > 0; });
   if (any) impl_->core->transport().wait_sent(timeout);
 }
 

@@ -73,6 +73,7 @@ void PhoneCore::on_batch(InboundBatch batch) {
   }
   for (const auto& rule : batch.join_rules) router_.room_join_rule(rule, now);
   read_.clear();
+  own_echoes_.clear();
   if (auto error = reader_.read_events(batch.timeline_json, "", read_)) {
     if (auto* observer = this->observer()) observer->on_notice("a sync batch was dropped: " + error->to_string());
   } else {
@@ -80,8 +81,12 @@ void PhoneCore::on_batch(InboundBatch batch) {
       if (result.status != protocol::ReadStatus::call_event) continue;
       const auto& event = result.event;
       const auto& common = protocol::common_of(event.content);
-      // Our own echoes are not news (the router still sees them); our user's other devices are (rule 12).
-      if (event.sender == me_.user_id && common.party_id == me_.party_id) continue;
+      // Our own echoes are not news (the router still sees them, and drops them); our user's other devices are
+      // (rule 12).
+      if (event.sender == me_.user_id && common.party_id == me_.party_id) {
+        own_echoes_.insert(std::string(event.event_id));
+        continue;
+      }
       std::string call_id(common.call_id);
       trace(SignallingTrace::Direction::received, std::string(event.room_id), std::string(event.type), call_id, {});
       if (const auto* invite = std::get_if<protocol::Invite>(&event.content)) {
@@ -98,6 +103,7 @@ void PhoneCore::on_batch(InboundBatch batch) {
   for (const auto& left : batch.members_left) router_.member_left(left, now);
   drain();
   invites_.clear();  // a call rings within its batch (rule 21) or not at all: nothing here is needed later
+  own_echoes_.clear();
 }
 
 void PhoneCore::on_media_event(const protocol::MediaEvent& event) {
@@ -173,8 +179,15 @@ void PhoneCore::execute(protocol::Output& output) {
         } else if constexpr (std::is_same_v<T, protocol::CallUpdate>) {
           on_update(out);
         } else if constexpr (std::is_same_v<T, protocol::Ignored>) {
+          if (own_echoes_.contains(out.event_id)) return;  // dropping our own echo is the normal case, not news
           trace(SignallingTrace::Direction::ignored, out.call.room_id, {}, out.call.call_id, out.why);
         } else if constexpr (std::is_same_v<T, protocol::ActionRefused>) {
+          bool live = false;
+          {
+            std::lock_guard lock(live_mutex_);
+            live = live_.contains(out.call);
+          }
+          if (!live) sessions_.forget(out.call);  // a refused placement or answer leaves no choice behind
           if (auto* observer = this->observer()) observer->on_action_refused(out.call, out.why);
         } else if constexpr (std::is_same_v<T, protocol::PeerMuted>) {
           auto& state = peer_state_[out.call];
@@ -215,6 +228,7 @@ void PhoneCore::on_update(const protocol::CallUpdate& update) {
     change.local = ended_by_us_.erase(update.call) > 0;
     peer_state_.erase(update.call);
     invites_.erase(update.call);
+    sessions_.forget(update.call);
   }
   if (observer) observer->on_call_state(change);
 }

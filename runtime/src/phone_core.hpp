@@ -7,9 +7,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <map>
 #include <set>
 #include <vector>
 
@@ -71,9 +71,10 @@ class PhoneCore : public std::enable_shared_from_this<PhoneCore> {
   bool stopped_ = false;
   std::optional<protocol::Millis> timer_at_;  // the deadline a timer is armed for
   bool stats_armed_ = false;
-  std::set<CallRef> ended_by_us_;   // calls we sent a hangup or reject for (CallStateChange::local)
+  std::set<CallRef> ended_by_us_;  // calls we sent a hangup or reject for (CallStateChange::local)
   std::map<CallRef, PeerMediaState> peer_state_;
   std::map<CallRef, IncomingCall> invites_;  // invites of this batch, until their call rings or ends
+  std::set<std::string> own_echoes_;         // event ids of our own events in the batch being read
 
   mutable std::mutex live_mutex_;  // live_ is read from any thread
   std::map<CallRef, CallState> live_;

@@ -16,8 +16,8 @@ namespace mxcall::runtime {
 // room_id (one read, one Router::sync_batch: rule 21 decides ringing after the whole batch).
 struct InboundBatch {
   std::string timeline_json = "[]";
-  std::vector<protocol::RoomJoinRule> join_rules;   // before the timeline
-  std::vector<protocol::MemberLeft> members_left;   // after the timeline
+  std::vector<protocol::RoomJoinRule> join_rules;  // before the timeline
+  std::vector<protocol::MemberLeft> members_left;  // after the timeline
   std::vector<std::string> notices;
 };
 

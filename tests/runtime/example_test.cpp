@@ -44,7 +44,7 @@ struct TempDir {
 
 // Runs a shell command with its output in `log`; true on exit status 0.
 bool run(const std::string& command, const std::string& log) {
-  int status = std::system((command + " >" + log + " 2>&1").c_str());
+  int status = std::system(("(" + command + ") >" + log + " 2>&1").c_str());
   return status == 0;
 }
 
@@ -106,10 +106,10 @@ TEST(InstalledPackage, AnsweringMachineRecordsTheCallerAndPlaysItsGreeting) {
   media::write_wav(greeting, kGreetingTone, 10.0);
   auto machine_user = new_user("machine");
   auto caller_user = new_user("caller");
-  Machine machine({build + "/answering_machine", SynapseEnvironment::server().url(), machine_user.localpart,
-                   "--greeting", greeting, "--record-dir", records, "--seconds", "4", "--calls", "1",
-                   "--loopback-only"},
-                  machine_user.password, dir.path + "/machine.log");
+  Machine machine(
+      {build + "/answering_machine", SynapseEnvironment::server().url(), machine_user.localpart, "--greeting", greeting,
+       "--record-dir", records, "--seconds", "4", "--calls", "1", "--loopback-only"},
+      machine_user.password, dir.path + "/machine.log");
 
   Runtime runtime;
   PhoneConfig config;
@@ -125,9 +125,8 @@ TEST(InstalledPackage, AnsweringMachineRecordsTheCallerAndPlaysItsGreeting) {
   media.audio_source = audio_source::Tone{kCallerTone, 0.3};
   media.audio_sink = audio_sink::WavFile{heard};
   // The machine has to be up and syncing to join the direct chat this creates: wait for its first line.
-  ASSERT_TRUE(runtime.run_until([&] { return read_file(dir.path + "/machine.log").find("answering calls") !=
-                                             std::string::npos; },
-                                30s))
+  ASSERT_TRUE(runtime.run_until(
+      [&] { return read_file(dir.path + "/machine.log").find("answering calls") != std::string::npos; }, 30s))
       << read_file(dir.path + "/machine.log");
   auto call = (*phone)->call(machine_user.user_id, {false, media});  // finds or creates the DM, invites the machine
   ASSERT_TRUE(call.ok()) << call.error().message;

@@ -30,8 +30,9 @@ struct TwoPhones {
     bob->set_observer(&b);
   }
   ~TwoPhones() {
-    alice->set_observer(nullptr);
-    bob->set_observer(nullptr);
+    for (auto* phone : {alice.get(), bob.get()}) {
+      if (phone) phone->set_observer(nullptr);
+    }
   }
   bool until(const std::function<bool()>& done) { return runtime.run_until(done, 10s); }
 };
@@ -47,9 +48,7 @@ TEST(RuntimeRoom, PlaceRingAnswerConnectHangup) {
   EXPECT_EQ(t.b.incoming[0].call, *call);
   EXPECT_FALSE(t.b.incoming[0].video);
   t.bob->answer(t.b.incoming[0].call);
-  ASSERT_TRUE(t.until([&] {
-    return t.a.state() == CallState::connected && t.b.state() == CallState::connected;
-  }));
+  ASSERT_TRUE(t.until([&] { return t.a.state() == CallState::connected && t.b.state() == CallState::connected; }));
   EXPECT_EQ(t.alice->live_calls(), std::vector<CallRef>{*call});
   t.alice->hangup(*call);
   ASSERT_TRUE(t.until([&] { return t.a.ended() && t.b.ended(); }));

@@ -121,9 +121,7 @@ TEST(Call, GlareLeavesOneConnectedCall) {
   const std::string& survivor = a_wins ? from_a->call_id : from_b->call_id;
   const std::string& loser = a_wins ? from_b->call_id : from_a->call_id;
   ASSERT_TRUE(runtime.run_until(
-      [&] {
-        return a.seen.state(survivor) == CallState::connected && b.seen.state(survivor) == CallState::connected;
-      },
+      [&] { return a.seen.state(survivor) == CallState::connected && b.seen.state(survivor) == CallState::connected; },
       30s));
   // The loser's own call gave way; the survivor's placer never rang for the losing one.
   Party& loser_party = a_wins ? b : a;

@@ -109,6 +109,8 @@ TEST(RateLimit, WholeCallConnectsDespite429) {
                b.seen.state(call->call_id) == CallState::connected;
       },
       60s));
+  // Four mute changes at once: four m.call.sdp_stream_metadata_changed, past the burst of 3, so the server says 429.
+  for (bool muted : {true, false, true, false}) a->mute(*call, muted, false);
   a->hangup(*call);
   ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ended; }, 60s));
   EXPECT_GE(a->homeserver_stats()->rate_limited + b->homeserver_stats()->rate_limited, 1u);
@@ -120,6 +122,7 @@ TEST(RateLimit, WholeCallConnectsDespite429) {
   EXPECT_EQ(types["m.call.answer"], 1);
   EXPECT_EQ(types["m.call.select_answer"], 1);
   EXPECT_EQ(types["m.call.hangup"], 1);
+  EXPECT_EQ(types["m.call.sdp_stream_metadata_changed"], 4);
 }
 
 }  // namespace

@@ -43,6 +43,15 @@ double DemoReport::since_placed_ms() const {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - placed_).count();
 }
 
+void DemoReport::json_line(const std::function<void(protocol::JsonWriter&)>& fields) {
+  std::string line;
+  protocol::JsonWriter w(line);
+  w.start_object().key("t_ms").integer(static_cast<std::int64_t>(since_placed_ms()));
+  fields(w);
+  w.end_object();
+  out_ << line << '\n' << std::flush;
+}
+
 void DemoReport::end_meter_line() {
   if (meter_shown_) out_ << "\r\033[K";
   meter_shown_ = false;
@@ -51,14 +60,11 @@ void DemoReport::end_meter_line() {
 void DemoReport::signalling(const PartyRecord& party, const SignallingTrace& trace) {
   double t = since_placed_ms();
   if (format_ == DemoFormat::json) {
-    std::string line;
-    protocol::JsonWriter w(line);
-    w.start_object().key("t_ms").integer(static_cast<std::int64_t>(t)).field("party", party.name);
-    w.field("event", direction_word(trace.direction)).field("type", trace.type).field("call_id", trace.call_id);
-    if (!trace.detail.empty()) w.field("detail", trace.detail);
-    w.end_object();
-    out_ << line << '\n' << std::flush;
-    return;
+    return json_line([&](protocol::JsonWriter& w) {
+      w.field("party", party.name).field("event", direction_word(trace.direction)).field("type", trace.type);
+      w.field("call_id", trace.call_id);
+      if (!trace.detail.empty()) w.field("detail", trace.detail);
+    });
   }
   // Received events are the mirror of sent ones in a two-party room: shown only when something went wrong.
   if (trace.direction == SignallingTrace::Direction::received) return;
@@ -72,14 +78,10 @@ void DemoReport::signalling(const PartyRecord& party, const SignallingTrace& tra
 void DemoReport::state(const PartyRecord& party, const CallStateChange& change) {
   double t = since_placed_ms();
   if (format_ == DemoFormat::json) {
-    std::string line;
-    protocol::JsonWriter w(line);
-    w.start_object().key("t_ms").integer(static_cast<std::int64_t>(t)).field("party", party.name);
-    w.field("event", "state").field("state", protocol::to_string(change.state));
-    if (change.state == CallState::ended) w.field("reason", change.reason).key("local").boolean(change.local);
-    w.end_object();
-    out_ << line << '\n' << std::flush;
-    return;
+    return json_line([&](protocol::JsonWriter& w) {
+      w.field("party", party.name).field("event", "state").field("state", protocol::to_string(change.state));
+      if (change.state == CallState::ended) w.field("reason", change.reason).key("local").boolean(change.local);
+    });
   }
   end_meter_line();
   out_ << time_label(t) << ' ' << party.name << " is " << protocol::to_string(change.state);
@@ -99,12 +101,7 @@ void DemoReport::incoming(const PartyRecord& party, const IncomingCall& call) {
 
 void DemoReport::note(const std::string& text) {
   if (format_ == DemoFormat::json) {
-    std::string line;
-    protocol::JsonWriter w(line);
-    w.start_object().key("t_ms").integer(static_cast<std::int64_t>(since_placed_ms()));
-    w.field("event", "note").field("text", text).end_object();
-    out_ << line << '\n' << std::flush;
-    return;
+    return json_line([&](protocol::JsonWriter& w) { w.field("event", "note").field("text", text); });
   }
   end_meter_line();
   out_ << time_label(since_placed_ms()) << ' ' << text << '\n' << std::flush;
@@ -124,26 +121,25 @@ void DemoReport::levels(const PartyRecord& caller, const PartyRecord& callee) {
   if (now - last_level_line_ < std::chrono::seconds{1}) return;
   last_level_line_ = now;
   if (format_ == DemoFormat::json) {
-    std::string line;
-    protocol::JsonWriter w(line);
-    w.start_object().key("t_ms").integer(static_cast<std::int64_t>(since_placed_ms())).field("event", "levels");
-    w.key("forward_level").raw(fixed(heard_by_callee.level.value_or(0), 3));
-    w.key("forward_packets").uint(heard_by_callee.packets);
-    w.key("back_level").raw(fixed(heard_by_caller.level.value_or(0), 3));
-    w.key("back_packets").uint(heard_by_caller.packets).end_object();
-    out_ << line << '\n' << std::flush;
-    return;
+    return json_line([&](protocol::JsonWriter& w) {
+      w.field("event", "levels").key("forward_level").raw(fixed(heard_by_callee.level.value_or(0), 3));
+      w.key("forward_packets").uint(heard_by_callee.packets);
+      w.key("back_level").raw(fixed(heard_by_caller.level.value_or(0), 3));
+      w.key("back_packets").uint(heard_by_caller.packets);
+    });
   }
   out_ << time_label(since_placed_ms()) << " level " << caller.name << " -> " << callee.name << ' '
-       << fixed(heard_by_callee.level.value_or(0), 2) << " (" << heard_by_callee.packets << " packets), "
-       << callee.name << " -> " << caller.name << ' ' << fixed(heard_by_caller.level.value_or(0), 2) << " ("
-       << heard_by_caller.packets << " packets)\n"
+       << fixed(heard_by_callee.level.value_or(0), 2) << " (" << heard_by_callee.packets << " packets), " << callee.name
+       << " -> " << caller.name << ' ' << fixed(heard_by_caller.level.value_or(0), 2) << " (" << heard_by_caller.packets
+       << " packets)\n"
        << std::flush;
 }
 
-void DemoReport::summary(const SetupPhases& phases, const Direction& forward, const Direction& back, bool video,
+bool DemoReport::summary(const SetupPhases& phases, const Direction& forward, const Direction& back, bool video,
                          std::uint64_t caller_frames, std::uint64_t callee_frames) {
   end_meter_line();
+  bool video_ok = !video || (caller_frames > 0 && callee_frames > 0);
+  bool ok = forward.ok && back.ok && video_ok;
   auto phase = [](const std::optional<double>& ms) { return ms ? fixed(*ms, 0) + " ms" : std::string("never"); };
   if (format_ == DemoFormat::json) {
     std::string line;
@@ -172,17 +168,24 @@ void DemoReport::summary(const SetupPhases& phases, const Direction& forward, co
       w.key("samples_decoded").uint(d->samples_decoded).key("ok").boolean(d->ok).end_object();
     }
     w.end_array();
-    if (video) w.key("video_frames").start_object().key("caller").uint(caller_frames).key("callee").uint(callee_frames).end_object();
-    w.key("ok").boolean(forward.ok && back.ok).end_object();
+    if (video)
+      w.key("video_frames")
+          .start_object()
+          .key("caller")
+          .uint(caller_frames)
+          .key("callee")
+          .uint(callee_frames)
+          .end_object();
+    w.key("ok").boolean(ok).end_object();
     out_ << line << '\n' << std::flush;
-    return;
+    return ok;
   }
   out_ << "\nsetup (from placing the call):\n"
        << "  invite sent          " << phase(phases.invite_sent) << '\n'
        << "  ringing              " << phase(phases.ringing) << '\n'
        << "  answer sent          " << phase(phases.answer_sent) << '\n'
-       << "  ICE connected        " << phase(phases.caller_connected) << " (caller), "
-       << phase(phases.callee_connected) << " (callee)\n"
+       << "  ICE connected        " << phase(phases.caller_connected) << " (caller), " << phase(phases.callee_connected)
+       << " (callee)\n"
        << "  first audio decoded  " << phase(phases.caller_first_audio) << " (caller), "
        << phase(phases.callee_first_audio) << " (callee)\n"
        << "audio:\n";
@@ -192,10 +195,14 @@ void DemoReport::summary(const SetupPhases& phases, const Direction& forward, co
          << " packets sent, " << d->packets_received << " received, " << fixed(d->samples_decoded / 48000.0, 1)
          << " s decoded  " << (d->ok ? "OK" : "FAILED") << '\n';
   }
-  if (video) out_ << "video frames decoded: " << caller_frames << " (caller), " << callee_frames << " (callee)\n";
-  out_ << (forward.ok && back.ok ? "demo passed: both directions carried the other side's tone\n"
-                                 : "demo FAILED: a direction did not carry the other side's tone\n")
+  if (video) {
+    out_ << "video frames decoded: " << caller_frames << " (caller), " << callee_frames << " (callee)  "
+         << (video_ok ? "OK" : "FAILED") << '\n';
+  }
+  out_ << (ok ? "demo passed: both directions carried the other side's tone\n"
+              : "demo FAILED: a direction did not carry the other side's tone\n")
        << std::flush;
+  return ok;
 }
 
 }  // namespace mxcall::tools

@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
 
 #include "mxcall/phone.hpp"
+#include "mxcall/protocol/json_writer.hpp"
 
 namespace mxcall::tools {
 
@@ -52,13 +54,16 @@ class DemoReport {
     std::uint64_t packets_sent = 0, packets_received = 0, samples_decoded = 0;
     bool ok = false;
   };
-  void summary(const SetupPhases& phases, const Direction& forward, const Direction& back, bool video,
+  // Prints the summary; returns whether the demo passed (each tone heard, and in a video call frames both ways).
+  bool summary(const SetupPhases& phases, const Direction& forward, const Direction& back, bool video,
                std::uint64_t caller_frames, std::uint64_t callee_frames);
 
   double since_placed_ms() const;
 
  private:
   void end_meter_line();
+  // One JSON object per line: {"t_ms":..., <fields>}.
+  void json_line(const std::function<void(protocol::JsonWriter&)>& fields);
   std::ostream& out_;
   DemoFormat format_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

@@ -72,6 +72,15 @@ GstMediaEngine::GstMediaEngine(GstEngineOptions options) : options_(std::move(op
 
 GstMediaEngine::~GstMediaEngine() = default;
 
+void GstMediaEngine::warm_up() {
+  init_gstreamer_once();
+  static std::once_flag once;
+  // A DTLS element generates the process's certificate when it is made and keeps it for every later session.
+  std::call_once(once, [] {
+    if (GstElement* dtls = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(dtls);
+  });
+}
+
 std::optional<std::string> GstMediaEngine::check_ready() {
   std::string missing, packages;
   for (const auto& required : required_elements(options_)) {

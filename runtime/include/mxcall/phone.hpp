@@ -1,14 +1,15 @@
 // mxcall's public API: one Phone per logged-in party (a Matrix user on one device), driven by one Runtime loop.
 //
 //   mxcall::Runtime runtime;                                   // the GLib loop every Phone of the process runs on
-//   auto phone = mxcall::Phone::connect(runtime, config);      // a homeserver session (see PhoneConfig)
+//   auto phone = mxcall::Phone::connect(runtime, config).value();  // a homeserver session (see PhoneConfig)
 //   phone->set_observer(&my_observer);                         // incoming calls, states, peer state, stats
 //   auto call = phone->call("@bob:example.org", {.video = false});
 //   runtime.run();                                             // until runtime.quit()
 //
 // Threading: every observer callback runs on the runtime's loop thread. Every Phone method may be called from any
 // thread, including from inside a callback; actions are carried out on the loop thread in the order they were made.
-// Outcomes of actions (a refused action, a call that ends) arrive as callbacks, never as exceptions.
+// Outcomes of actions (a refused action, a call that ends) arrive as callbacks, never as exceptions. The Runtime must
+// outlive its phones and rooms.
 //
 // This header is the contract between the runtime (runtime/) and its users (tools/mxcall, examples/, tests). The
 // protocol, homeserver and media layers stay behind it; their value types are re-exported below where the API needs
@@ -32,11 +33,11 @@
 namespace mxcall {
 
 // --- vocabulary, re-exported from the layers below
+using matrix::Error;
+using matrix::ErrorCode;
 using protocol::CallRef;    // {room_id, call_id}: call ids are unique within a room
 using protocol::CallState;  // create_offer, invite_sent, ringing, ringing_silent, create_answer, connecting, ...
 using protocol::Timeouts;
-using matrix::Error;
-using matrix::ErrorCode;
 template <typename T>
 using Result = matrix::Result<T>;
 namespace audio_source = media::audio_source;  // Tone, WavFile, Device
@@ -91,7 +92,7 @@ struct PeerMediaState {
 struct AudioFlow {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
-  std::optional<double> level;  // 0..1, recent peak of the decoded (received) or encoded (sent) audio
+  std::optional<double> level;  // 0..1, recent peak of the decoded audio: received only (sent: not measured)
 };
 
 struct CallStats {
@@ -178,10 +179,10 @@ struct PhoneConfig {
   // When set, every call's session comes from this engine instead (the fake engine for signalling tests; the
   // MediaChoice is then not used). Shared: one engine may serve several phones.
   std::shared_ptr<media::MediaEngine> media_engine;
-  std::chrono::milliseconds stats_interval{250};        // on_stats period while a call has media; 0: never
-  std::chrono::milliseconds sync_timeout{30000};        // /sync long-poll
-  bool join_invites = false;                            // join rooms we are invited to (a bot's DMs)
-  std::vector<std::string> join_invites_from;           // when non-empty: only invites from these users
+  std::chrono::milliseconds stats_interval{250};  // on_stats period while a call has media; 0: never
+  std::chrono::milliseconds sync_timeout{30000};  // /sync long-poll
+  bool join_invites = false;                      // join rooms we are invited to (a bot's DMs)
+  std::vector<std::string> join_invites_from;     // when non-empty: only invites from these users
 };
 
 class InProcessRoom;
@@ -199,12 +200,14 @@ class Phone {
   Phone(const Phone&) = delete;
   Phone& operator=(const Phone&) = delete;
 
-  void set_observer(PhoneObserver* observer);  // not owned; must outlive the phone or be reset to nullptr
+  // Not owned. Once set_observer returns, the previous observer gets no more callbacks (none is running), so it may
+  // be destroyed; an observer in place must outlive the phone or be replaced first.
+  void set_observer(PhoneObserver* observer);
 
   // Places a call. `target` is a room id (!room:server), a room alias (#name:server), or a user id (@user:server)
   // whose direct-message room is found or created (and recorded in m.direct). Resolving a user or alias is one or
-  // two homeserver requests; the call's states then arrive on the observer. Returns the call, or an error that says
-  // what to do (no such room or user, not joined, ...).
+  // two homeserver requests, made on the calling thread; the call's states then arrive on the observer. Returns the
+  // call, or an error that says what to do (no such room or user, not joined, ...).
   Result<CallRef> call(const std::string& target, const CallOptions& options = {});
   void answer(const CallRef& call, const AnswerOptions& options = {});
   void reject(const CallRef& call);

@@ -110,6 +110,11 @@ class GstMediaEngine final : public MediaEngine {
 
   const GstEngineOptions& options() const { return options_; }
 
+  // Pays the once-per-process costs ahead of the first call: GStreamer's plugin registry and the DTLS certificate
+  // (an RSA key, 0.15 s on a calm machine and over a second on a loaded one, which the first call's create-offer
+  // would otherwise wait for). Blocks; later calls return at once.
+  static void warm_up();
+
  private:
   GstEngineOptions options_;
 };
