@@ -82,6 +82,13 @@ TEST_P(BasicCalls, JsRejectsOurCall) {
   ASSERT_TRUE(ended);
   EXPECT_EQ(ended->reason, protocol::kEndedRejected);
   EXPECT_FALSE(ended->local);
+  // The caller selects a reject as it would an answer (rule 44).
+  EXPECT_TRUE(js->wait_for(
+      [&](const Json& e) {
+        return e["ev"] == "voip" && e["call_id"] == call->call_id && e["type"] == "m.call.select_answer";
+      },
+      5s))
+      << "mxcall did not select matrix-js-sdk's reject";
   // js-sdk ends its own side with user_hangup on a reject (js-sdk-peer note 2).
   auto js_end = js->wait_event("hangup", call->call_id, 5s);
   ASSERT_TRUE(js_end);

@@ -193,14 +193,6 @@ std::optional<CallStats> MxParty::stats(const CallRef& call) const {
   return it->second;
 }
 
-std::uint64_t MxParty::samples_decoded_over(const CallRef& call, std::chrono::milliseconds window) {
-  auto before = stats(call);
-  std::this_thread::sleep_for(window);
-  auto after = stats(call);
-  if (!before || !after) return 0;
-  return after->audio_samples_decoded - before->audio_samples_decoded;
-}
-
 long MxParty::loud_blocks_over(const CallRef& call, std::chrono::milliseconds window) {
   int rate = 0;
   std::size_t before = media::read_wav(recording_path(call), &rate).size();
@@ -215,15 +207,6 @@ long MxParty::loud_blocks_over(const CallRef& call, std::chrono::milliseconds wi
     if (std::sqrt(energy / static_cast<double>(block)) > 300) ++loud;
   }
   return loud;
-}
-
-bool MxParty::receives_loud_audio(const CallRef& call, std::chrono::milliseconds timeout) {
-  return wait(
-      [&] {
-        auto it = stats_.find(call);
-        return it != stats_.end() && it->second.received.level.value_or(0) > 0.05;
-      },
-      timeout);
 }
 
 void MxParty::on_incoming_call(const IncomingCall& call) {

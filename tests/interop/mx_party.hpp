@@ -65,13 +65,9 @@ class MxParty : public PhoneObserver {
   bool hears(const CallRef& call, double hz, std::chrono::milliseconds timeout = 10s);
   // The newest stats of the call; decoded samples grow while the peer's audio plays.
   std::optional<CallStats> stats(const CallRef& call) const;
-  // Audio samples decoded over `window` (48 kHz): ~48 per ms when the peer's audio flows.
-  std::uint64_t samples_decoded_over(const CallRef& call, std::chrono::milliseconds window);
   // Loud 10 ms blocks recorded over `window` (~100 a second while the peer's tone plays). The recording reaches the
   // file in 64 KiB writes (~0.7 s of audio), so a window should start a second after the change it measures.
   long loud_blocks_over(const CallRef& call, std::chrono::milliseconds window);
-  // Whether received audio is loud: recent peak level above silence, polled up to `timeout`.
-  bool receives_loud_audio(const CallRef& call, std::chrono::milliseconds timeout = 8s);
 
   std::string recording_path(const CallRef& call) const;
   // `to` records where `from` did: the peer's call that won glare carries on with the media of ours (runtime).
