@@ -3,10 +3,10 @@
 // playwright-core's request routing; no browser is downloaded (MXCALL_CHROMIUM or /usr/bin/chromium).
 // Loopback ICE needs --allow-loopback-in-peer-connection (Chromium gathers no loopback candidate otherwise), and
 // host candidates are only shown as 127.0.0.1 (not mDNS names) with the media permission granted.
-import * as readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { chromium } from "playwright-core";
+import { serveCommands } from "./command_lines.mjs";
 
 const log = (...args) => process.stderr.write(`[browser] ${args.map(String).join(" ")}\n`);
 const emit = (event) => process.stdout.write(JSON.stringify(event) + "\n");
@@ -71,21 +71,8 @@ async function quit() {
   process.exit(0);
 }
 
-const input = readline.createInterface({ input: process.stdin });
-input.on("line", async (line) => {
-  if (!line.trim()) return;
-  let command;
-  try {
-    command = JSON.parse(line);
-  } catch {
-    emit({ ev: "error", error: `not JSON: ${line.slice(0, 80)}` });
-    return;
-  }
-  try {
-    const result = await page.evaluate((c) => window.mxParty.run(c), command);
-    emit({ ev: "done", id: command.id, cmd: command.cmd, ...result, t: Date.now() });
-  } catch (error) {
-    emit({ ev: "error", id: command.id, cmd: command.cmd, error: String(error?.message ?? error) });
-  }
+serveCommands({
+  run: (command) => page.evaluate((c) => window.mxParty.run(c), command),
+  emit: (event) => emit(event.t ? event : { ...event, t: Date.now() }),
+  onClose: quit,
 });
-input.on("close", quit);

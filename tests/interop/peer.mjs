@@ -17,8 +17,8 @@
 // first_audio, peer_mute, remote_hold (we held them), local_hold (they held us), call_error. Each carries "t", the
 // wall clock in ms, for the setup benchmark.
 import { media, wrtc } from "./wrtc_shims.mjs";  // first: matrix-js-sdk looks for WebRTC when it loads
-import * as readline from "node:readline";
 import { logger } from "matrix-js-sdk/lib/logger.js";
+import { serveCommands } from "./command_lines.mjs";
 import { createParty } from "./party.mjs";
 import { AudioListener, VideoListener } from "./listener.mjs";
 
@@ -40,21 +40,5 @@ const party = createParty({
   exit: () => process.exit(0),
 });
 
-const input = readline.createInterface({ input: process.stdin });
-input.on("line", async (line) => {
-  if (!line.trim()) return;
-  let command;
-  try {
-    command = JSON.parse(line);
-  } catch (error) {
-    party.emit({ ev: "error", error: `not JSON: ${line.slice(0, 80)}` });
-    return;
-  }
-  try {
-    party.emit({ ev: "done", id: command.id, cmd: command.cmd, ...(await party.run(command)) });
-  } catch (error) {
-    party.emit({ ev: "error", id: command.id, cmd: command.cmd, error: String(error?.message ?? error) });
-  }
-});
 // The driver closing stdin (or dying) ends the peer: no orphan keeps a call open.
-input.on("close", () => party.run({ cmd: "quit" }));
+serveCommands({ run: (command) => party.run(command), emit: party.emit, onClose: () => party.run({ cmd: "quit" }) });
