@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 scripts/setup-venv.sh
+scripts/setup-node.sh
 scripts/build.sh all
 scripts/check-format.sh
 
@@ -59,7 +60,7 @@ run_label build sim
 run_label build-asan sim
 run_label build-asan fuzz-smoke
 run_label build bench-smoke
-for label in synapse media; do
+for label in synapse media interop; do
   run_label build "$label"
 done
 # The threaded layers again under ASan+UBSan and under ThreadSanitizer.

@@ -21,13 +21,23 @@ MediaSessions::~MediaSessions() { close_all(); }
 
 void MediaSessions::choose(const CallRef& call, MediaChoice choice) { choices_[call] = std::move(choice); }
 
+void MediaSessions::choose_for_glare(const CallRef& call, const MediaChoice& choice) {
+  placed_in_room_.insert_or_assign(call.room_id, choice);
+}
+
 media::GstEngineOptions MediaSessions::options_for(const CallRef& call) const {
   media::GstEngineOptions options = defaults_;
-  if (auto it = choices_.find(call); it != choices_.end()) {
-    options.audio_source = it->second.audio_source;
-    options.audio_sink = it->second.audio_sink;
-    options.video_source = it->second.video_source;
-    options.video_sink = it->second.video_sink;
+  auto it = choices_.find(call);
+  const MediaChoice* choice = it != choices_.end() ? &it->second : nullptr;
+  if (!choice) {
+    auto placed = placed_in_room_.find(call.room_id);
+    if (placed != placed_in_room_.end()) choice = &placed->second;
+  }
+  if (choice) {
+    options.audio_source = choice->audio_source;
+    options.audio_sink = choice->audio_sink;
+    options.video_source = choice->video_source;
+    options.video_sink = choice->video_sink;
   }
   return options;
 }
@@ -99,6 +109,7 @@ void MediaSessions::close_all() {
   for (auto& [call, entry] : sessions_) entry.session->close();
   sessions_.clear();
   choices_.clear();
+  placed_in_room_.clear();
 }
 
 }  // namespace mxcall::runtime

@@ -30,6 +30,10 @@ class MediaSessions {
 
   // The media of a call about to be placed or answered; used when its session opens.
   void choose(const CallRef& call, MediaChoice choice);
+  // The media of the call we placed last in `call.room_id`. A session that opens with no choice of its own is the
+  // peer's call that won glare and was answered for us (rules 59-60): it carries on with the media the user chose
+  // for the call it replaced, not with the engine's defaults.
+  void choose_for_glare(const CallRef& call, const MediaChoice& choice);
   // The call ended: a choice never used (a refused answer, say) is dropped.
   void forget(const CallRef& call) { choices_.erase(call); }
   void execute(const protocol::MediaCommand& command, const std::vector<media::IceServer>& ice_servers);
@@ -51,6 +55,7 @@ class MediaSessions {
   std::shared_ptr<media::MediaEngine> engine_;
   EventPoster post_;
   std::map<CallRef, MediaChoice> choices_;
+  std::map<std::string, MediaChoice> placed_in_room_;  // room id -> the media of our last call placed there
   std::map<CallRef, Entry> sessions_;
 };
 

@@ -116,6 +116,7 @@ void PhoneCore::act(const protocol::UserAction& action, std::optional<MediaChoic
   if (stopped_) return;
   if (media) {
     if (const auto* call = std::get_if<protocol::action::Call>(&action)) {
+      sessions_.choose_for_glare({call->room_id, call->call_id}, *media);
       sessions_.choose({call->room_id, call->call_id}, std::move(*media));
     } else if (const auto* answer = std::get_if<protocol::action::Answer>(&action)) {
       sessions_.choose(answer->call, std::move(*media));

@@ -95,18 +95,59 @@ std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp) {
   return info;
 }
 
-std::string with_ice_credentials(const std::string& sdp, const std::string& ufrag, const std::string& pwd) {
+namespace {
+
+// The SDP with each line (its line break included) passed through `rewrite`.
+template <typename Rewrite>
+std::string rewrite_lines(const std::string& sdp, Rewrite rewrite) {
   std::string out;
   std::size_t at = 0;
   while (at < sdp.size()) {
     std::size_t end = sdp.find('\n', at);
     std::string line = sdp.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
     at = end == std::string::npos ? sdp.size() : end + 1;
-    if (line.starts_with("a=ice-ufrag:")) line = "a=ice-ufrag:" + ufrag + "\r\n";
-    if (line.starts_with("a=ice-pwd:")) line = "a=ice-pwd:" + pwd + "\r\n";
-    out += line;
+    out += rewrite(std::move(line));
   }
   return out;
+}
+
+// The line break a line ends with ("\r\n", "\n" or none).
+std::string_view line_break(const std::string& line) {
+  return line.ends_with("\r\n") ? "\r\n" : line.ends_with("\n") ? "\n" : "";
+}
+
+}  // namespace
+
+std::string with_ice_credentials(const std::string& sdp, const std::string& ufrag, const std::string& pwd) {
+  return rewrite_lines(sdp, [&](std::string line) {
+    if (line.starts_with("a=ice-ufrag:")) return "a=ice-ufrag:" + ufrag + "\r\n";
+    if (line.starts_with("a=ice-pwd:")) return "a=ice-pwd:" + pwd + "\r\n";
+    return line;
+  });
+}
+
+std::string with_inactive_as(const std::string& sdp, std::string_view replacement) {
+  return rewrite_lines(sdp, [&](std::string line) {
+    if (line.size() - line_break(line).size() == 10 && line.starts_with("a=inactive")) {
+      return "a=" + std::string(replacement) + std::string(line_break(line));
+    }
+    return line;
+  });
+}
+
+std::optional<std::string> setup_of(const std::string& sdp) {
+  std::size_t at = sdp.find("a=setup:");
+  if (at == std::string::npos) return std::nullopt;
+  at += 8;
+  std::size_t end = sdp.find_first_of("\r\n", at);
+  return sdp.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+std::string with_setup(const std::string& sdp, std::string_view role) {
+  return rewrite_lines(sdp, [&](std::string line) {
+    if (line.starts_with("a=setup:")) return "a=setup:" + std::string(role) + std::string(line_break(line));
+    return line;
+  });
 }
 
 std::pair<std::string, std::string> new_ice_credentials() {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -38,6 +39,13 @@ std::variant<SdpInfo, std::string> parse_sdp(const std::string& sdp);
 
 // The SDP with every a=ice-ufrag / a=ice-pwd value replaced.
 std::string with_ice_credentials(const std::string& sdp, const std::string& ufrag, const std::string& pwd);
+// The SDP with every `a=inactive` (session or media level) written as `a=<replacement>`. For webrtcbin 1.22, which
+// ends its receive pads for good on an inactive line (docs/media.md, pitfall 2).
+std::string with_inactive_as(const std::string& sdp, std::string_view replacement);
+// The value of the first `a=setup:` line (actpass, active, passive), if any.
+std::optional<std::string> setup_of(const std::string& sdp);
+// The SDP with every `a=setup:` value replaced by `role`.
+std::string with_setup(const std::string& sdp, std::string_view role);
 // Fresh random credentials (RFC 8839: ufrag >= 4, pwd >= 22 ice-chars).
 std::pair<std::string, std::string> new_ice_credentials();
 

@@ -52,7 +52,8 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
     return;
   }
   gst_bin_add(GST_BIN(pipeline_), webrtc_);
-  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", options_.jitter_buffer_ms,
+               nullptr);
 
   GObject* ice = nullptr;
   g_object_get(webrtc_, "ice-agent", &ice, nullptr);
@@ -243,8 +244,19 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
   std::string sdp(text);
   g_free(text);
   if (restart_ice) ice_credentials_ = new_ice_credentials();
-  if (ice_credentials_) {
-    sdp = with_ice_credentials(sdp, ice_credentials_->first, ice_credentials_->second);
+  bool munge = ice_credentials_.has_value();
+  if (ice_credentials_) sdp = with_ice_credentials(sdp, ice_credentials_->first, ice_credentials_->second);
+  // After the first exchange, webrtcbin 1.22 writes a=setup from its own bookkeeping, not from the DTLS role that
+  // was negotiated; libwebrtc refuses a flipped role ("Offerer must use current negotiated role for setup
+  // attribute", "Failed to set SSL role"). Offers say actpass (the answerer then keeps its role), answers our role.
+  std::string_view wanted_setup = offer ? "actpass" : dtls_role_ ? std::string_view(*dtls_role_) : "";
+  if (dtls_role_ && setup_of(sdp) != wanted_setup) {
+    sdp = with_setup(sdp, wanted_setup);
+    munge = true;
+  } else if (!offer && !dtls_role_) {
+    dtls_role_ = setup_of(sdp);
+  }
+  if (munge) {
     GstSDPMessage* munged = nullptr;
     gst_sdp_message_new_from_text(sdp.c_str(), &munged);
     gst_sdp_message_free(desc->sdp);
@@ -349,8 +361,13 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
     fail(MediaFailure::remote_description, "remote " + op.type + ": " + *problem);
     return;
   }
+  // An answer that says a=inactive (matrix-js-sdk's libwebrtc answers our hold offer so while it holds us: mutual
+  // hold) would end webrtcbin 1.22's receive pads for good, and audio would never come back after both resume. The
+  // answerer neither sends nor receives; webrtcbin is told only "recvonly" (it receives, it does not send), which
+  // keeps the pads alive. remote_ keeps the real direction, so the valves stop our media as inactive requires.
+  std::string sdp = op.type == "answer" ? with_inactive_as(op.sdp, "recvonly") : op.sdp;
   GstSDPMessage* msg = nullptr;
-  gst_sdp_message_new_from_text(op.sdp.c_str(), &msg);
+  gst_sdp_message_new_from_text(sdp.c_str(), &msg);
   GstWebRTCSessionDescription* desc = gst_webrtc_session_description_new(type, msg);  // takes msg
   std::string error;
   GstStructure* reply = run("set-remote-description", nullptr, desc, &error);
@@ -361,6 +378,11 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
   }
   gst_structure_free(reply);
   if (op.type == "offer") peer_restarted_ice_ = remote_ && remote_->ice_ufrag != info.ice_ufrag;
+  if (op.type == "answer" && !dtls_role_) {
+    auto peer_role = setup_of(op.sdp);
+    if (peer_role == "active") dtls_role_ = "passive";
+    if (peer_role == "passive") dtls_role_ = "active";
+  }
   remote_ = std::move(info);
   remote_type_ = op.type;
   apply_gates();

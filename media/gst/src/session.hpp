@@ -115,6 +115,10 @@ class Session final : public GstMediaSession {
   bool peer_restarted_ice_ = false;  // the remote offer last set changed its credentials
   std::optional<SdpInfo> remote_;
   std::string remote_type_;
+  // Our DTLS role ("active" or "passive") once the first offer/answer settled it. RFC 8842 section 5.5: a later
+  // answer keeps it; webrtcbin 1.22 answers "active" every time, which libwebrtc refuses ("Failed to set SSL role
+  // for the transport") when we were the passive side: every renegotiation matrix-js-sdk starts in a call we placed.
+  std::optional<std::string> dtls_role_;
   bool gathering_complete_reported_ = false;
   std::size_t remote_candidates_accepted_ = 0;  // against options_.candidate_limits.max_per_session
 

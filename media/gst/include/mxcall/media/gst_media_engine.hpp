@@ -60,6 +60,10 @@ struct GstEngineOptions {
   bool loopback_only = false;
   // Opus encoder complexity (0..10): 10 is GStreamer's default; lower values trade quality for CPU on busy hosts.
   int opus_complexity = 10;
+  // The receive jitter buffer (webrtcbin's `latency`): received audio and video wait this long before decoding. It
+  // is most of the time from "connected" to the first decoded audio (bench/interop: ~200 ms of ~220 with the
+  // default); libwebrtc's adaptive buffer starts at a few tens of ms. 200 is GStreamer's own default.
+  std::uint32_t jitter_buffer_ms = 200;
   // How long a webrtcbin operation (create offer/answer, set description) may take before the session fails.
   std::uint32_t operation_timeout_ms = 10000;
   // libnice in 1.22 keeps a vanished peer "connected" for good (no consent freshness). Once connected, a session

@@ -1,0 +1,44 @@
+// A matrix-js-sdk party in Node (MatrixCall on @roamhq/wrtc), driven by a line-JSON protocol: one command a line on
+// stdin, one event a line on stdout. Diagnostics go to stderr.
+//
+// Commands: {"cmd": ..., "id": N, ...}; each is answered by {"ev":"done","id":N,...} or {"ev":"error","id":N,"error"}.
+//   login {homeserver, user, password, device_id?, tone_hz?, auto_join?, auto_answer?}   then {"ev":"ready",...}
+//                                 after the first sync; auto_answer answers every call as it rings
+//   tone {hz}                     the frequency every new microphone track sends
+//   create_room {invite:[user]}   a private chat with the invitees      -> done {room_id}
+//   join {room_id}
+//   call {room_id, video?}        places a call                          -> done {call_id}
+//   answer {call_id, video?}   reject {call_id}   hangup {call_id, reason?}
+//   hold {call_id, on}            js-sdk's setRemoteOnHold (a=sendonly) / resume
+//   mute {call_id, audio, video}  upgrade {call_id}  (adds video to a voice call)
+//   report {call_id}              -> done {state, audio:{frames,loud_frames,rms,freq}, video:{frames,...}, holds}
+//   quit
+// Events: ready, member, incoming, state, hangup, voip (an m.call.* event received), sent (one we sent), ice, dtls,
+// first_audio, peer_mute, remote_hold (we held them), local_hold (they held us), call_error. Each carries "t", the
+// wall clock in ms, for the setup benchmark.
+import { media, wrtc } from "./wrtc_shims.mjs";  // first: matrix-js-sdk looks for WebRTC when it loads
+import { logger } from "matrix-js-sdk/lib/logger.js";
+import { serveCommands } from "./command_lines.mjs";
+import { createParty } from "./party.mjs";
+import { AudioListener, VideoListener } from "./listener.mjs";
+
+// stdout carries the protocol alone: everything the SDK prints goes to stderr.
+const toStderr = (...args) => process.stderr.write(args.map(String).join(" ") + "\n");
+console.log = console.info = console.debug = console.warn = console.error = toStderr;
+logger.setLevel(process.env.MXCALL_INTEROP_JS_LOG ?? "warn");
+
+const party = createParty({
+  emit: (event) => process.stdout.write(JSON.stringify(event) + "\n"),
+  listenAudio: (track, onFirstAudio) => new AudioListener(track, wrtc, onFirstAudio),
+  listenVideo: (track) => new VideoListener(track, wrtc),
+  setTone: (hz) => {
+    media.toneHz = hz;
+  },
+  stopMedia: () => {
+    for (const timer of media.liveSources) clearInterval(timer);
+  },
+  exit: () => process.exit(0),
+});
+
+// The driver closing stdin (or dying) ends the peer: no orphan keeps a call open.
+serveCommands({ run: (command) => party.run(command), emit: party.emit, onClose: () => party.run({ cmd: "quit" }) });
