@@ -1,5 +1,5 @@
-// Internal: visits every string of a call content with its field name. Used to check UTF-8 before writing and by owners that
-// copy a received event out of the reader's buffers (for_each_string with a non-const content can re-point views).
+// Internal: visits every string of a call content with its field name. Used to check UTF-8 before writing and by owners
+// that copy a received event out of the reader's buffers (for_each_string with a non-const content can re-point views).
 #pragma once
 
 #include <string_view>

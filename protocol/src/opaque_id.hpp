@@ -1,5 +1,5 @@
-// Internal: identifier grammars. Used to check what we send and what --strict validation reports; never to reject what we
-// receive (digest pitfall 16: Nheko's call ids and the dart-sdk's party ids break the grammar in the wild).
+// Internal: identifier grammars. Used to check what we send and what --strict validation reports; never to reject what
+// we receive (digest pitfall 16: Nheko's call ids and the dart-sdk's party ids break the grammar in the wild).
 #pragma once
 
 #include <string_view>

@@ -7,8 +7,8 @@
 #include <cstdio>
 
 #include "content_strings.hpp"
-#include "opaque_id.hpp"
 #include "mxcall/protocol/overloaded.hpp"
+#include "opaque_id.hpp"
 
 namespace mxcall::protocol {
 namespace {

@@ -1,7 +1,8 @@
 // A deterministic media engine without media, for replay, simulation and signalling tests. It answers every
 // create_offer/create_answer at once with a small valid-looking SDP and then reports gathering complete with no
 // candidates. With auto_connect it reports ICE connected as soon as a session has both a local and a remote
-// description; without it, it never does (a test reports ICE states to the router itself). Every command is logged so tests can assert on what the call engine asked for.
+// description; without it, it never does (a test reports ICE states to the router itself). Every command is logged so
+// tests can assert on what the call engine asked for.
 #pragma once
 
 #include <string>
