@@ -27,10 +27,10 @@ struct PromiseState {
 
 void promise_changed(GstPromise*, gpointer data) {
   auto& state = *static_cast<std::shared_ptr<PromiseState>*>(data);
-  // Notified under the lock: once the waiter sees `done` this thread no longer touches the state, which the waiter
-  // may then free (through the promise's refcount, which ThreadSanitizer cannot see inside GStreamer).
-  std::lock_guard lock(state->m);
-  state->done = true;
+  {
+    std::lock_guard lock(state->m);
+    state->done = true;
+  }
   state->cv.notify_all();
 }
 
