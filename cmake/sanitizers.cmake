@@ -1,6 +1,6 @@
 # Sanitizer trees. MXCALL_SANITIZE: ASan+UBSan for the whole tree; UBSan findings abort, so a test cannot pass over
-# one. MXCALL_TSAN: ThreadSanitizer (the threaded code: homeserver client, send queue, syncer, media engine, runtime).
-# The two cannot share a tree. Suppressions for uninstrumented system libraries are in tests/sanitizers/.
+# one. MXCALL_TSAN: ThreadSanitizer (the homeserver client, send queue and syncer; tests/CMakeLists.txt says why the
+# media engine is not). The two cannot share a tree. Suppressions for uninstrumented libraries: tests/sanitizers/.
 if(MXCALL_SANITIZE AND MXCALL_TSAN)
   message(FATAL_ERROR "MXCALL_SANITIZE (ASan) and MXCALL_TSAN cannot be combined; use one tree for each")
 endif()

@@ -2,7 +2,7 @@
 # Configures and builds the two trees the tests use, once each:
 #   build/       g++, warnings as errors, the product, tests and benchmarks
 #   build-asan/  clang, ASan+UBSan, every layer's tests and the libFuzzer targets
-#   build-tsan/  clang, ThreadSanitizer, the threaded layers' tests (homeserver client, media engine, runtime)
+#   build-tsan/  clang, ThreadSanitizer, the homeserver client's tests (tests/CMakeLists.txt lists them)
 # Usage: scripts/build.sh [main|asan|tsan|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."

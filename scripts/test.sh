@@ -21,11 +21,31 @@ failed=0
 skipped=0
 failed_groups=()
 
-# Runs ctest for one label in one tree, inside a fresh network namespace with loopback up.
+# A ctest -R pattern matching the tests of `label` in `tree` whose program exists. The TSan tree builds only the
+# programs listed in tests/CMakeLists.txt (MXCALL_TSAN_TEST_TARGETS); the other tests there have no program.
+built_tests_pattern() {
+  (cd "$1" && ctest --show-only=json-v1) | python3 -c '
+import json, re, sys
+label = sys.argv[1]
+names = [t["name"] for t in json.load(sys.stdin)["tests"]
+         if t.get("command") and any(p["name"] == "LABELS" and label in p["value"] for p in t.get("properties", []))]
+print("^(" + "|".join(re.escape(n) for n in names) + ")$" if names else "")' "$2"
+}
+
+# Runs ctest for one label in one tree (less the tests matching an optional third argument), inside a fresh network
+# namespace with loopback up. In build-tsan only the tests whose program was built run (see built_tests_pattern).
 run_label() {
-  local tree=$1 label=$2
+  local tree=$1 label=$2 exclude=${3:-}
+  local select="-L '^$label\$'"
+  [ -z "$exclude" ] || select="$select -E '$exclude'"
+  if [ "$tree" = build-tsan ]; then
+    local pattern
+    pattern=$(built_tests_pattern "$tree" "$label")
+    [ -n "$pattern" ] || pattern='^$'
+    select="$select -R '$pattern'"
+  fi
   local count
-  count=$(cd "$tree" && ctest -N -L "^$label\$" | awk '/Total Tests:/ {print $3}')
+  count=$(cd "$tree" && eval ctest -N "$select" | awk '/Total Tests:/ {print $3}')
   if [ "${count:-0}" -eq 0 ]; then
     echo "=== $label ($tree): no tests in this tree"
     return 0
@@ -34,8 +54,9 @@ run_label() {
   local log
   log=$(mktemp)
   local status=0
-  unshare -n -- bash -c "ip link set lo up 2>/dev/null || true; cd '$tree' && ctest -L '^$label\$' --output-on-failure --timeout 900 -j 2" \
-    2>&1 | tee "$log" || status=$?
+  local command="ip link set lo up 2>/dev/null || true; cd '$tree' && ctest $select --output-on-failure"
+  command="$command --timeout 900 -j 2"
+  unshare -n -- bash -c "$command" 2>&1 | tee "$log" || status=$?
   local group_failed
   group_failed=$(sed -n 's/.* tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1/p' "$log" | tail -n 1)
   local group_total
@@ -63,11 +84,14 @@ run_label build bench-smoke
 for label in synapse media interop; do
   run_label build "$label"
 done
-# The threaded layers again under ASan+UBSan and under ThreadSanitizer.
-for tree in build-asan build-tsan; do
-  for label in synapse media; do
-    run_label "$tree" "$label"
-  done
+# The threaded layers again under ASan+UBSan and under ThreadSanitizer (unit there: the scripted hostile server).
+run_label build-asan synapse
+# The slow unwinder at each malloc: the one suppressed GLib leak is recognised by its _dl_init frame (lsan.supp). It
+# slows the senders enough that a paced WAV source catches up in a burst, so the pacing test runs in build/ only.
+ASAN_OPTIONS=fast_unwind_on_malloc=0 run_label build-asan media 'WavFileSourceIsSentAtRealTimePace'
+# The TSan tree holds the homeserver client's tests only (tests/CMakeLists.txt, MXCALL_TSAN_TEST_TARGETS, says why).
+for label in unit synapse; do
+  run_label build-tsan "$label"
 done
 
 if [ "${#failed_groups[@]}" -gt 0 ]; then

@@ -397,7 +397,8 @@ constexpr Transition kTransitions[] = {
     {CallState::connected, CallState::connecting},          // ICE disconnected: recovering (rule 50)
 };
 
-constexpr bool allowed(CallState from, CallState to) {
+// Only the assert below uses it: unused (and a -Werror failure under clang) when NDEBUG removes the assert.
+[[maybe_unused]] constexpr bool allowed(CallState from, CallState to) {
   if (to == CallState::ended) return from != CallState::ended;
   for (const Transition& t : kTransitions) {
     if (t.from == from && t.to == to) return true;
