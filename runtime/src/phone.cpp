@@ -49,6 +49,7 @@ std::unique_ptr<Phone::Impl> make_impl(Runtime& runtime, protocol::LocalParty me
 Result<std::unique_ptr<matrix::Client>> log_in(const PhoneConfig& config) {
   matrix::ClientConfig client_config;
   client_config.homeserver = config.homeserver;
+  client_config.allow_insecure_http = config.allow_insecure_http;
   client_config.verify_tls = config.verify_tls;
   client_config.session_path = config.session_path;
   client_config.retry = config.retry;

@@ -169,6 +169,9 @@ struct PhoneConfig {
   std::string access_token;
   std::string user;  // with password: logs in (and saves to session_path when set)
   std::string password;
+  // A plain http:// homeserver that is not loopback is refused (the password and token would cross the network in
+  // clear text) unless this is set: matrix::check_homeserver_url(), the CLI's --insecure-http.
+  bool allow_insecure_http = false;
   bool verify_tls = true;
   matrix::RetryPolicy retry;  // each homeserver request's retries, bounded in count and time
 
