@@ -69,6 +69,8 @@ for tree in build-asan build-tsan; do
     run_label "$tree" "$label"
   done
 done
+# Unit tests with threads (label tsan: the runtime's phones and their GLib loop) under ThreadSanitizer.
+run_label build-tsan tsan
 
 if [ "${#failed_groups[@]}" -gt 0 ]; then
   echo "mxcall: failing groups: ${failed_groups[*]}"
