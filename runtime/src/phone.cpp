@@ -105,8 +105,14 @@ Result<CallRef> Phone::call(const std::string& target, const CallOptions& option
   if (!room) return room.error();
   CallRef ref{*room, new_call_id()};
   std::optional<std::string> invitee;
-  if (target.starts_with('@')) invitee = target;  // only that user's devices ring; in a room call any member may answer
-  protocol::action::Call action{ref.room_id, ref.call_id, invitee, options.video};
+  std::optional<std::string> dm_peer;
+  if (target.starts_with('@')) {
+    invitee = target;  // only that user's devices ring; in a room call any member may answer
+  } else {
+    // A direct chat called by room id or alias: its other member's crossing invite is still glare (rule 58).
+    dm_peer = impl_->core->transport().direct_peer(ref.room_id);
+  }
+  protocol::action::Call action{ref.room_id, ref.call_id, invitee, options.video, dm_peer};
   impl_->on_loop(
       [action = std::move(action), media = options.media](runtime::PhoneCore& core) { core.act(action, media); });
   return ref;
