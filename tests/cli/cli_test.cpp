@@ -245,13 +245,15 @@ TEST_F(Cli, HelpListsEveryCommandAndOption) {
   }
   auto answer = start({"answer", "--help"}, {}, "answer-help");
   ASSERT_EQ(answer->wait(kCommandTimeout), 0);
-  for (const char* option : {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play",
-                             "--record", "--seconds", "--json", "--verbose", "MXCALL_ICE_LOOPBACK_ONLY"}) {
+  for (const char* option :
+       {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play", "--record",
+        "--seconds", "--json", "--verbose", "--insecure-http", "MXCALL_ICE_LOOPBACK_ONLY"}) {
     EXPECT_NE(answer->out().find(option), std::string::npos) << option;
   }
   auto call = start({"call", "--help"}, {}, "call-help");
   ASSERT_EQ(call->wait(kCommandTimeout), 0);
-  for (const char* option : {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json"}) {
+  for (const char* option :
+       {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json", "--insecure-http"}) {
     EXPECT_NE(call->out().find(option), std::string::npos) << option;
   }
 }
