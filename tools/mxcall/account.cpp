@@ -47,10 +47,6 @@ std::string session_path(const ParsedOptions& options) {
   return "mxcall-session.json";
 }
 
-const OptionSpec kInsecureHttpOption = {"insecure-http", "",
-                                        "allow a plain http:// homeserver that is not loopback (the password and\n"
-                                        "access token then cross the network unencrypted)"};
-
 HomeserverUrl check_homeserver_url(const std::string& url, bool allow_insecure_http) {
   HomeserverUrl out;
   out.url = url;

@@ -30,8 +30,11 @@ std::string env(const char* name);
 // --session FILE, else MXCALL_SESSION, else $XDG_CONFIG_HOME/mxcall/session.json, else ~/.config/mxcall/session.json.
 std::string session_path(const ParsedOptions& options);
 
-// --insecure-http, for every command that talks to a homeserver.
-extern const OptionSpec kInsecureHttpOption;
+// --insecure-http, for every command that talks to a homeserver. constexpr: the commands' option tables are
+// initialised from it at namespace scope in other files.
+inline constexpr OptionSpec kInsecureHttpOption = {"insecure-http", "",
+                                                   "allow a plain http:// homeserver that is not loopback (the "
+                                                   "password and\naccess token then cross the network unencrypted)"};
 
 // Whether a homeserver URL is acceptable to the CLI: http(s) with a host, trailing slashes dropped. Plain http is
 // decided by matrix::check_homeserver_url (the client's rule): to anything but loopback it is refused (`error`, exit
