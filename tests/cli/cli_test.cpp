@@ -15,7 +15,7 @@
 
 #include "child_process.hpp"
 #include "media_harness.hpp"
-#include "synapse_server.hpp"
+#include "synapse_environment.hpp"
 
 namespace mxcall::testing {
 namespace {
