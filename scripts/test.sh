@@ -93,6 +93,8 @@ ASAN_OPTIONS=fast_unwind_on_malloc=0 run_label build-asan media 'WavFileSourceIs
 for label in unit synapse; do
   run_label build-tsan "$label"
 done
+# Unit tests with threads (label tsan: the runtime's phones and their GLib loop) under ThreadSanitizer.
+run_label build-tsan tsan
 
 if [ "${#failed_groups[@]}" -gt 0 ]; then
   echo "mxcall: failing groups: ${failed_groups[*]}"

@@ -131,6 +131,30 @@ Result<std::optional<std::string>> Client::find_dm(const std::string& user_id) {
   return std::optional<std::string>{};
 }
 
+Result<std::optional<std::string>> Client::direct_peer(const std::string& room_id) {
+  std::string me = session().user_id;
+  auto direct = read_direct(*this, me);
+  if (!direct) return direct.error();
+  std::optional<std::string> listed_under;
+  for (const auto& [user_id, rooms] : direct->items()) {
+    if (user_id == me || !rooms.is_array()) continue;
+    if (std::find(rooms.begin(), rooms.end(), json(room_id)) == rooms.end()) continue;
+    if (listed_under) return std::optional<std::string>{};  // several users: no single peer
+    listed_under = user_id;
+  }
+  if (!listed_under) return std::optional<std::string>{};
+  const char* path = "/joined_members";
+  auto j = parse_object(api("GET", "/_matrix/client/v3/rooms/" + escape(room_id) + "/joined_members"),
+                        state_->config.homeserver, path);
+  if (!j) return j.error();
+  if (!j->contains("joined") || !(*j)["joined"].is_object()) {
+    return detail::bad_response(state_->config.homeserver, path, "no joined object");
+  }
+  const json& joined = (*j)["joined"];
+  bool only_us_two = joined.size() == 2 && joined.contains(me) && joined.contains(*listed_under);
+  return only_us_two ? listed_under : std::optional<std::string>{};
+}
+
 Result<std::string> Client::messages(const std::string& room_id, std::string_view dir, int limit,
                                      const std::string& from) {
   std::string path = "/_matrix/client/v3/rooms/" + escape(room_id) + "/messages?dir=" + std::string(dir) +

@@ -125,6 +125,11 @@ Result<std::string> HomeserverTransport::resolve_target(const std::string& targe
   return *created;
 }
 
+std::optional<std::string> HomeserverTransport::direct_peer(const std::string& room_id) {
+  auto peer = client_->direct_peer(room_id);
+  return peer ? *peer : std::nullopt;
+}
+
 bool HomeserverTransport::wait_sent(std::chrono::milliseconds timeout) { return !queue_ || queue_->wait_idle(timeout); }
 
 void HomeserverTransport::stop() {

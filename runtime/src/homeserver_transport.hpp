@@ -27,6 +27,7 @@ class HomeserverTransport final : public Transport {
   void send(const std::string& room_id, const std::string& type, std::string content) override;
   std::vector<media::IceServer> ice_servers() override;
   Result<std::string> resolve_target(const std::string& target) override;
+  std::optional<std::string> direct_peer(const std::string& room_id) override;
   bool wait_sent(std::chrono::milliseconds timeout) override;
   void stop() override;
   std::optional<matrix::ClientStats> client_stats() const override { return client_->stats(); }

@@ -49,6 +49,7 @@ std::unique_ptr<Phone::Impl> make_impl(Runtime& runtime, protocol::LocalParty me
 Result<std::unique_ptr<matrix::Client>> log_in(const PhoneConfig& config) {
   matrix::ClientConfig client_config;
   client_config.homeserver = config.homeserver;
+  client_config.allow_insecure_http = config.allow_insecure_http;
   client_config.verify_tls = config.verify_tls;
   client_config.session_path = config.session_path;
   client_config.retry = config.retry;
@@ -104,8 +105,14 @@ Result<CallRef> Phone::call(const std::string& target, const CallOptions& option
   if (!room) return room.error();
   CallRef ref{*room, new_call_id()};
   std::optional<std::string> invitee;
-  if (target.starts_with('@')) invitee = target;  // only that user's devices ring; in a room call any member may answer
-  protocol::action::Call action{ref.room_id, ref.call_id, invitee, options.video};
+  std::optional<std::string> dm_peer;
+  if (target.starts_with('@')) {
+    invitee = target;  // only that user's devices ring; in a room call any member may answer
+  } else {
+    // A direct chat called by room id or alias: its other member's crossing invite is still glare (rule 58).
+    dm_peer = impl_->core->transport().direct_peer(ref.room_id);
+  }
+  protocol::action::Call action{ref.room_id, ref.call_id, invitee, options.video, dm_peer};
   impl_->on_loop(
       [action = std::move(action), media = options.media](runtime::PhoneCore& core) { core.act(action, media); });
   return ref;

@@ -38,6 +38,9 @@ class Transport {
   virtual std::vector<media::IceServer> ice_servers() = 0;
   // Any thread. A room id for call(): room ids pass, aliases are joined, users get their direct-message room.
   virtual Result<std::string> resolve_target(const std::string& target) = 0;
+  // Any thread. The other member when `room_id` is a direct chat with exactly one other joined member, for glare
+  // (rule 58); nullopt when it is not one or that cannot be told (a failed lookup only costs glare, not the call).
+  virtual std::optional<std::string> direct_peer(const std::string& /*room_id*/) { return std::nullopt; }
   // Not on the loop thread of a running loop. True once every queued send was handed over, false after `timeout`.
   virtual bool wait_sent(std::chrono::milliseconds timeout) = 0;
   virtual std::optional<matrix::ClientStats> client_stats() const { return std::nullopt; }

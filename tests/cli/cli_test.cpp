@@ -15,7 +15,7 @@
 
 #include "child_process.hpp"
 #include "media_harness.hpp"
-#include "synapse_server.hpp"
+#include "synapse_environment.hpp"
 
 namespace mxcall::testing {
 namespace {
@@ -213,12 +213,23 @@ TEST_F(Cli, UsageErrorsExitTwoAndSayWhatToDo) {
       {{"answer", "--from", "bob"}, "give a full user id"},
       {{"answer", "--bogus"}, "unknown option --bogus"},
       {{"login", "matrix.example.org", "@a:example.org"}, "is not a homeserver URL"},
+      {{"login", "http://matrix.example.org", "@a:example.org"}, "over plain http"},
       {{"frobnicate"}, "unknown command 'frobnicate'"},
   };
   for (const Case& c : cases) {
     auto child = start(c.args, {{"MXCALL_SESSION", dir_.path + "/none.json"}}, "usage");
     EXPECT_EQ(child->wait(kCommandTimeout), 2) << describe(*child);
     EXPECT_NE(child->err().find(c.message), std::string::npos) << describe(*child);
+  }
+  // Plain http to a host that is not loopback is refused before any request, by every command, naming the option.
+  for (const char* command : {"whoami", "call"}) {
+    std::vector<std::string> args{command};
+    if (args[0] == "call") args.push_back("@bob:localhost");
+    auto child =
+        start(args, {{"MXCALL_ACCESS_TOKEN", "syt_unused"}, {"MXCALL_HOMESERVER", "http://matrix.example.org"}},
+              std::string("plain-http-") + command);
+    EXPECT_EQ(child->wait(kCommandTimeout), 2) << describe(*child);
+    EXPECT_NE(child->err().find("--insecure-http"), std::string::npos) << describe(*child);
   }
   // Not logged in is a homeserver-session error (6), and says how to log in.
   auto call = start({"call", "@bob:localhost"}, {{"MXCALL_SESSION", dir_.path + "/none.json"}}, "no-session");
@@ -234,13 +245,15 @@ TEST_F(Cli, HelpListsEveryCommandAndOption) {
   }
   auto answer = start({"answer", "--help"}, {}, "answer-help");
   ASSERT_EQ(answer->wait(kCommandTimeout), 0);
-  for (const char* option : {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play",
-                             "--record", "--seconds", "--json", "--verbose", "MXCALL_ICE_LOOPBACK_ONLY"}) {
+  for (const char* option :
+       {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play", "--record",
+        "--seconds", "--json", "--verbose", "--insecure-http", "MXCALL_ICE_LOOPBACK_ONLY"}) {
     EXPECT_NE(answer->out().find(option), std::string::npos) << option;
   }
   auto call = start({"call", "--help"}, {}, "call-help");
   ASSERT_EQ(call->wait(kCommandTimeout), 0);
-  for (const char* option : {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json"}) {
+  for (const char* option :
+       {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json", "--insecure-http"}) {
     EXPECT_NE(call->out().find(option), std::string::npos) << option;
   }
 }

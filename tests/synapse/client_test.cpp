@@ -297,6 +297,9 @@ TEST(Rooms, DirectMessageHelpers) {
   auto found = alice.client->find_dm(bob.user_id);  // bob is invited: that counts
   ASSERT_TRUE(found.ok()) << found.error().message;
   EXPECT_EQ(found->value_or(""), *room);
+  auto only_invited = alice.client->direct_peer(*room);  // glare needs a joined peer
+  ASSERT_TRUE(only_invited.ok()) << only_invited.error().message;
+  EXPECT_FALSE(only_invited->has_value());
 
   bool invited = sync_until(*bob.client, [&](const matrix::SyncBatch& batch) {
     for (const auto& r : batch.rooms) {
@@ -314,6 +317,14 @@ TEST(Rooms, DirectMessageHelpers) {
   auto bobs = bob.client->find_dm(alice.user_id);
   ASSERT_TRUE(bobs.ok());
   EXPECT_EQ(bobs->value_or(""), *room);
+  // Joined, both listing it in m.direct: each is the other's direct peer (glare by room id, rule 58).
+  auto peer = alice.client->direct_peer(*room);
+  ASSERT_TRUE(peer.ok()) << peer.error().message;
+  EXPECT_EQ(peer->value_or(""), bob.user_id);
+  EXPECT_EQ(bob.client->direct_peer(*room)->value_or(""), alice.user_id);
+  auto group = alice.client->create_room(R"({"preset":"private_chat"})");
+  ASSERT_TRUE(group.ok()) << group.error().message;
+  EXPECT_FALSE(alice.client->direct_peer(*group)->has_value());  // not in m.direct
 
   // After bob leaves, the room is no DM with bob any more, and alice's sync names him as gone.
   ASSERT_TRUE(alice.client->commit(*alice.client->sync()).ok());
@@ -327,6 +338,9 @@ TEST(Rooms, DirectMessageHelpers) {
   auto gone = alice.client->find_dm(bob.user_id);
   ASSERT_TRUE(gone.ok());
   EXPECT_FALSE(gone->has_value());
+  auto left = alice.client->direct_peer(*room);
+  ASSERT_TRUE(left.ok()) << left.error().message;
+  EXPECT_FALSE(left->has_value());
 
   auto carol = new_user("carol");
   auto invite = alice.client->invite(*room, carol.user_id);

@@ -99,20 +99,28 @@ TEST(ExitCodes, EveryEndedReasonHasOneStatus) {
   EXPECT_TRUE(classify_end({"user_hangup", false, true, false}).counts);
 }
 
-TEST(HomeserverUrl, HttpsOrLoopbackHttpIsQuietPlainHttpElsewhereWarns) {
-  EXPECT_EQ(check_homeserver_url("https://matrix.example.org/").url, "https://matrix.example.org");
-  EXPECT_EQ(check_homeserver_url("https://matrix.example.org").warning, "");
+TEST(HomeserverUrl, HttpsOrLoopbackHttpIsQuietPlainHttpElsewhereNeedsInsecureHttp) {
+  EXPECT_EQ(check_homeserver_url("https://matrix.example.org/", false).url, "https://matrix.example.org");
+  EXPECT_EQ(check_homeserver_url("https://matrix.example.org", false).warning, "");
   for (const char* loopback : {"http://127.0.0.1:8008", "http://localhost:8008", "http://[::1]:8008"}) {
-    auto url = check_homeserver_url(loopback);
+    auto url = check_homeserver_url(loopback, false);
     EXPECT_EQ(url.error, "") << loopback;
     EXPECT_EQ(url.warning, "") << loopback;
   }
-  auto plain = check_homeserver_url("http://matrix.example.org");
-  EXPECT_EQ(plain.error, "");
-  EXPECT_NE(plain.warning.find("unencrypted"), std::string::npos);
-  EXPECT_NE(check_homeserver_url("http://127.0.0.1.example.org").warning, "");
-  EXPECT_NE(check_homeserver_url("matrix.example.org").error.find("not a homeserver URL"), std::string::npos);
-  EXPECT_NE(check_homeserver_url("https://").error.find("names no host"), std::string::npos);
+  // Refused with the homeserver client's own message, which names the option.
+  auto refused = check_homeserver_url("http://matrix.example.org/", false);
+  EXPECT_NE(refused.error.find("--insecure-http"), std::string::npos) << refused.error;
+  EXPECT_EQ(refused.warning, "");
+  auto allowed = check_homeserver_url("http://matrix.example.org/", true);
+  EXPECT_EQ(allowed.error, "");
+  EXPECT_EQ(allowed.url, "http://matrix.example.org");
+  EXPECT_NE(allowed.warning.find("unencrypted"), std::string::npos);
+  // A DNS name that starts with "127." is not loopback.
+  EXPECT_NE(check_homeserver_url("http://127.0.0.1.example.org", false).error, "");
+  EXPECT_NE(check_homeserver_url("http://127.0.0.1.example.org", true).warning, "");
+  EXPECT_NE(check_homeserver_url("matrix.example.org", true).error.find("not a homeserver URL"), std::string::npos);
+  EXPECT_NE(check_homeserver_url("https://", false).error.find("names no host"), std::string::npos);
+  EXPECT_NE(check_homeserver_url("http:///path", true).error.find("names no host"), std::string::npos);
 }
 
 TEST(MediaSettings, RecordingNamesPerCall) {

@@ -1,7 +1,5 @@
 #include "account.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -49,19 +47,7 @@ std::string session_path(const ParsedOptions& options) {
   return "mxcall-session.json";
 }
 
-namespace {
-
-// Only names that cannot leave the machine: a numeric 127.x.y.z (not a DNS name that starts with "127."), [::1] and
-// localhost.
-bool is_loopback_host(const std::string& host) {
-  in_addr v4{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  return host == "localhost" || host == "[::1]";
-}
-
-}  // namespace
-
-HomeserverUrl check_homeserver_url(const std::string& url) {
+HomeserverUrl check_homeserver_url(const std::string& url, bool allow_insecure_http) {
   HomeserverUrl out;
   out.url = url;
   bool https = out.url.rfind("https://", 0) == 0;
@@ -73,21 +59,23 @@ HomeserverUrl check_homeserver_url(const std::string& url) {
   const std::size_t scheme = https ? 8 : 7;
   while (out.url.size() > scheme && out.url.back() == '/') out.url.pop_back();
   std::string rest = out.url.substr(scheme);
-  std::string authority = rest.substr(0, rest.find('/'));
-  if (authority.empty()) {
+  if (rest.substr(0, rest.find('/')).empty()) {
     out.error = "'" + url + "' names no host; give the client API base URL, e.g. https://matrix.example.org";
     return out;
   }
-  std::string host = authority;
-  if (host.front() == '[') {
-    host = host.substr(0, host.find(']') + 1);
-  } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
-    host.resize(colon);
+  // Whether plain http may be used is the homeserver client's decision (loopback, or allowed explicitly): asked
+  // once as the user asked, and once without the permission to learn whether it was needed (then warn).
+  matrix::ClientConfig config;
+  config.homeserver = out.url;
+  config.allow_insecure_http = allow_insecure_http;
+  if (auto refused = matrix::check_homeserver_url(config)) {
+    out.error = refused->message;
+    return out;
   }
-  if (http && !is_loopback_host(host)) {
-    out.warning = out.url +
-                  " is plain http: the password and access token cross the network unencrypted; use https:// "
-                  "unless this is a test server on a network you trust";
+  config.allow_insecure_http = false;
+  if (allow_insecure_http && matrix::check_homeserver_url(config)) {
+    out.warning =
+        out.url + " is plain http: the password and access token cross the network unencrypted (--insecure-http)";
   }
   return out;
 }
@@ -162,9 +150,11 @@ std::optional<std::string> read_password(const ParsedOptions& options, const std
   return password;
 }
 
-matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file) {
+matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file,
+                                       bool allow_insecure_http) {
   matrix::ClientConfig config;
   config.homeserver = homeserver;
+  config.allow_insecure_http = allow_insecure_http;
   config.session_path = session_file;
   config.connect_timeout = std::chrono::milliseconds{10000};
   config.retry.max_total = std::chrono::milliseconds{30000};
@@ -173,43 +163,47 @@ matrix::ClientConfig cli_client_config(const std::string& homeserver, const std:
 
 SessionSource find_session(const ParsedOptions& options) {
   SessionSource source;
+  source.allow_insecure_http = options.has("insecure-http");
+  std::string homeserver;
   if (auto token = env("MXCALL_ACCESS_TOKEN"); !token.empty()) {
-    std::string homeserver = options.value("homeserver").value_or(env("MXCALL_HOMESERVER"));
+    homeserver = options.value("homeserver").value_or(env("MXCALL_HOMESERVER"));
     if (homeserver.empty()) {
       source.error = "MXCALL_ACCESS_TOKEN is set but no homeserver: set MXCALL_HOMESERVER or give --homeserver URL";
       source.exit_code = kExitUsage;
       return source;
     }
-    HomeserverUrl url = check_homeserver_url(homeserver);
-    if (!url.error.empty()) {
-      source.error = url.error;
-      source.exit_code = kExitUsage;
+    source.access_token = token;
+  } else {
+    source.session_file = session_path(options);
+    std::error_code ec;
+    if (!std::filesystem::exists(source.session_file, ec)) {
+      source.error = "not logged in: there is no session file at " + source.session_file +
+                     "; run `mxcall login HOMESERVER USER` first (or set MXCALL_ACCESS_TOKEN and MXCALL_HOMESERVER)";
+      source.exit_code = kExitHomeserver;
       return source;
     }
-    source.homeserver = url.url;
-    source.access_token = token;
+    auto session = matrix::load_session(source.session_file);
+    if (!session) {
+      source.error = session.error().message;
+      source.exit_code = kExitHomeserver;
+      return source;
+    }
+    homeserver = session->homeserver;
+  }
+  HomeserverUrl url = check_homeserver_url(homeserver, source.allow_insecure_http);
+  if (!url.error.empty()) {
+    source.error = url.error;
+    source.exit_code = kExitUsage;
     return source;
   }
-  source.session_file = session_path(options);
-  std::error_code ec;
-  if (!std::filesystem::exists(source.session_file, ec)) {
-    source.error = "not logged in: there is no session file at " + source.session_file +
-                   "; run `mxcall login HOMESERVER USER` first (or set MXCALL_ACCESS_TOKEN and MXCALL_HOMESERVER)";
-    source.exit_code = kExitHomeserver;
-    return source;
-  }
-  auto session = matrix::load_session(source.session_file);
-  if (!session) {
-    source.error = session.error().message;
-    source.exit_code = kExitHomeserver;
-    return source;
-  }
-  source.homeserver = session->homeserver;
+  source.homeserver = url.url;
+  source.warning = url.warning;
   return source;
 }
 
 matrix::Result<std::unique_ptr<matrix::Client>> logged_in_client(const SessionSource& source) {
-  auto client = std::make_unique<matrix::Client>(cli_client_config(source.homeserver, source.session_file));
+  auto client = std::make_unique<matrix::Client>(
+      cli_client_config(source.homeserver, source.session_file, source.allow_insecure_http));
   auto session = source.access_token.empty() ? client->resume() : client->use_access_token(source.access_token);
   if (!session) return session.error();
   return client;

@@ -30,14 +30,22 @@ std::string env(const char* name);
 // --session FILE, else MXCALL_SESSION, else $XDG_CONFIG_HOME/mxcall/session.json, else ~/.config/mxcall/session.json.
 std::string session_path(const ParsedOptions& options);
 
-// The one place that decides whether a homeserver URL is acceptable: http(s) only, trailing slashes dropped. A plain
-// http:// URL to anything but loopback sends the password and access token in clear text: `warning` says so.
+// --insecure-http, for every command that talks to a homeserver. constexpr: the commands' option tables are
+// initialised from it at namespace scope in other files.
+inline constexpr OptionSpec kInsecureHttpOption = {"insecure-http", "",
+                                                   "allow a plain http:// homeserver that is not loopback (the "
+                                                   "password and\naccess token then cross the network unencrypted)"};
+
+// Whether a homeserver URL is acceptable to the CLI: http(s) with a host, trailing slashes dropped. Plain http is
+// decided by matrix::check_homeserver_url (the client's rule): to anything but loopback it is refused (`error`, exit
+// status 2) unless `allow_insecure_http` (--insecure-http), and then `warning` says the password and access token
+// cross the network in clear text.
 struct HomeserverUrl {
   std::string url;      // normalised
   std::string error;    // non-empty: not usable (what to write instead)
   std::string warning;  // non-empty: usable, but the user should know
 };
-HomeserverUrl check_homeserver_url(const std::string& url);
+HomeserverUrl check_homeserver_url(const std::string& url, bool allow_insecure_http);
 
 // The password for `user`: --password-file FILE (its first line), else MXCALL_PASSWORD, else asked on the terminal
 // without echo. `error` says which source to use when none is available.
@@ -45,7 +53,8 @@ std::optional<std::string> read_password(const ParsedOptions& options, const std
                                          const std::string& homeserver, std::string* error);
 
 // Client settings for the CLI: the library's retry policy, a shorter connect timeout, the session file.
-matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file);
+matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file,
+                                       bool allow_insecure_http);
 
 // The exit status of a homeserver or session error: login refused, unreachable, token revoked, no such room, ...
 inline int exit_code_for(const matrix::Error& /*error*/) { return kExitHomeserver; }
@@ -54,8 +63,10 @@ inline int exit_code_for(const matrix::Error& /*error*/) { return kExitHomeserve
 // the session file. `error` (with exit_code) when neither is there.
 struct SessionSource {
   std::string homeserver;
-  std::string session_file;  // empty when the access token is used
-  std::string access_token;  // empty when the session file is used
+  std::string session_file;          // empty when the access token is used
+  std::string access_token;          // empty when the session file is used
+  bool allow_insecure_http = false;  // --insecure-http
+  std::string warning;               // non-empty: plain http allowed by --insecure-http (print it)
   std::string error;
   int exit_code = 0;
 };

@@ -18,6 +18,7 @@ const std::vector<OptionSpec> kOptions = {
     {"session", "FILE",
      "where to save the session (default: $MXCALL_SESSION or\n"
      "$XDG_CONFIG_HOME/mxcall/session.json, else ~/.config/mxcall/session.json)"},
+    kInsecureHttpOption,
     {"json", "", "print the result as one JSON object (docs/cli.md)"},
     {"help", "", "show this help"},
 };
@@ -51,7 +52,7 @@ int run_login(const std::vector<std::string>& args) {
         "MXCALL_HOMESERVER");
     return kExitUsage;
   }
-  HomeserverUrl url = check_homeserver_url(homeserver);
+  HomeserverUrl url = check_homeserver_url(homeserver, options.has("insecure-http"));
   if (!url.error.empty()) {
     out->error(url.error);
     return kExitUsage;
@@ -81,7 +82,7 @@ int run_login(const std::vector<std::string>& args) {
                  "); that device stays logged in on its homeserver: run `mxcall logout` first to end it");
   }
 
-  matrix::Client client(cli_client_config(url.url, file));
+  matrix::Client client(cli_client_config(url.url, file, options.has("insecure-http")));
   matrix::Result<matrix::Session> session = matrix::Error{};
   if (!user.empty()) {
     std::string why;

@@ -12,6 +12,7 @@ namespace {
 
 const std::vector<OptionSpec> kOptions = {
     {"session", "FILE", "the session file (default: as for mxcall login)"},
+    kInsecureHttpOption,
     {"json", "", "print the result as one JSON object (docs/cli.md)"},
     {"help", "", "show this help"},
 };
@@ -40,7 +41,13 @@ int run_logout(const std::vector<std::string>& args) {
     out->error("not logged in: " + session.error().message);
     return kExitHomeserver;
   }
-  matrix::Client client(cli_client_config(session->homeserver, file));
+  HomeserverUrl url = check_homeserver_url(session->homeserver, options.has("insecure-http"));
+  if (!url.error.empty()) {
+    out->error(url.error);
+    return kExitUsage;
+  }
+  if (!url.warning.empty()) out->warning(url.warning);
+  matrix::Client client(cli_client_config(url.url, file, options.has("insecure-http")));
   client.set_session(*session);
   auto done = client.logout();
   if (!done) {

@@ -20,6 +20,7 @@ std::vector<OptionSpec> shared_call_options() {
       {"seconds", "N", "stay connected N seconds, then hang up (default: until the peer hangs up or Ctrl-C)"},
       {"session", "FILE", "the session file (default: as for mxcall login)"},
       {"homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"},
+      kInsecureHttpOption,
       {"json", "", "print one JSON object per line for every state change, event and the summary (docs/cli.md)"},
       {"verbose", "", "also show every m.call.* event sent, received or ignored (and why)"},
       {"help", "", "show this help"},
@@ -100,11 +101,12 @@ PhoneSetup phone_setup(const ParsedOptions& options, bool json) {
     out.exit_code = source.exit_code;
     return out;
   }
-  out.warning = check_homeserver_url(source.homeserver).warning;
+  out.warning = source.warning;
   PhoneConfig& config = out.config;
   config.homeserver = source.homeserver;
   config.session_path = source.session_file;
   config.access_token = source.access_token;
+  config.allow_insecure_http = source.allow_insecure_http;
   config.stats_interval = std::chrono::milliseconds{json ? 1000 : 250};
   // Tests run inside a network namespace with only lo: media must stay on 127.0.0.1 (docs/cli.md).
   config.media_defaults.loopback_only = env("MXCALL_ICE_LOOPBACK_ONLY") == "1";

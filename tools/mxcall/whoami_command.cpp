@@ -12,6 +12,7 @@ namespace {
 const std::vector<OptionSpec> kOptions = {
     {"session", "FILE", "the session file (default: as for mxcall login)"},
     {"homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"},
+    kInsecureHttpOption,
     {"json", "", "print the result as one JSON object (docs/cli.md)"},
     {"help", "", "show this help"},
 };
@@ -37,6 +38,7 @@ int run_whoami(const std::vector<std::string>& args) {
     out->error(source.error);
     return source.exit_code;
   }
+  if (!source.warning.empty()) out->warning(source.warning);
   auto client = logged_in_client(source);
   if (!client) {
     out->error(client.error().message, matrix::to_string(client.error().code));

@@ -169,6 +169,9 @@ struct PhoneConfig {
   std::string access_token;
   std::string user;  // with password: logs in (and saves to session_path when set)
   std::string password;
+  // A plain http:// homeserver that is not loopback is refused (the password and token would cross the network in
+  // clear text) unless this is set: matrix::check_homeserver_url(), the CLI's --insecure-http.
+  bool allow_insecure_http = false;
   bool verify_tls = true;
   matrix::RetryPolicy retry;  // each homeserver request's retries, bounded in count and time
 
@@ -208,6 +211,10 @@ class Phone {
   // whose direct-message room is found or created (and recorded in m.direct). Resolving a user or alias is one or
   // two homeserver requests, made on the calling thread; the call's states then arrive on the observer. Returns the
   // call, or an error that says what to do (no such room or user, not joined, ...).
+  // Glare (rule 58, only with the user we call): a call to a user sends them as the invitee, so their invite crossing
+  // ours resolves to one call. A call to a room id or alias asks the homeserver once more (m.direct and the room's
+  // joined members): when the room is a direct chat with exactly one other joined member, their crossing invite is
+  // glare too; in any other room (or when that lookup fails) a crossing invite is a call of its own and both ring.
   Result<CallRef> call(const std::string& target, const CallOptions& options = {});
   void answer(const CallRef& call, const AnswerOptions& options = {});
   void reject(const CallRef& call);

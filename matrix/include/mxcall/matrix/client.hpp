@@ -128,6 +128,10 @@ class Client {
   // The newest room listed for `user_id` in m.direct that we are joined to and they are joined or invited in.
   Result<std::optional<std::string>> find_dm(const std::string& user_id);
   Status add_direct(const std::string& user_id, const std::string& room_id);  // records a DM in m.direct
+  // The other member of the direct chat `room_id`: the one user our m.direct lists it under, when they and we are its
+  // only joined members; nullopt for any other room (not in m.direct, listed under several users, a third member
+  // joined, the peer only invited). Two requests: m.direct and the room's joined members.
+  Result<std::optional<std::string>> direct_peer(const std::string& room_id);
   Result<std::vector<std::string>> joined_rooms();
   // GET /rooms/{room}/messages; the raw JSON answer (used by tests and tools to check what the room holds).
   Result<std::string> messages(const std::string& room_id, std::string_view dir = "b", int limit = 100,
