@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "client_internal.hpp"
+#include "encryption.hpp"
 #include "http.hpp"
 
 namespace mxcall::matrix {
@@ -43,7 +44,10 @@ std::string random_tag() {
 
 }  // namespace
 
-Client::Client(ClientConfig config) : config_(std::move(config)), pool_(std::make_unique<Pool>()) {
+Client::Client(ClientConfig config)
+    : config_(std::move(config)),
+      pool_(std::make_unique<Pool>()),
+      encryption_(std::make_unique<detail::EncryptionState>()) {
   while (!config_.homeserver.empty() && config_.homeserver.back() == '/') config_.homeserver.pop_back();
   session_.homeserver = config_.homeserver;
   instance_tag_ = random_tag();
@@ -347,11 +351,9 @@ Result<std::string> Client::send_event(const std::string& room_id, const std::st
     encrypted = encrypted_rooms_.count(room_id) != 0;
   }
   if (encrypted && hook) {
-    auto sealed = hook->encrypt(room_id, type, content_json);
-    if (!sealed) {
-      return Error{ErrorCode::bad_request, "the encryption hook refused to encrypt " + type + " for room " + room_id +
-                                               "; the event was not sent"};
-    }
+    // Never plain text into an encrypted room: the event is sent encrypted or not at all.
+    auto sealed = encrypt_for_room(*hook, room_id, type, content_json, cancel);
+    if (!sealed) return sealed.error();
     send_type = "m.room.encrypted";
     content = std::move(*sealed);
   }

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client_internal.hpp"
+#include "encryption.hpp"
 #include "mxcall/matrix/client.hpp"
 
 namespace mxcall::matrix {
@@ -61,11 +62,21 @@ Result<SyncBatch> Client::sync(const SyncOptions& options) {
   auto response = request("GET", path, {}, true, options.timeout, config_.retry, options.cancel);
   if (!response) return response.error();
   // value() and get() throw on a field of the wrong type; one malformed reply must not take the process down.
+  Result<SyncBatch> parsed = Error{ErrorCode::bad_response, ""};
   try {
-    return parse_sync(response->body, std::move(batch));
+    parsed = parse_sync(response->body, std::move(batch));
   } catch (const json::exception& e) {
     return detail::bad_response(config_.homeserver, "/sync", e.what());
   }
+  if (parsed) {
+    // The hook's requests (keys upload, key queries) go out after each response; a failure is reported and the
+    // request is asked for again after the next one.
+    if (auto status = flush_crypto_requests(options.cancel); !status) {
+      parsed->notices.push_back(Notice{NoticeKind::crypto_request_failed, "",
+                                       "an end-to-end encryption request failed: " + status.error().message});
+    }
+  }
+  return parsed;
 }
 
 Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
@@ -85,6 +96,18 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
   const json account_data = events_of(j.value("account_data", json::object()));
   for (const auto& event : account_data) {
     if (is_type(event, "m.direct") && event.contains("content")) batch.direct_json = event["content"].dump();
+  }
+
+  // Room keys of this response first, so its own events decrypt; then the events that waited for those keys.
+  std::map<std::string, json> late;
+  const auto now = detail::EncryptionState::Clock::now();
+  if (hook) {
+    auto taken = hook->receive_sync_changes(detail::crypto_sync_changes(j, batch.next_batch));
+    if (!taken.error.empty()) {
+      batch.notices.push_back(Notice{NoticeKind::crypto_request_failed, "",
+                                     "this sync's end-to-end encryption changes were not taken: " + taken.error});
+    }
+    if (!taken.rooms_with_new_keys.empty()) late = encryption_->retry(*hook, taken.rooms_with_new_keys, batch.notices);
   }
 
   const json rooms = j.value("rooms", json::object());
@@ -110,6 +133,7 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
           if (is_type(event, "m.room.join_rules") && event.contains("content") && event["content"].is_object()) {
             rb.join_rule_public = event["content"].value("join_rule", "") == "public";
           }
+          if (is_type(event, "m.room.member")) encryption_->forget_members(room_id);
           if (list == &timeline && is_type(event, "m.room.member") && event.contains("content") &&
               event["content"].is_object() && event.contains("state_key") && event["state_key"].is_string()) {
             std::string membership = event["content"].value("membership", "");
@@ -125,25 +149,30 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
     }
     if (has_encrypted_events && hook) {
       for (auto& event : timeline) {
-        if (!is_type(event, "m.room.encrypted")) continue;
-        auto plain = hook->decrypt(room_id, event.dump());
-        auto decrypted = plain ? json::parse(*plain, nullptr, false) : json{};
-        if (!decrypted.is_object() || !decrypted.contains("type") || !decrypted.contains("content")) {
-          batch.notices.push_back(Notice{NoticeKind::undecryptable_event, room_id,
-                                         "an event in room " + room_id + " (" + event.value("event_id", "?") +
-                                             ") could not be decrypted; a call event in it is not seen"});
-          continue;
+        if (is_type(event, "m.room.encrypted")) {
+          encryption_->decrypt(*hook, room_id, event, batch.notices, config_.max_undecrypted, now);
         }
-        for (const char* key : {"event_id", "sender", "origin_server_ts", "room_id", "unsigned"}) {
-          if (!decrypted.contains(key) && event.contains(key)) decrypted[key] = event[key];
-        }
-        event = std::move(decrypted);
       }
+    }
+    if (auto it = late.find(room_id); it != late.end()) {
+      // They are older than this response's events: they go first.
+      for (auto& event : timeline) it->second.push_back(std::move(event));
+      timeline = std::move(it->second);
+      late.erase(it);
     }
     rb.state_json = state.dump();
     rb.timeline_json = timeline.dump();
     batch.rooms.push_back(std::move(rb));
   }
+
+  for (auto& [room_id, events] : late) {  // rooms with late events but nothing new in this response
+    RoomBatch rb;
+    rb.room_id = room_id;
+    rb.encrypted = true;
+    rb.timeline_json = events.dump();
+    batch.rooms.push_back(std::move(rb));
+  }
+  if (hook) encryption_->expire(now, config_.undecryptable_wait, batch.notices);
 
   const json invited = room_section("invite");
   for (const auto& [room_id, room] : invited.items()) {

@@ -22,6 +22,7 @@ namespace mxcall::matrix {
 
 namespace detail {
 class HttpHandle;
+class EncryptionState;  // the hook's request flow, the members cache, events waiting for their room key
 }
 
 // Retries of one request. Bounded twice: in attempts and in total time, whichever ends first.
@@ -46,6 +47,10 @@ struct ClientConfig {
   std::string session_path;  // when set, the session is saved there (0600) after login and each batch
   std::string device_display_name = "mxcall";
   SyncFilterOptions filter;
+  // How long an encrypted event whose room key has not arrived waits for it (retried each time keys arrive for its
+  // room), and how many such events are kept; after that it is reported once (NoticeKind::undecryptable_event).
+  std::chrono::milliseconds undecryptable_wait{60000};
+  std::size_t max_undecrypted = 256;
 };
 
 struct WhoAmI {
@@ -128,6 +133,10 @@ class Client {
   // --- encryption
   void set_crypto_hook(std::shared_ptr<CryptoHook> hook);
   bool room_encrypted(const std::string& room_id) const;
+  // Sends what the hook asks for now (keys upload, key queries, ...); sync() does this after every response.
+  Status flush_crypto_requests(const std::atomic<bool>* cancel = nullptr);
+  // The joined members of a room (GET /joined_members, cached until a membership event of the room is synced).
+  Result<std::vector<std::string>> joined_members(const std::string& room_id, const std::atomic<bool>* cancel = nullptr);
 
   // --- plumbing
   // Any client-server API call, authenticated when logged in, with the retry policy. `path` starts with /_matrix.
@@ -151,10 +160,15 @@ class Client {
   Error login_error(const Error& error, const std::string& user);
   Result<SyncBatch> parse_sync(const std::string& body, SyncBatch batch);
   void note_encrypted(const std::string& room_id, std::vector<Notice>& notices);
+  Result<std::string> encrypt_for_room(CryptoHook& hook, const std::string& room_id, const std::string& type,
+                                       std::string_view content_json, const std::atomic<bool>* cancel);
+  Status send_crypto_requests(CryptoHook& hook, const std::vector<CryptoRequest>& requests,
+                              const std::atomic<bool>* cancel);
   Status save_locked() const;
 
   ClientConfig config_;
   std::unique_ptr<Pool> pool_;
+  std::unique_ptr<detail::EncryptionState> encryption_;
   mutable std::mutex mutex_;  // guards session_, reserved_txn_, encrypted_rooms_, reported_rooms_, hook_
   Session session_;
   std::uint64_t reserved_txn_ = 0;  // txn numbers below this are written to the session file as used
