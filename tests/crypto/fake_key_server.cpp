@@ -20,7 +20,8 @@ json FakeKeyServer::answer(const std::string& user, const std::string& device, c
     }
     auto& keys = one_time_keys_[user][device];
     if (!keys.is_object()) keys = json::object();
-    for (const auto& [id, key] : body.value("one_time_keys", json::object()).items()) keys[id] = key;
+    const json uploaded = body.value("one_time_keys", json::object());
+    for (const auto& [id, key] : uploaded.items()) keys[id] = key;
     return {{"one_time_key_counts", {{"signed_curve25519", keys.size()}}}};
   }
   if (kind == "keys_query") {

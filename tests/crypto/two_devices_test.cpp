@@ -34,8 +34,8 @@ json invite_input(const std::string& call_id, bool new_session) {
 }
 
 json room_event(const json& content, const std::string& event_id) {
-  return {{"type", "m.room.encrypted"}, {"content", content},     {"sender", kAlice},
-          {"event_id", event_id},       {"room_id", kRoom},       {"origin_server_ts", 1700000000000}};
+  return {{"type", "m.room.encrypted"}, {"content", content}, {"sender", kAlice},
+          {"event_id", event_id},       {"room_id", kRoom},   {"origin_server_ts", 1700000000000}};
 }
 
 struct TwoDevices : ::testing::Test {

@@ -295,10 +295,9 @@ TEST(Encrypted, UndecryptableEventReportedOnceAndOtherCallsGoOn) {
   std::string session = bogus["session_id"];
   session[0] = session[0] == 'A' ? 'B' : 'A';
   bogus["session_id"] = session;
-  auto sent = a_dev.client->api("PUT",
-                                "/_matrix/client/v3/rooms/" + matrix::Client::escape(room) +
-                                    "/send/m.room.encrypted/bogus-1",
-                                bogus.dump());
+  auto sent = a_dev.client->api(
+      "PUT", "/_matrix/client/v3/rooms/" + matrix::Client::escape(room) + "/send/m.room.encrypted/bogus-1",
+      bogus.dump());
   ASSERT_TRUE(sent.ok()) << sent.error().message;
   std::string bogus_id = json::parse(sent->body)["event_id"];
   ASSERT_TRUE(whole_call(a, b, room, "e2ee-after-bogus", bob.user_id));  // b holds the bogus event meanwhile

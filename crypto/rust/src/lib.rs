@@ -108,7 +108,10 @@ pub unsafe extern "C" fn mxc_identity(handle: *const MxcMachine) -> *mut c_char 
 /// # Safety
 /// See mxcall_crypto.h.
 #[no_mangle]
-pub unsafe extern "C" fn mxc_receive_sync_changes(handle: *const MxcMachine, changes_json: *const c_char) -> *mut c_char {
+pub unsafe extern "C" fn mxc_receive_sync_changes(
+    handle: *const MxcMachine,
+    changes_json: *const c_char,
+) -> *mut c_char {
     guarded(|| {
         let changes = json_arg(changes_json, "changes")?;
         with_machine(handle, |m| m.receive_sync_changes(&changes))
@@ -152,7 +155,11 @@ pub unsafe extern "C" fn mxc_encrypt(handle: *const MxcMachine, input_json: *con
 /// # Safety
 /// See mxcall_crypto.h.
 #[no_mangle]
-pub unsafe extern "C" fn mxc_decrypt(handle: *const MxcMachine, room_id: *const c_char, event_json: *const c_char) -> *mut c_char {
+pub unsafe extern "C" fn mxc_decrypt(
+    handle: *const MxcMachine,
+    room_id: *const c_char,
+    event_json: *const c_char,
+) -> *mut c_char {
     guarded(|| {
         let room = arg(room_id, "room_id")?;
         let event = arg(event_json, "event")?;

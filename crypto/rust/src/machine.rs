@@ -23,7 +23,8 @@ use crate::requests;
 
 /// Files of the SQLite store inside the store directory (matrix-sdk-sqlite's name, and SQLite's WAL companions).
 const DATABASE_FILE: &str = "matrix-sdk-crypto.sqlite3";
-const DATABASE_FILES: [&str; 3] = ["matrix-sdk-crypto.sqlite3", "matrix-sdk-crypto.sqlite3-wal", "matrix-sdk-crypto.sqlite3-shm"];
+const DATABASE_FILES: [&str; 3] =
+    ["matrix-sdk-crypto.sqlite3", "matrix-sdk-crypto.sqlite3-wal", "matrix-sdk-crypto.sqlite3-shm"];
 
 /// Bounds on what the homeserver or a room member chooses (Synapse sends at most 100 to-device events per sync;
 /// a Matrix event is at most 64 KiB).
@@ -137,7 +138,10 @@ impl Machine {
             std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&store_dir).map_err(|e| {
                 AbiError::new(
                     "store_unavailable",
-                    format!("cannot create the encryption store folder {} ({e}); check the path and its permissions", store_dir.display()),
+                    format!(
+                        "cannot create the encryption store folder {} ({e}); check the path and its permissions",
+                        store_dir.display()
+                    ),
                 )
             })?;
         }
@@ -206,10 +210,10 @@ impl Machine {
             unused_fallback_keys: fallback.as_deref(),
             next_batch_token: next_batch,
         };
-        let (_events, room_keys) = self
-            .runtime
-            .block_on(self.olm.receive_sync_changes(sync_changes, &decryption_settings()))
-            .map_err(|e| AbiError::new("sync_changes_failed", format!("the sync's encryption changes were not taken: {e}")))?;
+        let (_events, room_keys) =
+            self.runtime.block_on(self.olm.receive_sync_changes(sync_changes, &decryption_settings())).map_err(
+                |e| AbiError::new("sync_changes_failed", format!("the sync's encryption changes were not taken: {e}")),
+            )?;
         let keys: Vec<Value> = room_keys
             .iter()
             .map(|k| json!({"room_id": k.room_id.as_str(), "session_id": k.session_id, "sender_key": k.sender_key.to_base64()}))
@@ -252,8 +256,14 @@ impl Machine {
     pub fn encrypt(&self, input: &Value) -> AbiResult<Value> {
         let room = parse_room(str_field(input, "room_id")?)?;
         let event_type = str_field(input, "type")?;
-        let content = input.get("content").filter(|c| c.is_object()).ok_or_else(|| AbiError::bad_argument("'content' is missing or not an object"))?;
-        let members = input.get("members").and_then(Value::as_array).ok_or_else(|| AbiError::bad_argument("'members' is missing or not an array"))?;
+        let content = input
+            .get("content")
+            .filter(|c| c.is_object())
+            .ok_or_else(|| AbiError::bad_argument("'content' is missing or not an object"))?;
+        let members = input
+            .get("members")
+            .and_then(Value::as_array)
+            .ok_or_else(|| AbiError::bad_argument("'members' is missing or not an array"))?;
         if members.len() > MAX_ROOM_MEMBERS {
             return Err(AbiError::bad_argument(format!("{} room members (at most {MAX_ROOM_MEMBERS})", members.len())));
         }
@@ -275,7 +285,8 @@ impl Machine {
                 let described: AbiResult<Vec<Value>> = pending.iter().map(requests::outgoing_json).collect();
                 return Ok(json!({"requests": described?}));
             }
-            let claim = self.olm.get_missing_sessions(members.iter().map(|m| m.as_ref())).await.map_err(AbiError::store)?;
+            let claim =
+                self.olm.get_missing_sessions(members.iter().map(|m| m.as_ref())).await.map_err(AbiError::store)?;
             if let Some((id, request)) = claim {
                 return Ok(json!({"requests": [requests::claim_json(id.as_str(), &request)?]}));
             }
@@ -283,17 +294,18 @@ impl Machine {
                 .olm
                 .share_room_key(room, members.iter().map(|m| m.as_ref()), EncryptionSettings::default())
                 .await
-                .map_err(|e| AbiError::new("room_key_not_shared", format!("the room key of {room} could not be shared: {e}")))?;
+                .map_err(|e| {
+                    AbiError::new("room_key_not_shared", format!("the room key of {room} could not be shared: {e}"))
+                })?;
             if !shares.is_empty() {
                 let described: AbiResult<Vec<Value>> = shares.iter().map(|r| requests::to_device_json(r)).collect();
                 return Ok(json!({"requests": described?}));
             }
-            let sealed = self
-                .olm
-                .encrypt_room_event_raw(room, event_type, &raw_content)
-                .await
-                .map_err(|e| AbiError::new("encrypt_failed", format!("{event_type} for {room} could not be encrypted: {e}")))?;
-            let content: Value = serde_json::from_str(sealed.content.json().get()).map_err(|e| AbiError::bad_json("the encrypted content", e))?;
+            let sealed = self.olm.encrypt_room_event_raw(room, event_type, &raw_content).await.map_err(|e| {
+                AbiError::new("encrypt_failed", format!("{event_type} for {room} could not be encrypted: {e}"))
+            })?;
+            let content: Value = serde_json::from_str(sealed.content.json().get())
+                .map_err(|e| AbiError::bad_json("the encrypted content", e))?;
             Ok(json!({"content": content}))
         })
     }
@@ -303,13 +315,18 @@ impl Machine {
     pub fn decrypt(&self, room_id: &str, event_json: &str) -> AbiResult<Value> {
         let room = parse_room(room_id)?;
         if event_json.len() > MAX_EVENT_BYTES {
-            return Err(AbiError::bad_argument(format!("the event is {} bytes (a Matrix event is at most {MAX_EVENT_BYTES})", event_json.len())));
+            return Err(AbiError::bad_argument(format!(
+                "the event is {} bytes (a Matrix event is at most {MAX_EVENT_BYTES})",
+                event_json.len()
+            )));
         }
-        let raw: Raw<EncryptedEvent> = serde_json::from_str(event_json).map_err(|e| AbiError::bad_json("the event", e))?;
+        let raw: Raw<EncryptedEvent> =
+            serde_json::from_str(event_json).map_err(|e| AbiError::bad_json("the event", e))?;
         let result = self.runtime.block_on(self.olm.decrypt_room_event(&raw, room, &decryption_settings()));
         match result {
             Ok(decrypted) => {
-                let event: Value = serde_json::from_str(decrypted.event.json().get()).map_err(|e| AbiError::bad_json("the decrypted event", e))?;
+                let event: Value = serde_json::from_str(decrypted.event.json().get())
+                    .map_err(|e| AbiError::bad_json("the decrypted event", e))?;
                 let info = &decrypted.encryption_info;
                 Ok(json!({
                     "event": event,
@@ -326,9 +343,12 @@ impl Machine {
                 "room_key_withheld",
                 format!("the sender's device withheld the room key for this event ({code})"),
             )),
-            Err(MegolmError::Decryption(e @ matrix_sdk_crypto::vodozemac::megolm::DecryptionError::UnknownMessageIndex(..))) => {
-                Err(AbiError::retryable("unknown_message_index", format!("the room key we hold starts after this event ({e})")))
-            }
+            Err(MegolmError::Decryption(
+                e @ matrix_sdk_crypto::vodozemac::megolm::DecryptionError::UnknownMessageIndex(..),
+            )) => Err(AbiError::retryable(
+                "unknown_message_index",
+                format!("the room key we hold starts after this event ({e})"),
+            )),
             Err(MegolmError::Store(e)) => Err(AbiError::store(e)),
             Err(e) => Err(AbiError::new("undecryptable", format!("the event cannot be decrypted: {e}"))),
         }

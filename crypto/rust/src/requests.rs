@@ -38,12 +38,15 @@ fn describe(id: &str, kind: &str, method: &str, path: String, body: Value) -> Va
 }
 
 pub fn to_device_json(request: &ToDeviceRequest) -> AbiResult<Value> {
-    let path = format!(
-        "{API}/sendToDevice/{}/{}",
-        segment(&request.event_type.to_string()),
-        segment(request.txn_id.as_str())
-    );
-    Ok(describe(request.txn_id.as_str(), "to_device", "PUT", path, json!({"messages": to_value("messages", &request.messages)?})))
+    let path =
+        format!("{API}/sendToDevice/{}/{}", segment(&request.event_type.to_string()), segment(request.txn_id.as_str()));
+    Ok(describe(
+        request.txn_id.as_str(),
+        "to_device",
+        "PUT",
+        path,
+        json!({"messages": to_value("messages", &request.messages)?}),
+    ))
 }
 
 pub fn outgoing_json(request: &OutgoingRequest) -> AbiResult<Value> {

@@ -23,7 +23,7 @@ namespace mxcall::matrix {
 namespace detail {
 class HttpHandle;
 class EncryptionState;  // the hook's request flow, the members cache, events waiting for their room key
-}
+}  // namespace detail
 
 // Retries of one request. Bounded twice: in attempts and in total time, whichever ends first.
 struct RetryPolicy {
@@ -136,7 +136,8 @@ class Client {
   // Sends what the hook asks for now (keys upload, key queries, ...); sync() does this after every response.
   Status flush_crypto_requests(const std::atomic<bool>* cancel = nullptr);
   // The joined members of a room (GET /joined_members, cached until a membership event of the room is synced).
-  Result<std::vector<std::string>> joined_members(const std::string& room_id, const std::atomic<bool>* cancel = nullptr);
+  Result<std::vector<std::string>> joined_members(const std::string& room_id,
+                                                  const std::atomic<bool>* cancel = nullptr);
 
   // --- plumbing
   // Any client-server API call, authenticated when logged in, with the retry policy. `path` starts with /_matrix.

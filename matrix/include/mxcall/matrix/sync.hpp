@@ -44,8 +44,8 @@ struct RoomBatch {
 
 enum class NoticeKind : unsigned char {
   encrypted_room_without_hook,  // once per room: call events there are m.room.encrypted and cannot be read
-  undecryptable_event,  // an event did not decrypt for good (once per event; it stays m.room.encrypted)
-  crypto_request_failed,  // the CryptoHook or one of its requests failed; it is tried again after the next sync
+  undecryptable_event,          // an event did not decrypt for good (once per event; it stays m.room.encrypted)
+  crypto_request_failed,        // the CryptoHook or one of its requests failed; it is tried again after the next sync
 };
 
 struct Notice {
@@ -81,9 +81,9 @@ struct CryptoRequest {
 // The end-to-end encryption parts of one /sync response (each as JSON text), handed to the hook before the
 // timeline is decrypted, so room keys that arrive in the same response decrypt that response's events.
 struct CryptoSyncChanges {
-  std::string to_device_json = "[]";          // to_device.events
-  std::string device_lists_json = "{}";       // device_lists: {changed, left}
-  std::string one_time_key_counts_json = "{}";  // device_one_time_keys_count
+  std::string to_device_json = "[]";                          // to_device.events
+  std::string device_lists_json = "{}";                       // device_lists: {changed, left}
+  std::string one_time_key_counts_json = "{}";                // device_one_time_keys_count
   std::optional<std::string> unused_fallback_key_types_json;  // device_unused_fallback_key_types, when sent
   std::string next_batch;
 };
