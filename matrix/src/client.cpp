@@ -350,6 +350,11 @@ Result<std::string> Client::send_event(const std::string& room_id, const std::st
     hook = hook_;
     encrypted = encrypted_rooms_.count(room_id) != 0;
   }
+  if (hook && !encrypted) {
+    auto needed = needs_encryption(room_id, cancel);
+    if (!needed) return needed.error();
+    encrypted = *needed;
+  }
   if (encrypted && hook) {
     // Never plain text into an encrypted room: the event is sent encrypted or not at all.
     auto sealed = encrypt_for_room(*hook, room_id, type, content_json, cancel);

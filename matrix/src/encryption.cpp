@@ -59,6 +59,16 @@ CryptoSyncChanges crypto_sync_changes(const json& sync_response, const std::stri
   return changes;
 }
 
+bool EncryptionState::known_plain(const std::string& room_id) {
+  std::lock_guard lock(mutex_);
+  return plain_.count(room_id) != 0;
+}
+
+void EncryptionState::note_plain(const std::string& room_id) {
+  std::lock_guard lock(mutex_);
+  plain_.insert(room_id);
+}
+
 std::optional<std::vector<std::string>> EncryptionState::cached_members(const std::string& room_id) {
   std::lock_guard lock(mutex_);
   auto it = members_.find(room_id);
@@ -197,6 +207,26 @@ Status Client::flush_crypto_requests(const std::atomic<bool>* cancel) {
     if (auto status = send_crypto_requests(*hook, pending.requests, cancel); !status) return status;
   }
   return Ok{};
+}
+
+Result<bool> Client::needs_encryption(const std::string& room_id, const std::atomic<bool>* cancel) {
+  {
+    std::lock_guard lock(mutex_);
+    if (encrypted_rooms_.count(room_id) != 0) return true;
+  }
+  if (encryption_->known_plain(room_id)) return false;
+  // Not seen in a sync of this process (a resumed session's incremental sync does not repeat a room's state): ask,
+  // rather than risk plain text in an encrypted room.
+  const std::string path = "/_matrix/client/v3/rooms/" + escape(room_id) + "/state/m.room.encryption/";
+  auto response = request("GET", path, {}, true, milliseconds{0}, config_.retry, cancel);
+  if (!response) {
+    if (response.error().code != ErrorCode::not_found) return response.error();
+    encryption_->note_plain(room_id);
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  encrypted_rooms_.insert(room_id);
+  return true;
 }
 
 Result<std::vector<std::string>> Client::joined_members(const std::string& room_id, const std::atomic<bool>* cancel) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ class EncryptionState {
   // Held while a request flow runs through the hook (a sync's flush, a send's key sharing), so two threads never
   // send the same key query or room key twice.
   std::mutex flow;
+
+  // Rooms found unencrypted by asking the server (a room's encryption can be turned on, never off).
+  bool known_plain(const std::string& room_id);
+  void note_plain(const std::string& room_id);
 
   std::optional<std::vector<std::string>> cached_members(const std::string& room_id);
   void cache_members(const std::string& room_id, std::vector<std::string> members);
@@ -55,8 +60,9 @@ class EncryptionState {
   };
   static Notice lost(const Waiting& event, const std::string& why);
 
-  mutable std::mutex mutex_;  // guards members_ and waiting_
+  mutable std::mutex mutex_;  // guards members_, plain_ and waiting_
   std::map<std::string, std::vector<std::string>> members_;
+  std::set<std::string> plain_;
   std::deque<Waiting> waiting_;
 };
 

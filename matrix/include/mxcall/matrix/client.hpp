@@ -161,6 +161,7 @@ class Client {
   Error login_error(const Error& error, const std::string& user);
   Result<SyncBatch> parse_sync(const std::string& body, SyncBatch batch);
   void note_encrypted(const std::string& room_id, std::vector<Notice>& notices);
+  Result<bool> needs_encryption(const std::string& room_id, const std::atomic<bool>* cancel);
   Result<std::string> encrypt_for_room(CryptoHook& hook, const std::string& room_id, const std::string& type,
                                        std::string_view content_json, const std::atomic<bool>* cancel);
   Status send_crypto_requests(CryptoHook& hook, const std::vector<CryptoRequest>& requests,
