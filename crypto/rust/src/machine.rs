@@ -2,6 +2,7 @@
 //! serde_json values; the C ABI (lib.rs) serialises calls and turns these into strings.
 
 use std::collections::BTreeMap;
+use std::mem::ManuallyDrop;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -33,10 +34,19 @@ const MAX_EVENT_BYTES: usize = 65536;
 const MAX_ROOM_MEMBERS: usize = 5000;
 
 pub struct Machine {
-    // Field order matters: the machine (and its store's connection pool) drops before the runtime it runs on.
-    olm: OlmMachine,
+    // Dropped by hand inside the runtime's context (the store's connection pool hands its connections to tokio's
+    // blocking pool when it closes), and before the runtime itself.
+    olm: ManuallyDrop<OlmMachine>,
     runtime: tokio::runtime::Runtime,
     store_dir: PathBuf,
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        let _context = self.runtime.enter();
+        // SAFETY: dropped once, here, and never used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.olm) };
+    }
 }
 
 fn str_field<'a>(value: &'a Value, key: &str) -> AbiResult<&'a str> {
@@ -160,7 +170,7 @@ impl Machine {
         let olm = runtime
             .block_on(OlmMachine::with_store(&user, device, store, None))
             .map_err(|e| machine_error(e, &store_dir, passphrase.is_some()))?;
-        Ok(Machine { olm, runtime, store_dir })
+        Ok(Machine { olm: ManuallyDrop::new(olm), runtime, store_dir })
     }
 
     pub fn identity(&self) -> Value {
@@ -322,6 +332,8 @@ impl Machine {
         }
         let raw: Raw<EncryptedEvent> =
             serde_json::from_str(event_json).map_err(|e| AbiError::bad_json("the event", e))?;
+        // The envelope is checked here, so a malformed event is told apart from one that does not decrypt.
+        raw.deserialize().map_err(|e| AbiError::bad_json("the encrypted event", e))?;
         let result = self.runtime.block_on(self.olm.decrypt_room_event(&raw, room, &decryption_settings()));
         match result {
             Ok(decrypted) => {
