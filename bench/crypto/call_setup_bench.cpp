@@ -1,6 +1,7 @@
 // How much end-to-end encryption adds to call setup: the time from placing a call to both sides connected, in an
 // encrypted room (matrix-sdk-crypto, a new room key per call) and in a plain one, alternated call by call through
-// the same Synapse in the same run. Reports the medians and their ratio. `--calls=N` per kind (default 20).
+// the same Synapse in the same run. Reports the medians and their ratio. `--calls=N` per kind (default 20);
+// `--key-per-call=0` keeps one room key across calls (OlmCryptoHook::set_new_room_key_per_call).
 //
 // Each call is placed by alice and answered by bob the moment it rings (two Phones: real clients in front of the
 // router and the fake media engine), so what differs between the kinds is the key sharing and Megolm work.
@@ -25,6 +26,7 @@ using Clock = std::chrono::steady_clock;
 namespace mt = mxcall::testing;
 
 int g_calls = 20;
+bool g_key_per_call = true;
 
 struct Pair {
   mt::TestUser alice, bob;
@@ -49,6 +51,8 @@ Pair make_pair(bool encrypted, const std::filesystem::path& dir) {
       std::fprintf(stderr, "crypto store: %s\n", error.message.c_str());
       std::exit(1);
     }
+    pair.alice_hook->set_new_room_key_per_call(g_key_per_call);
+    pair.bob_hook->set_new_room_key_per_call(g_key_per_call);
     pair.alice.client->set_crypto_hook(pair.alice_hook);
     pair.bob.client->set_crypto_hook(pair.bob_hook);
   }
@@ -130,6 +134,8 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg.rfind("--calls=", 0) == 0) {
       g_calls = std::max(1, std::atoi(arg.c_str() + 8));
+    } else if (arg == "--key-per-call=0") {
+      g_key_per_call = false;
     } else {
       rest.push_back(argv[i]);
     }

@@ -89,7 +89,7 @@ matrix::EncryptStep OlmCryptoHook::encrypt(std::string_view room_id, std::string
                 {"type", type},
                 {"content", std::move(content)},
                 {"members", members},
-                {"new_session", first_step && starts_call(type)}};
+                {"call_start", first_step && new_key_per_call_ && starts_call(type)}};
   Reply reply = machine_->encrypt(input.dump());
   if (!reply.ok()) return {std::nullopt, {}, describe(reply.error)};
   auto value = json::parse(*reply.value, nullptr, false);

@@ -103,7 +103,7 @@ json FakeKeyServer::encrypt(const crypto::Machine& machine, const std::string& u
                                               response.dump());
       EXPECT_TRUE(marked.ok()) << marked.error.message;
     }
-    input["new_session"] = false;
+    input["call_start"] = false;
   }
   ADD_FAILURE() << "no content after 8 steps";
   return {};

@@ -25,12 +25,12 @@ std::unique_ptr<Machine> open(const std::string& user, const std::string& device
   return machine;
 }
 
-json invite_input(const std::string& call_id, bool new_session) {
+json invite_input(const std::string& call_id, bool call_start) {
   return {{"room_id", kRoom},
           {"type", "m.call.invite"},
           {"content", {{"call_id", call_id}, {"version", "1"}, {"lifetime", 60000}}},
           {"members", {kAlice, kBob}},
-          {"new_session", new_session}};
+          {"call_start", call_start}};
 }
 
 json room_event(const json& content, const std::string& event_id) {
@@ -81,6 +81,31 @@ TEST_F(TwoDevices, LaterEventsOfACallNeedNoRequests) {
   auto reply = alice->encrypt(candidates.dump());
   ASSERT_TRUE(reply.ok()) << reply.error.message;
   EXPECT_TRUE(json::parse(*reply.value).contains("content"));  // no key query, claim or share in between
+}
+
+// The first event of a call renews the room key only when the key could run out during the call, so the sharing
+// falls there and not on a candidate batch mid-call, and most calls need no sharing at all.
+TEST_F(TwoDevices, CallStartRenewsOnlyAKeyNearItsLimit) {
+  json first = server.encrypt(*alice, kAlice, "ALICEDEV", invite_input("k1", true));
+  ASSERT_TRUE(first.is_object());
+  auto second_call = alice->encrypt(invite_input("k2", true).dump());
+  ASSERT_TRUE(second_call.ok()) << second_call.error.message;
+  json second = json::parse(*second_call.value);
+  ASSERT_TRUE(second.contains("content")) << "a fresh key was renewed";
+  EXPECT_EQ(second["content"]["session_id"], first["session_id"]);
+  json candidates = invite_input("k2", false);
+  candidates["type"] = "m.call.candidates";
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(alice->encrypt(candidates.dump()).ok());
+  auto third_call = alice->encrypt(invite_input("k3", true).dump());
+  ASSERT_TRUE(third_call.ok()) << third_call.error.message;
+  EXPECT_TRUE(json::parse(*third_call.value).contains("requests")) << "a key with 48 messages left was kept";
+  json third = server.encrypt(*alice, kAlice, "ALICEDEV", invite_input("k3", true));
+  ASSERT_TRUE(third.is_object());
+  EXPECT_NE(third["session_id"], first["session_id"]);
+  bob_sync();
+  auto reply = bob_decrypt(room_event(third, "$k3"));
+  ASSERT_TRUE(reply.ok()) << reply.error.message;
+  EXPECT_EQ(json::parse(*reply.value)["event"]["content"]["call_id"], "k3");
 }
 
 TEST_F(TwoDevices, RoomKeyArrivingAfterItsEventDecryptsIt) {

@@ -32,6 +32,9 @@ const DATABASE_FILES: [&str; 3] =
 const MAX_TO_DEVICE_EVENTS: usize = 1000;
 const MAX_EVENT_BYTES: usize = 65536;
 const MAX_ROOM_MEMBERS: usize = 5000;
+/// The messages one side of a call may send (invite or answer, select_answer, negotiations, candidate batches,
+/// hangup): js-sdk sends a few candidate batches, mxcall one per gathering burst; 50 leaves room for long calls.
+const CALL_MESSAGES: u64 = 50;
 
 pub struct Machine {
     // Dropped by hand inside the runtime's context (the store's connection pool hands its connections to tokio's
@@ -259,7 +262,7 @@ impl Machine {
         Ok(json!({}))
     }
 
-    /// `{"room_id", "type", "content", "members": [...], "new_session"?: bool}`. Returns `{"content": {...}}` (the
+    /// `{"room_id", "type", "content", "members": [...], "call_start"?: bool}`. Returns `{"content": {...}}` (the
     /// m.room.encrypted content) once the room key is shared with every device of `members`, or `{"requests": [...]}`
     /// to send (and mark as sent) before calling again: key queries first, then one-time-key claims, then the room
     /// key itself. An event after the first of a call costs no request at all.
@@ -281,12 +284,12 @@ impl Machine {
             .iter()
             .map(|m| m.as_str().ok_or_else(|| AbiError::bad_argument("a member is not a string")).and_then(parse_user))
             .collect::<AbiResult<_>>()?;
-        let new_session = input.get("new_session").and_then(Value::as_bool).unwrap_or(false);
+        let call_start = input.get("call_start").and_then(Value::as_bool).unwrap_or(false);
         let raw_content: Raw<AnyMessageLikeEventContent> =
             Raw::new(content).map_err(|e| AbiError::bad_json("'content'", e))?.cast_unchecked();
 
         self.runtime.block_on(async {
-            if new_session {
+            if call_start && self.key_runs_out_during_a_call(room).await? {
                 self.olm.discard_room_key(room).await.map_err(AbiError::store)?;
             }
             self.olm.update_tracked_users(members.iter().map(|m| m.as_ref())).await.map_err(AbiError::store)?;
@@ -318,6 +321,18 @@ impl Machine {
                 .map_err(|e| AbiError::bad_json("the encrypted content", e))?;
             Ok(json!({"content": content}))
         })
+    }
+
+    /// Whether the room's current outbound Megolm session could reach its rotation limit during a call (fewer than
+    /// CALL_MESSAGES messages left, or expired): then the first event of the call starts a new one, so the key
+    /// sharing falls on that event and never on a candidate batch in the middle of the call.
+    async fn key_runs_out_during_a_call(&self, room: &RoomId) -> AbiResult<bool> {
+        let Some(session) = self.olm.store().get_outbound_group_session(room).await.map_err(AbiError::store)? else {
+            return Ok(false); // none yet: the share that follows makes one
+        };
+        let used = u64::from(session.message_index().await);
+        let limit = EncryptionSettings::default().rotation_period_msgs;
+        Ok(session.expired() || used + CALL_MESSAGES >= limit)
     }
 
     /// `event_json` is an m.room.encrypted event as the timeline gave it. Returns `{"event": {...},

@@ -54,10 +54,11 @@ char* mxc_mark_request_sent(const MxcMachine* handle, const char* request_id, co
                             const char* response_json);
 
 /* input: {"room_id", "type", "content": {...}, "members": [user ids joined to the room],
- *         "new_session": bool (optional: start a new room key, e.g. at the first event of a call)}.
+ *         "call_start": bool (optional: the first event of a call; a room key with fewer than 50 of its 100
+ *                             messages left, or expired, is replaced now rather than in the middle of the call)}.
  * Value: {"content": {...}} is the m.room.encrypted content to send; or {"requests": [...]}: send and mark those
  * (key queries, then one-time-key claims, then the room key to every device of every member), then call again
- * (without new_session). Once the key is shared, an event costs no request. */
+ * (call_start may stay set: a fresh key is not replaced again). Once the key is shared, an event costs no request. */
 char* mxc_encrypt(const MxcMachine* handle, const char* input_json);
 
 /* event_json: an m.room.encrypted event from the timeline of room_id. Value: {"event": {...the decrypted event},

@@ -3,6 +3,7 @@
 // whose sender and device checks are the library's. The call layers above only ever see plain m.call.* events.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,12 @@ class OlmCryptoHook final : public matrix::CryptoHook {
   std::optional<std::string> mark_request_sent(const matrix::CryptoRequest& request,
                                                std::string_view response_json) override;
 
+  // On (the default): at the first event of a call on each side (see starts_call), a room key that could reach its
+  // rotation limit during the call (fewer than 50 of its 100 messages left, or expired) is replaced then, so key
+  // sharing never falls on a candidate batch mid-call. Off: the key is rotated only when the library's limits or a
+  // member leaving require it, on whichever event that is.
+  void set_new_room_key_per_call(bool on) { new_key_per_call_ = on; }
+
   const Machine& machine() const { return *machine_; }
   // This device's Curve25519 identity key (base64): what other devices know it by.
   std::string curve25519_key() const;
@@ -39,10 +46,11 @@ class OlmCryptoHook final : public matrix::CryptoHook {
  private:
   explicit OlmCryptoHook(std::unique_ptr<Machine> machine) : machine_(std::move(machine)) {}
   std::unique_ptr<Machine> machine_;
+  std::atomic<bool> new_key_per_call_{true};
 };
 
-// True for the event types that begin a call on the sender's side (invite, answer): the hook starts a new room key
-// there, so key sharing delays the first event of a call and never a candidate batch in the middle of one.
+// True for the event types that begin a call on the sender's side (invite, answer): where the hook renews a room key
+// that could run out during the call.
 bool starts_call(std::string_view type);
 
 }  // namespace mxcall::crypto
