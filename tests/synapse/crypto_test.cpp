@@ -213,7 +213,8 @@ TEST(Encrypted, LateJoiningCalleeDeviceRingsAndAnswers) {
 
   Device b_laptop = second_device(bob);  // logs in later: a new device alice has not seen
   Phone b2(*b_laptop.client);
-  b2.step(0);  // uploads its keys; alice hears of the new device through device_lists in her next sync
+  b2.step(0);  // uploads its keys; alice hears of the new device through device_lists in her next syncs
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a.step(300));  // (a device that appears after an invite misses that call)
   a.act(action::Call{room, "e2ee-late-device", bob.user_id, false});
   ASSERT_TRUE(run_until({&a, &b1, &b2}, [&] {
     return b1.state("e2ee-late-device") == CallState::ringing && b2.state("e2ee-late-device") == CallState::ringing;
