@@ -110,6 +110,10 @@ TEST(Call, GlareLeavesOneConnectedCall) {
   auto alice = new_user("alice");
   auto bob = new_user("bob");
   auto room = shared_room(alice, bob);
+  // Glare applies only to the user we call (rule 62): placed by room id, that is the other member of a direct chat,
+  // which the runtime finds in m.direct. In a room that is not a direct chat both calls would ring.
+  ASSERT_TRUE(alice.client->add_direct(bob.user_id, room).ok());
+  ASSERT_TRUE(bob.client->add_direct(alice.user_id, room).ok());
   Runtime runtime;
   Party a(runtime, phone_config(alice)), b(runtime, phone_config(bob));
   // Both place a call before either has seen the other's invite: the loop has not run in between.
