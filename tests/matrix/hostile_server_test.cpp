@@ -76,9 +76,9 @@ TEST(HostileServer, DeeplyNestedSyncIsRefusedNotACrash) {
 #endif
 #endif
 #ifdef MXCALL_TEST_UNDER_TSAN
-constexpr long kRssPerByteTouched = 4;
+[[maybe_unused]] constexpr long kRssPerByteTouched = 4;
 #else
-constexpr long kRssPerByteTouched = 1;
+[[maybe_unused]] constexpr long kRssPerByteTouched = 1;
 #endif
 
 TEST(HostileServer, HugeBodyIsCutOffAtTheLimitInBoundedMemory) {
