@@ -34,9 +34,42 @@ class ContextOwner {
 
 }  // namespace
 
-Runtime::Impl::Impl() : context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {}
+// The one source that drains the posted work. It is made once, here, on the constructing thread; post() then touches
+// only our own mutex, an atomic flag and g_main_context_wakeup(), which writes to the context's eventfd and allocates
+// nothing. Attaching a fresh GSource per post() (the first design) allocated inside GLib on the posting thread and
+// freed it on the loop thread, with GLib's futex-based lock as the only order between them: ThreadSanitizer cannot
+// see that lock and reported each hand-off as a race. Here every hand-off goes through std::mutex or std::atomic.
+struct Runtime::Impl::PostSource {
+  GSource base;
+  Impl* impl;
+
+  static gboolean prepare(GSource* source, gint* timeout) {
+    *timeout = -1;
+    return reinterpret_cast<PostSource*>(source)->impl->work_pending_.load(std::memory_order_acquire);
+  }
+  static gboolean check(GSource* source) {
+    return reinterpret_cast<PostSource*>(source)->impl->work_pending_.load(std::memory_order_acquire);
+  }
+  static gboolean dispatch(GSource* source, GSourceFunc, gpointer) {
+    reinterpret_cast<PostSource*>(source)->impl->drain();
+    return G_SOURCE_CONTINUE;
+  }
+  static GSourceFuncs funcs;
+};
+
+GSourceFuncs Runtime::Impl::PostSource::funcs = {
+    &PostSource::prepare, &PostSource::check, &PostSource::dispatch, nullptr, nullptr, nullptr};
+
+Runtime::Impl::Impl() : context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {
+  post_source_ = g_source_new(&PostSource::funcs, sizeof(PostSource));
+  reinterpret_cast<PostSource*>(post_source_)->impl = this;
+  g_source_set_priority(post_source_, G_PRIORITY_DEFAULT);
+  g_source_attach(post_source_, context_);
+}
 
 Runtime::Impl::~Impl() {
+  g_source_destroy(post_source_);
+  g_source_unref(post_source_);
   g_main_loop_unref(loop_);
   g_main_context_unref(context_);
 }
@@ -50,19 +83,9 @@ void Runtime::Impl::post(std::function<void()> fn) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(fn));
-    if (drain_scheduled_) return;
-    drain_scheduled_ = true;
+    work_pending_.store(true, std::memory_order_release);
   }
-  GSource* source = g_idle_source_new();
-  g_source_set_priority(source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(source, &Impl::drain_cb, this, nullptr);
-  g_source_attach(source, context_);
-  g_source_unref(source);
-}
-
-gboolean Runtime::Impl::drain_cb(gpointer self) {
-  static_cast<Impl*>(self)->drain();
-  return G_SOURCE_REMOVE;
+  g_main_context_wakeup(context_);
 }
 
 void Runtime::Impl::drain() {
@@ -71,12 +94,18 @@ void Runtime::Impl::drain() {
   {
     std::lock_guard lock(mutex_);
     batch.swap(queue_);
-    drain_scheduled_ = false;
+    work_pending_.store(false, std::memory_order_relaxed);
   }
   for (auto& fn : batch) fn();
 }
 
 void Runtime::Impl::post_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  // A timer source is made and attached by the loop thread only (see PostSource for why); from elsewhere the
+  // attaching is posted first, so the delay counts from when the loop takes the request.
+  if (!g_main_context_is_owner(context_)) {
+    post([this, delay, fn = std::move(fn)]() mutable { post_after(delay, std::move(fn)); });
+    return;
+  }
   GSource* source = g_timeout_source_new(static_cast<guint>(std::max<std::int64_t>(0, delay.count())));
   g_source_set_callback(source, run_once, new Work(std::move(fn)), delete_work);
   g_source_attach(source, context_);

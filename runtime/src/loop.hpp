@@ -1,9 +1,10 @@
 // The runtime's loop: a GLib main context of its own, a FIFO of posted work, and timers. GStreamer needs a GLib loop
 // anyway, so the runtime's work shares the one kind of loop the process already has.
 //
-// Work posted from any thread runs on the loop thread in the order it was posted (one queue, drained by one idle
-// source). The loop thread is whichever thread runs run()/run_until(); when no thread runs the loop, run_sync()
-// takes the context and runs the work on the calling thread, so a Phone can be torn down after run() returned.
+// Work posted from any thread runs on the loop thread in the order it was posted (one queue, drained by one
+// source made with the loop). The loop thread is whichever thread runs run()/run_until(); when no thread runs the loop,
+// run_sync() takes the context and runs the work on the calling thread, so a Phone can be torn down after run()
+// returned.
 #pragma once
 
 #include <glib.h>
@@ -40,14 +41,15 @@ struct Runtime::Impl {
   GMainContext* context() const { return context_; }
 
  private:
-  static gboolean drain_cb(gpointer self);
+  struct PostSource;
   void drain();
 
   GMainContext* context_ = nullptr;
   GMainLoop* loop_ = nullptr;
   std::mutex mutex_;
   std::deque<std::function<void()>> queue_;
-  bool drain_scheduled_ = false;
+  GSource* post_source_ = nullptr;
+  std::atomic<bool> work_pending_{false};
   std::atomic<bool> quit_requested_{false};
 };
 
