@@ -125,5 +125,41 @@ TEST_F(EngineEdges, AnEndMarkerHeldWhileRingingIsHandedOverAsTheEndSignal) {
   EXPECT_EQ(ends, 1);
 }
 
+// A hostile caller may send candidates faster than we answer: what the call holds before an answer is bounded (256
+// candidates), the event that would go over is dropped whole with its reason, and the held ones reach the media
+// engine once we answer.
+TEST_F(EngineEdges, CandidatesHeldBeforeTheAnswerAreBounded) {
+  sync({invite()}, 0);
+  router_.take_outputs();
+  auto hundred_candidates = [](int first_port) {
+    json content = test::candidates_content();
+    content["call_id"] = kCall.call_id;
+    content["candidates"] = json::array();
+    for (int port = first_port; port < first_port + 100; ++port) {
+      content["candidates"].push_back(
+          {{"candidate", "candidate:1 1 UDP 2130706431 127.0.0.1 " + std::to_string(port) + " typ host"},
+           {"sdpMid", "0"},
+           {"sdpMLineIndex", 0}});
+    }
+    return content;
+  };
+  sync({from_bob("m.call.candidates", hundred_candidates(1000), "$c1"),
+        from_bob("m.call.candidates", hundred_candidates(2000), "$c2"),
+        from_bob("m.call.candidates", hundred_candidates(3000), "$c3")},
+       5);
+  std::vector<Ignored> ignored;
+  for (const auto& o : router_.take_outputs()) {
+    if (const auto* i = std::get_if<Ignored>(&o)) ignored.push_back(*i);
+  }
+  ASSERT_EQ(ignored.size(), 1u) << "200 fit below the bound of 256, the third hundred does not";
+  EXPECT_EQ(ignored[0].event_id, "$c3");
+  EXPECT_NE(ignored[0].why.find("too many candidates held before an answer"), std::string::npos) << ignored[0].why;
+  router_.act(action::Answer{kCall, false}, 10);
+  int added = 0;
+  for (const auto& op : media_ops(router_.take_outputs()))
+    added += std::holds_alternative<media_op::AddRemoteCandidate>(op);
+  EXPECT_EQ(added, 200);
+}
+
 }  // namespace
 }  // namespace mxcall::protocol
