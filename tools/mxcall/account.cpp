@@ -110,6 +110,47 @@ std::string first_line(std::string text) {
 
 }  // namespace
 
+std::optional<std::string> read_passphrase(const ParsedOptions& options, std::string* error) {
+  if (auto file = options.value("passphrase-file")) {
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) {
+      *error = "cannot read the passphrase file " + *file + "; check the path and its permissions";
+      return std::nullopt;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    std::string passphrase = first_line(text);
+    if (passphrase.empty()) {
+      *error = "the passphrase file " + *file + " is empty; put the passphrase on its first line";
+      return std::nullopt;
+    }
+    return passphrase;
+  }
+  return env("MXCALL_PASSPHRASE");
+}
+
+std::string format_fingerprint(const std::string& key) {
+  std::string out;
+  for (std::size_t i = 0; i < key.size(); i += 4) {
+    if (!out.empty()) out += ' ';
+    out += key.substr(i, 4);
+  }
+  return out;
+}
+
+std::string store_error_hint(const matrix::Error& error) {
+  if (error.code != matrix::ErrorCode::crypto_store) return error.message;
+  if (error.message.find("[wrong_passphrase]") != std::string::npos ||
+      error.message.find("[store_unreadable]") != std::string::npos) {
+    return error.message +
+           " (mxcall takes the passphrase from --passphrase-file FILE or $MXCALL_PASSPHRASE: give the one the store "
+           "was made with)";
+  }
+  if (error.message.find("[store_missing]") != std::string::npos) {
+    return error.message + " (`mxcall logout`, then `mxcall login`)";
+  }
+  return error.message;
+}
+
 std::optional<std::string> read_password(const ParsedOptions& options, const std::string& user,
                                          const std::string& homeserver, std::string* error) {
   if (auto file = options.value("password-file")) {

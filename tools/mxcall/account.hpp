@@ -52,6 +52,22 @@ HomeserverUrl check_homeserver_url(const std::string& url, bool allow_insecure_h
 std::optional<std::string> read_password(const ParsedOptions& options, const std::string& user,
                                          const std::string& homeserver, std::string* error);
 
+// --passphrase-file, for every command that opens the device's end-to-end encryption store.
+inline constexpr OptionSpec kPassphraseOption = {"passphrase-file", "FILE",
+                                                 "the encryption store's passphrase, from the first line of FILE\n"
+                                                 "(default: $MXCALL_PASSPHRASE; none: the store is not encrypted)"};
+
+// The encryption store's passphrase: --passphrase-file FILE (its first line), else MXCALL_PASSPHRASE, else empty (the
+// store is optional-passphrase: without one its secrets are not encrypted at rest). nullopt and `error` when the
+// file cannot be read.
+std::optional<std::string> read_passphrase(const ParsedOptions& options, std::string* error);
+
+// An Ed25519 key (base64) as clients show a session key: groups of four characters.
+std::string format_fingerprint(const std::string& key);
+
+// What to do about an error from the encryption store (ErrorCode::crypto_store), for the CLI's own options.
+std::string store_error_hint(const matrix::Error& error);
+
 // Client settings for the CLI: the library's retry policy, a shorter connect timeout, the session file.
 matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file,
                                        bool allow_insecure_http);
