@@ -239,24 +239,31 @@ Result<bool> Client::needs_encryption(const std::string& room_id, const std::ato
   return true;
 }
 
-Result<std::vector<std::string>> Client::joined_members(const std::string& room_id, const std::atomic<bool>* cancel) {
+Result<std::vector<std::string>> Client::key_recipients(const std::string& room_id, const std::atomic<bool>* cancel) {
   if (auto cached = state_->encryption.cached_members(room_id)) return std::move(*cached);
-  const std::string path = "/_matrix/client/v3/rooms/" + escape(room_id) + "/joined_members";
+  // Joined and invited members, as other clients share room keys: a callee invited to a new direct chat joins after
+  // the invite is sent, and must be able to read it then.
+  const std::string path = "/_matrix/client/v3/rooms/" + escape(room_id) + "/members?not_membership=leave";
   auto response = request("GET", path, {}, true, milliseconds{0}, state_->config.retry, cancel);
   if (!response) return response.error();
   auto j = json::parse(response->body, nullptr, false);
-  if (!j.is_object() || !j.contains("joined") || !j["joined"].is_object()) {
-    return detail::bad_response(state_->config.homeserver, "/joined_members", "no 'joined' object");
+  if (!j.is_object() || !j.contains("chunk") || !j["chunk"].is_array()) {
+    return detail::bad_response(state_->config.homeserver, "/members", "no 'chunk' array");
   }
   std::vector<std::string> members;
-  for (const auto& [user, profile] : j["joined"].items()) members.push_back(user);
+  for (const auto& event : j["chunk"]) {
+    if (!event.is_object() || !event.contains("state_key") || !event["state_key"].is_string()) continue;
+    const auto* content = event.contains("content") && event["content"].is_object() ? &event["content"] : nullptr;
+    std::string membership = content != nullptr ? detail::text_of(*content, "membership") : std::string();
+    if (membership == "join" || membership == "invite") members.push_back(event["state_key"].get<std::string>());
+  }
   state_->encryption.cache_members(room_id, members);
   return members;
 }
 
 Result<std::string> Client::encrypt_for_room(CryptoHook& hook, const std::string& room_id, const std::string& type,
                                              std::string_view content_json, const std::atomic<bool>* cancel) {
-  auto members = joined_members(room_id, cancel);
+  auto members = key_recipients(room_id, cancel);
   if (!members) return members.error();
   std::lock_guard flow(state_->encryption.flow);
   // Key queries, one-time-key claims, the room key itself: three rounds when nothing is known yet, none once the

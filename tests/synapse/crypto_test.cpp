@@ -286,7 +286,7 @@ TEST(Encrypted, InviteWaitingForItsRoomKeyRingsWhenTheKeyArrives) {
   ASSERT_TRUE(a_dev.client->sync().ok());  // alice's keys uploaded, the room known to be encrypted
   runtime.run_until([] { return false; }, 1s);
 
-  auto members = a_dev.client->joined_members(room);
+  auto members = a_dev.client->key_recipients(room);
   ASSERT_TRUE(members.ok());
   json invite = {{"call_id", "e2ee-late-key"},
                  {"party_id", "ALICEPARTY"},

@@ -143,7 +143,7 @@ std::string store_error_hint(const matrix::Error& error) {
       error.message.find("[store_unreadable]") != std::string::npos) {
     return error.message +
            " (mxcall takes the passphrase from --passphrase-file FILE or $MXCALL_PASSPHRASE: give the one the store "
-           "was made with)";
+           "was made with, or start over with new keys: `mxcall logout`, then `mxcall login`)";
   }
   if (error.message.find("[store_missing]") != std::string::npos) {
     return error.message + " (`mxcall logout`, then `mxcall login`)";

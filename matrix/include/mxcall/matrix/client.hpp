@@ -149,8 +149,9 @@ class Client {
   bool room_encrypted(const std::string& room_id) const;
   // Sends what the hook asks for now (keys upload, key queries, ...); sync() does this after every response.
   Status flush_crypto_requests(const std::atomic<bool>* cancel = nullptr);
-  // The joined members of a room (GET /joined_members, cached until a membership event of the room is synced).
-  Result<std::vector<std::string>> joined_members(const std::string& room_id,
+  // Whom a room key of an encrypted room goes to: its joined and invited members (GET /members, cached until a
+  // membership event of the room is synced).
+  Result<std::vector<std::string>> key_recipients(const std::string& room_id,
                                                   const std::atomic<bool>* cancel = nullptr);
 
   // --- plumbing
