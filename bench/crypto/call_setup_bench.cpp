@@ -65,8 +65,7 @@ double one_call(Runtime& runtime, Pair& pair) {
   if (!runtime.run_until([&] { return b.seen.state(id) == CallState::ringing; }, 60s)) return -1;
   b->answer(*call);
   if (!runtime.run_until(
-          [&] { return a.seen.state(id) == CallState::connected && b.seen.state(id) == CallState::connected; },
-          60s)) {
+          [&] { return a.seen.state(id) == CallState::connected && b.seen.state(id) == CallState::connected; }, 60s)) {
     return -1;
   }
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -182,11 +182,10 @@ class RoomReader {
                      ? json::parse(*outcome.event_json, nullptr, false)
                      : json{};
     if (!plain.is_object()) {
-      batch_.notices.push_back(Notice{NoticeKind::undecryptable_event, room_id,
-                                      "an event in room " + one_line(room_id) + " (" +
-                                          one_line(string_of(member(&event, "event_id"))) +
-                                          ") could not be decrypted: " + one_line(outcome.reason) +
-                                          "; a call event in it is not seen"});
+      batch_.notices.push_back(
+          Notice{NoticeKind::undecryptable_event, room_id,
+                 "an event in room " + one_line(room_id) + " (" + one_line(string_of(member(&event, "event_id"))) +
+                     ") could not be decrypted: " + one_line(outcome.reason) + "; a call event in it is not seen"});
       return false;
     }
     for (const char* key : {"event_id", "sender", "origin_server_ts", "room_id", "unsigned"}) {
@@ -255,8 +254,9 @@ Result<SyncBatch> parse_sync_body(std::string_view body, SyncBatch batch, const 
     // Room keys of this reply first, so its own events decrypt; then the events that waited for those keys.
     auto taken = context.hook->receive_sync_changes(crypto_sync_changes(j, batch.next_batch));
     if (!taken.error.empty()) {
-      batch.notices.push_back(Notice{NoticeKind::crypto_request_failed, "",
-                                     "this sync's end-to-end encryption changes were not taken: " + one_line(taken.error)});
+      batch.notices.push_back(
+          Notice{NoticeKind::crypto_request_failed, "",
+                 "this sync's end-to-end encryption changes were not taken: " + one_line(taken.error)});
     }
     if (context.encryption != nullptr && !taken.rooms_with_new_keys.empty()) {
       reader.late = context.encryption->retry(*context.hook, taken.rooms_with_new_keys, batch.notices);

@@ -78,6 +78,10 @@ Result<Encryption> open_encryption(matrix::Client& client, const PhoneConfig& co
     }
   }
   client.set_crypto_hook(hook);
+  // The device's keys go up now rather than after the first /sync: once connect returns, others can encrypt to this
+  // device (a call placed to it before its keys are on the server could not be read here). A failure is not fatal:
+  // the first sync asks again.
+  (void)client.flush_crypto_requests();
   result.hook = std::move(hook);
   return result;
 #else

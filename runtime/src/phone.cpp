@@ -42,7 +42,8 @@ std::string new_call_id() {
 
 std::unique_ptr<Phone::Impl> make_impl(Runtime& runtime, protocol::LocalParty me, const PhoneConfig& config,
                                        std::unique_ptr<runtime::Transport> transport) {
-  auto impl = std::unique_ptr<Phone::Impl>(new Phone::Impl{runtime.impl(), nullptr, me.user_id, me.party_id});
+  auto impl =
+      std::unique_ptr<Phone::Impl>(new Phone::Impl{runtime.impl(), nullptr, me.user_id, me.party_id, std::nullopt});
   impl->core = std::make_shared<runtime::PhoneCore>(runtime.impl(), std::move(me), config, std::move(transport));
   impl->core->start();
   return impl;

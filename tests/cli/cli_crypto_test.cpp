@@ -54,10 +54,10 @@ class CliEncrypted : public Cli {
     std::string bob_wav = dir_.path + "/" + tag + "-bob-heard.wav";
     auto answer = answering(bob, {"--auto", "--tone", std::to_string(bob_hz), "--record", bob_wav, "--count", "1"},
                             tag + "-answer");
-    auto call = as(alice,
-                   {"call", bob.user_id, "--tone", std::to_string(alice_hz), "--record", alice_wav, "--seconds", "4",
-                    "--json"},
-                   tag + "-call");
+    auto call =
+        as(alice,
+           {"call", bob.user_id, "--tone", std::to_string(alice_hz), "--record", alice_wav, "--seconds", "4", "--json"},
+           tag + "-call");
     EXPECT_EQ(call->wait(kCallTimeout), 0) << describe(*call) << describe(*answer);
     EXPECT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
     int rate = 0;
@@ -115,7 +115,8 @@ TEST_F(CliEncrypted, CreateDmEncryptedTurnsEncryptionOn) {
   Account bob = new_user("bob");
   std::string room = encrypted_dm(alice, bob);
   ASSERT_FALSE(room.empty());
-  json state = api_as(server(), alice, "GET", "/_matrix/client/v3/rooms/" + matrix::Client::escape(room) + "/state/m.room.encryption/");
+  json state = api_as(server(), alice, "GET",
+                      "/_matrix/client/v3/rooms/" + matrix::Client::escape(room) + "/state/m.room.encryption/");
   EXPECT_EQ(state.value("algorithm", ""), "m.megolm.v1.aes-sha2");
   json direct = api_as(server(), alice, "GET",
                        "/_matrix/client/v3/user/" + matrix::Client::escape(alice.user_id) + "/account_data/m.direct");
@@ -146,14 +147,13 @@ TEST_F(CliEncrypted, EncryptedDmCallsAudioBothWaysAcrossARestart) {
 
 TEST_F(CliEncrypted, WrongPassphraseSaysWhatToDo) {
   Account alice = new_user("alice");
-  auto login = start({"login", server().url(), alice.user_id},
-                     {{"MXCALL_SESSION", alice.session},
-                      {"MXCALL_PASSWORD", alice.password},
-                      {"MXCALL_PASSPHRASE", "correct horse"}},
-                     "login");
+  auto login = start(
+      {"login", server().url(), alice.user_id},
+      {{"MXCALL_SESSION", alice.session}, {"MXCALL_PASSWORD", alice.password}, {"MXCALL_PASSPHRASE", "correct horse"}},
+      "login");
   ASSERT_EQ(login->wait(kCommandTimeout), 0) << describe(*login);
-  auto wrong = start({"whoami"}, {{"MXCALL_SESSION", alice.session}, {"MXCALL_PASSPHRASE", "battery staple"}},
-                     "whoami-wrong");
+  auto wrong =
+      start({"whoami"}, {{"MXCALL_SESSION", alice.session}, {"MXCALL_PASSPHRASE", "battery staple"}}, "whoami-wrong");
   EXPECT_EQ(wrong->wait(kCommandTimeout), 6) << describe(*wrong);
   EXPECT_NE(wrong->err().find("passphrase"), std::string::npos) << describe(*wrong);
   EXPECT_NE(wrong->err().find("MXCALL_PASSPHRASE"), std::string::npos) << describe(*wrong);

@@ -108,6 +108,21 @@ std::map<std::string, int> decrypted_call_types(matrix::Client& reader, crypto::
   return calls;
 }
 
+// What a party saw, for a failure message: its notices, refusals and the signalling it sent or failed to send.
+std::string seen_by(const Party& party) {
+  std::string out;
+  for (const auto& notice : party.seen.notices) out += "\n  notice: " + notice;
+  for (const auto& why : party.seen.refused) out += "\n  refused: " + why;
+  for (const auto& trace : party.seen.traces) {
+    out += "\n  " +
+           std::string(trace.direction == SignallingTrace::Direction::sent       ? "sent "
+                       : trace.direction == SignallingTrace::Direction::received ? "received "
+                                                                                 : "ignored ") +
+           trace.type + " " + trace.detail;
+  }
+  return out;
+}
+
 // Places a call from `caller` into `room`, answers it at `callee` once it rings, hangs up once both are connected.
 // Returns the call id, or empty after a failure (reported).
 std::string whole_call(Runtime& runtime, Party& caller, Party& callee, const std::string& room) {
@@ -118,7 +133,7 @@ std::string whole_call(Runtime& runtime, Party& caller, Party& callee, const std
   }
   const std::string id = call->call_id;
   if (!runtime.run_until([&] { return callee.seen.state(id) == CallState::ringing; }, 30s)) {
-    ADD_FAILURE() << id << " did not ring";
+    ADD_FAILURE() << id << " did not ring; caller:" << seen_by(caller) << "\ncallee:" << seen_by(callee);
     return {};
   }
   callee->answer(*call);
@@ -127,7 +142,7 @@ std::string whole_call(Runtime& runtime, Party& caller, Party& callee, const std
             return caller.seen.state(id) == CallState::connected && callee.seen.state(id) == CallState::connected;
           },
           30s)) {
-    ADD_FAILURE() << id << " did not connect";
+    ADD_FAILURE() << id << " did not connect; caller:" << seen_by(caller) << "\ncallee:" << seen_by(callee);
     return {};
   }
   caller->hangup(*call);
@@ -266,8 +281,7 @@ TEST(Encrypted, LateJoiningCalleeDeviceRingsAndAnswers) {
   b2->answer(*call);
   ASSERT_TRUE(runtime.run_until(
       [&] {
-        return a.seen.state(call->call_id) == CallState::connected &&
-               b1.seen.state(call->call_id) == CallState::ended;
+        return a.seen.state(call->call_id) == CallState::connected && b1.seen.state(call->call_id) == CallState::ended;
       },
       30s));
   EXPECT_EQ(b1.seen.end_reason(call->call_id), kEndedAnsweredElsewhere);

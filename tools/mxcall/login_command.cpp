@@ -122,8 +122,8 @@ int run_login(const std::vector<std::string>& args) {
   }
   auto identity = prepare_encryption(encryption_config, /*upload_keys=*/true);
   if (!identity) {
-    out->error("logged in (session saved to " + file + "), but end-to-end encryption could not be set up: " +
-                   store_error_hint(identity.error()),
+    out->error("logged in (session saved to " + file +
+                   "), but end-to-end encryption could not be set up: " + store_error_hint(identity.error()),
                matrix::to_string(identity.error().code));
     return exit_code_for(identity.error());
   }

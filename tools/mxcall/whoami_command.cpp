@@ -68,8 +68,9 @@ int run_whoami(const std::vector<std::string>& args) {
   }
   std::string encryption =
       *identity ? "session key (Ed25519) " + format_fingerprint((*identity)->ed25519)
-      : !encryption_built() ? std::string("end-to-end encryption: off (built without it)")
-                            : std::string("end-to-end encryption: off (an access token has no store; log in to get one)");
+      : !encryption_built()
+          ? std::string("end-to-end encryption: off (built without it)")
+          : std::string("end-to-end encryption: off (an access token has no store; log in to get one)");
   out->fact("whoami",
             {{"user_id", session.user_id},
              {"device_id", session.device_id},

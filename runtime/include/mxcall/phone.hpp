@@ -207,8 +207,8 @@ struct PhoneConfig {
   std::chrono::milliseconds stats_interval{250};  // on_stats period while a call has media; 0: never
   std::chrono::milliseconds sync_timeout{30000};  // /sync long-poll
   EncryptionConfig encryption;
-  bool join_invites = false;                      // join rooms we are invited to (a bot's DMs)
-  std::vector<std::string> join_invites_from;     // when non-empty: only invites from these users
+  bool join_invites = false;                   // join rooms we are invited to (a bot's DMs)
+  std::vector<std::string> join_invites_from;  // when non-empty: only invites from these users
 };
 
 // The device's encryption store for `config`: EncryptionConfig::store_path, else "<session_path>.crypto", else empty

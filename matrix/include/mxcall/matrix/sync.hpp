@@ -45,7 +45,7 @@ struct RoomBatch {
 enum class NoticeKind : unsigned char {
   encrypted_room_without_hook,  // once per room: call events there are m.room.encrypted and cannot be read
   undecryptable_event,          // an event did not decrypt for good (once per event; it stays m.room.encrypted)
-  malformed_event,  // an event (or a room) of the reply is not a well-formed room event: skipped alone, once
+  malformed_event,        // an event (or a room) of the reply is not a well-formed room event: skipped alone, once
   crypto_request_failed,  // the CryptoHook or one of its requests failed; it is tried again after the next sync
 };
 
