@@ -121,23 +121,29 @@ int run_login(const std::vector<std::string>& args) {
     std::filesystem::remove_all(store, ec);
   }
   auto identity = prepare_encryption(encryption_config, /*upload_keys=*/true);
+  std::string fingerprint;
+  std::string ed25519;
   if (!identity) {
-    out->error("logged in (session saved to " + file +
-                   "), but end-to-end encryption could not be set up: " + store_error_hint(identity.error()),
-               matrix::to_string(identity.error().code));
-    return exit_code_for(identity.error());
+    // The login itself worked (e.g. a token of a device whose keys are in another session file's store): say why
+    // encrypted rooms will not work from this session, and what to do.
+    out->warning(
+        "end-to-end encryption could not be set up for this session, so encrypted rooms will not work "
+        "from it: " +
+        store_error_hint(identity.error()));
+  } else if (*identity) {
+    ed25519 = (*identity)->ed25519;
+    fingerprint = format_fingerprint(ed25519);
   }
-  std::string fingerprint = *identity ? format_fingerprint((*identity)->ed25519) : std::string();
+  std::string encryption = fingerprint.empty() ? (identity ? "; end-to-end encryption is off (built without it)" : "")
+                                               : "; session key (Ed25519) " + fingerprint;
   out->fact("login",
             {{"user_id", session->user_id},
              {"device_id", session->device_id},
              {"homeserver", session->homeserver},
              {"session_file", file},
-             {"ed25519", *identity ? (*identity)->ed25519 : std::string()}},
+             {"ed25519", ed25519}},
             "logged in as " + session->user_id + " (device " + session->device_id + ") on " + session->homeserver +
-                "; session saved to " + file +
-                (fingerprint.empty() ? std::string("; end-to-end encryption is off (built without it)")
-                                     : "; session key (Ed25519) " + fingerprint));
+                "; session saved to " + file + encryption);
   return kExitOk;
 }
 

@@ -26,7 +26,9 @@ std::string usage() {
          "with what another client shows for this session.\n"
          "options:\n" +
          format_options(kOptions) +
-         "Exit status: 0 the session is valid, 2 usage error, 6 not logged in, token revoked or homeserver error.\n";
+         "Exit status: 0 the session is valid, 2 usage error, 6 not logged in, token revoked, homeserver error, or "
+         "the\n"
+         "encryption store does not open (wrong passphrase, missing: the message says what to do).\n";
 }
 
 }  // namespace
