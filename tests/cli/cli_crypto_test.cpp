@@ -183,10 +183,4 @@ TEST_F(CliEncrypted, LogoutDeletesTheStore) {
 }  // namespace
 }  // namespace mxcall::testing
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  mxcall::testing::SynapseOptions options;
-  options.turn = false;  // media stays on 127.0.0.1 (MXCALL_ICE_LOOPBACK_ONLY)
-  ::testing::AddGlobalTestEnvironment(new mxcall::testing::SynapseEnvironment(options));
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return mxcall::testing::run_cli_tests(argc, argv); }

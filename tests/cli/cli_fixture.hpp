@@ -112,4 +112,13 @@ class Cli : public ::testing::Test {
   int children_ = 0;
 };
 
+// The main() of a CLI test program: one Synapse without TURN (media stays on 127.0.0.1, MXCALL_ICE_LOOPBACK_ONLY).
+inline int run_cli_tests(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  SynapseOptions options;
+  options.turn = false;
+  ::testing::AddGlobalTestEnvironment(new SynapseEnvironment(options));
+  return RUN_ALL_TESTS();
+}
+
 }  // namespace mxcall::testing

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "cli_options.hpp"
 #include "exit_codes.hpp"
@@ -90,5 +91,10 @@ SessionSource find_session(const ParsedOptions& options);
 
 // A client logged in from `source` (resumed and checked with whoami), or the homeserver's error.
 matrix::Result<std::unique_ptr<matrix::Client>> logged_in_client(const SessionSource& source);
+
+// find_session and logged_in_client for a command: the client (and in `used` where its session came from), or the
+// exit status after the error was printed.
+std::variant<std::unique_ptr<matrix::Client>, int> logged_in_or_exit(const ParsedOptions& options, Output& out,
+                                                                     SessionSource* used = nullptr);
 
 }  // namespace mxcall::tools

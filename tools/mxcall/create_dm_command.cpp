@@ -39,19 +39,10 @@ int run_create_dm(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   const std::string user = options.positionals()[0];
-  SessionSource source = find_session(options);
-  if (!source.error.empty()) {
-    out->error(source.error);
-    return source.exit_code;
-  }
-  if (!source.warning.empty()) out->warning(source.warning);
-  auto client = logged_in_client(source);
-  if (!client) {
-    out->error(client.error().message, matrix::to_string(client.error().code));
-    return exit_code_for(client.error());
-  }
+  auto client = logged_in_or_exit(options, *out);
+  if (auto* status = std::get_if<int>(&client)) return *status;
   const bool encrypted = options.has("encrypted");
-  auto room = (*client)->create_dm(user, encrypted);
+  auto room = std::get<0>(client)->create_dm(user, encrypted);
   if (!room) {
     out->error("could not create a direct chat with " + user + ": " + room.error().message,
                matrix::to_string(room.error().code));

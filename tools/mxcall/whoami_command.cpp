@@ -38,18 +38,10 @@ int run_whoami(const std::vector<std::string>& args) {
   if (command.done) return *command.done;
   const ParsedOptions& options = command.options;
   Output* out = command.out.get();
-  SessionSource source = find_session(options);
-  if (!source.error.empty()) {
-    out->error(source.error);
-    return source.exit_code;
-  }
-  if (!source.warning.empty()) out->warning(source.warning);
-  auto client = logged_in_client(source);
-  if (!client) {
-    out->error(client.error().message, matrix::to_string(client.error().code));
-    return exit_code_for(client.error());
-  }
-  matrix::Session session = (*client)->session();
+  SessionSource source;
+  auto client = logged_in_or_exit(options, *out, &source);
+  if (auto* status = std::get_if<int>(&client)) return *status;
+  matrix::Session session = std::get<0>(client)->session();
   std::string where = source.session_file.empty() ? std::string("MXCALL_ACCESS_TOKEN") : source.session_file;
   std::string why;
   auto passphrase = read_passphrase(options, &why);
