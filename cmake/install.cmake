@@ -5,6 +5,10 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(mxcall_installed_targets mxcall_protocol mxcall_matrix mxcall_media_api mxcall_media_gst mxcall_runtime)
+if(TARGET mxcall_crypto)  # end-to-end encryption: our C++ hook and the Rust crate's static library under it
+  list(APPEND mxcall_installed_targets mxcall_crypto)
+  install(FILES ${MXCALL_CRYPTO_RUST_LIBRARY} DESTINATION ${CMAKE_INSTALL_LIBDIR} RENAME libmxcall_crypto_rust.a)
+endif()
 foreach(target ${mxcall_installed_targets})
   string(REPLACE "mxcall_" "" export_name ${target})
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "encryption.hpp"
 #include "json_limits.hpp"
 #include "sync_parse.hpp"
 
@@ -20,15 +21,32 @@ using namespace mxcall::matrix;
 class FlakyHook final : public CryptoHook {
  public:
   // Decrypts to whatever the ciphertext field says: a hostile "plaintext" must be checked like the reply itself.
-  std::optional<std::string> decrypt(std::string_view, std::string_view event_json) override {
+  // An event without a string ciphertext waits for its key (odd sizes) or never decrypts (even sizes).
+  DecryptOutcome decrypt(std::string_view, std::string_view event_json) override {
     auto event = json::parse(event_json, nullptr, false);
-    if (!event.is_object() || !event.contains("content") || !event["content"].is_object()) return std::nullopt;
+    bool wait = event_json.size() % 2 == 1;
+    if (!event.is_object() || !event.contains("content") || !event["content"].is_object()) {
+      return {std::nullopt, wait, "no content\nwith a newline"};
+    }
     auto it = event["content"].find("ciphertext");
-    if (it == event["content"].end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
+    if (it == event["content"].end() || !it->is_string()) return {std::nullopt, wait, "no ciphertext"};
+    return {it->get<std::string>(), false, {}};
   }
-  std::optional<std::string> encrypt(std::string_view, std::string_view, std::string_view) override {
-    return std::nullopt;
+  EncryptStep encrypt(std::string_view, std::string_view, std::string_view, const std::vector<std::string>&,
+                      bool) override {
+    return {std::nullopt, {}, "not in the fuzzer"};
+  }
+  // Every reply's keys "arrive" for the rooms it names in to_device events' room_id, so waiting events are retried.
+  CryptoSyncResult receive_sync_changes(const CryptoSyncChanges& changes) override {
+    CryptoSyncResult result;
+    auto events = json::parse(changes.to_device_json, nullptr, false);
+    if (!events.is_array()) return result;
+    for (const auto& event : events) {
+      if (event.is_object() && event.contains("room_id") && event["room_id"].is_string()) {
+        result.rooms_with_new_keys.push_back(event["room_id"].get<std::string>());
+      }
+    }
+    return result;
   }
 };
 
@@ -58,7 +76,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   context.homeserver = "https://hs";
   context.me = "@me:hs";
   context.max_json_depth = 24;  // low, so the fuzzer reaches the limit with small inputs
-  context.hook = size % 2 == 0 ? &hook : nullptr;
+  // The client's waiting list is kept across inputs, as across replies; it is bounded by max_undecrypted.
+  static detail::EncryptionState waiting;
+  waiting.max_json_depth = 24;
+  context.hook = size % 3 != 0 ? &hook : nullptr;
+  context.encryption = size % 3 == 1 ? &waiting : nullptr;
+  context.max_undecrypted = 8;
   context.room_encrypted = [&](const std::string& room, bool seen, std::vector<Notice>&) {
     if (seen) encrypted.insert(room);
     return encrypted.count(room) != 0;

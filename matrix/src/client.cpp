@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "client_internal.hpp"
+#include "encryption.hpp"
 #include "http.hpp"
 #include "json_limits.hpp"
 
@@ -69,6 +70,7 @@ Client::Client(ClientConfig config) : state_(std::make_unique<State>(std::move(c
     state_->config.homeserver.pop_back();
   state_->session.homeserver = state_->config.homeserver;
   state_->instance_tag = random_tag();
+  state_->encryption.max_json_depth = state_->config.limits.max_json_depth;
 }
 
 Client::~Client() = default;
@@ -380,12 +382,15 @@ Result<std::string> Client::send_event(const std::string& room_id, const std::st
     hook = state_->hook;
     encrypted = state_->encrypted_rooms.count(room_id) != 0;
   }
+  if (hook && !encrypted) {
+    auto needed = needs_encryption(room_id, cancel);
+    if (!needed) return needed.error();
+    encrypted = *needed;
+  }
   if (encrypted && hook) {
-    auto sealed = hook->encrypt(room_id, type, content_json);
-    if (!sealed) {
-      return Error{ErrorCode::bad_request, "the encryption hook refused to encrypt " + type + " for room " + room_id +
-                                               "; the event was not sent"};
-    }
+    // Never plain text into an encrypted room: the event is sent encrypted or not at all.
+    auto sealed = encrypt_for_room(*hook, room_id, type, content_json, cancel);
+    if (!sealed) return sealed.error();
     send_type = "m.room.encrypted";
     content = std::move(*sealed);
   }

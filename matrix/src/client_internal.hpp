@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "encryption.hpp"
 #include "http.hpp"
 #include "mxcall/matrix/client.hpp"
 #include "mxcall/matrix/error.hpp"
@@ -54,6 +55,8 @@ struct Client::State {
   std::set<std::string> encrypted_rooms;
   std::set<std::string> reported_rooms;
   std::shared_ptr<CryptoHook> hook;
+  // The hook's request flow, the joined-members cache of encrypted rooms, events waiting for their room key.
+  detail::EncryptionState encryption;
   std::atomic<bool> cancel{false};
   std::atomic<bool> answered{false};  // the homeserver answered once: a refused connection is no longer a wrong address
   std::string instance_tag;  // in every txn id, so a device whose session file was lost still never repeats one

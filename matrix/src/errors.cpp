@@ -24,6 +24,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::cancelled: return "cancelled";
     case ErrorCode::io_error: return "io_error";
     case ErrorCode::not_logged_in: return "not_logged_in";
+    case ErrorCode::crypto_store: return "crypto_store";
   }
   return "unknown";
 }

@@ -49,11 +49,21 @@ Result<SyncBatch> Client::sync(const SyncOptions& options) {
   auto response = request("GET", path, {}, true, options.timeout, state_->config.retry, options.cancel);
   if (!response) return response.error();
   // value() and get() throw on a field of the wrong type; one malformed reply must not take the process down.
+  Result<SyncBatch> parsed = Error{ErrorCode::bad_response, ""};
   try {
-    return parse_sync(response->body, std::move(batch));
+    parsed = parse_sync(response->body, std::move(batch));
   } catch (const json::exception& e) {
     return detail::bad_response(state_->config.homeserver, "/sync", e.what());
   }
+  if (parsed) {
+    // The hook's requests (keys upload, key queries) go out after each response; a failure is reported and the
+    // request is asked for again after the next one.
+    if (auto status = flush_crypto_requests(options.cancel); !status) {
+      parsed->notices.push_back(Notice{NoticeKind::crypto_request_failed, "",
+                                       "an end-to-end encryption request failed: " + status.error().message});
+    }
+  }
+  return parsed;
 }
 
 Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
@@ -69,6 +79,9 @@ Result<SyncBatch> Client::parse_sync(const std::string& body, SyncBatch batch) {
   }
   context.me = me;
   context.hook = hook.get();
+  context.encryption = &state_->encryption;
+  context.max_undecrypted = state_->config.max_undecrypted;
+  context.undecryptable_wait = state_->config.undecryptable_wait;
   context.room_encrypted = [this](const std::string& room_id, bool seen, std::vector<Notice>& notices) {
     std::lock_guard lock(state_->mutex);
     if (seen) state_->encrypted_rooms.insert(room_id);

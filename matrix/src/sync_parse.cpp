@@ -1,8 +1,10 @@
 #include "sync_parse.hpp"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "client_internal.hpp"
+#include "encryption.hpp"
 #include "json_limits.hpp"
 
 namespace mxcall::matrix::detail {
@@ -51,6 +53,9 @@ class RoomReader {
  public:
   RoomReader(const SyncParseContext& context, SyncBatch& batch) : context_(context), batch_(batch) {}
 
+  // Events that waited for their room key and decrypted with this reply's keys, per room, oldest first.
+  std::map<std::string, json> late;
+
   // The events of `section` that are well formed, as JSON array text; each bad one is named in a notice.
   std::string events_json(const json* section, const std::string& room_id, std::vector<const json*>* kept = nullptr) {
     const json* events = events_of(section);
@@ -98,6 +103,10 @@ class RoomReader {
         if (is_type(*event, "m.room.join_rules") && content != nullptr) {
           rb.join_rule_public = string_of(member(content, "join_rule")) == "public";
         }
+        // Room keys go to the joined members' devices: a membership change invalidates the cached list.
+        if (is_type(*event, "m.room.member") && context_.encryption != nullptr) {
+          context_.encryption->forget_members(room_id);
+        }
         if (list == &timeline_events && is_type(*event, "m.room.member") && content != nullptr) {
           std::string_view membership = string_of(member(content, "membership"));
           std::string_view user = string_of(member(event, "state_key"));
@@ -112,36 +121,78 @@ class RoomReader {
                        : encryption_seen || has_encrypted_events;
     rb.timeline_json = has_encrypted_events && context_.hook != nullptr ? decrypted_timeline(room_id, timeline_events)
                                                                         : std::move(timeline_json);
+    if (auto it = late.find(room_id); it != late.end()) {
+      // They are older than this reply's events: they go first.
+      json merged = std::move(it->second);
+      json own = json::parse(rb.timeline_json, nullptr, false);
+      if (own.is_array()) {
+        for (auto& event : own) merged.push_back(std::move(event));
+      }
+      rb.timeline_json = dump(merged);
+      late.erase(it);
+    }
     batch_.rooms.push_back(std::move(rb));
+  }
+
+  // Rooms with events that decrypted now but nothing new in this reply.
+  void late_only() {
+    for (auto& [room_id, events] : late) {
+      RoomBatch rb;
+      rb.room_id = room_id;
+      rb.membership = Membership::join;
+      rb.encrypted = true;
+      rb.timeline_json = dump(events);
+      batch_.rooms.push_back(std::move(rb));
+    }
+    late.clear();
   }
 
   std::string decrypted_timeline(const std::string& room_id, const std::vector<const json*>& events) {
     std::string out = "[";
-    for (const json* event : events) {
+    const auto now = EncryptionState::Clock::now();
+    auto emit = [&](const json& event) {
       if (out.size() > 1) out += ',';
+      out += dump(event);
+    };
+    for (const json* event : events) {
       if (!is_type(*event, "m.room.encrypted")) {
-        out += dump(*event);
+        emit(*event);
         continue;
       }
-      auto plain = context_.hook->decrypt(room_id, dump(*event));
-      auto decrypted =
-          plain && !nests_deeper_than(*plain, context_.max_json_depth) ? json::parse(*plain, nullptr, false) : json{};
-      if (!decrypted.is_object() || !decrypted.contains("type") || !decrypted.contains("content") ||
-          malformed(decrypted) != nullptr) {
-        batch_.notices.push_back(Notice{NoticeKind::undecryptable_event, room_id,
-                                        "an event in room " + one_line(room_id) + " (" +
-                                            one_line(string_of(member(event, "event_id"))) +
-                                            ") could not be decrypted; a call event in it is not seen"});
-        out += dump(*event);
+      json decrypted = *event;
+      bool plain = context_.encryption != nullptr
+                       ? context_.encryption->decrypt(*context_.hook, room_id, decrypted, batch_.notices,
+                                                      context_.max_undecrypted, now)
+                       : decrypt_once(room_id, decrypted);
+      if (plain && malformed(decrypted) != nullptr) {
+        // Decrypted, but not a room event any layer above can read: the same as a malformed plain event.
+        skipped(room_id, *event, "it decrypted to something that is not a well-formed event");
         continue;
       }
-      for (const char* key : {"event_id", "sender", "origin_server_ts", "room_id", "unsigned"}) {
-        if (!decrypted.contains(key) && event->contains(key)) decrypted[key] = (*event)[key];
-      }
-      out += dump(decrypted);
+      emit(decrypted);  // decrypted, or still m.room.encrypted (waiting for its key, or reported)
     }
     out += ']';
     return out;
+  }
+
+  // Without the client's waiting list (the fuzzer's context): one try, a failure reported at once.
+  bool decrypt_once(const std::string& room_id, json& event) {
+    DecryptOutcome outcome = context_.hook->decrypt(room_id, dump(event));
+    json plain = outcome.event_json && !nests_deeper_than(*outcome.event_json, context_.max_json_depth)
+                     ? json::parse(*outcome.event_json, nullptr, false)
+                     : json{};
+    if (!plain.is_object()) {
+      batch_.notices.push_back(
+          Notice{NoticeKind::undecryptable_event, room_id,
+                 "an event in room " + one_line(room_id) + " (" + one_line(string_of(member(&event, "event_id"))) +
+                     ") could not be decrypted: " + one_line(outcome.reason) + "; a call event in it is not seen"});
+      return false;
+    }
+    for (const char* key : {"event_id", "sender", "origin_server_ts", "room_id", "unsigned"}) {
+      if (!plain.contains(key) && event.contains(key)) plain[key] = event[key];
+    }
+    event = std::move(plain);
+    return true;
   }
 
   void invited(const std::string& room_id, const json& room) {
@@ -199,6 +250,18 @@ Result<SyncBatch> parse_sync_body(std::string_view body, SyncBatch batch, const 
   }
 
   RoomReader reader(context, batch);
+  if (context.hook != nullptr) {
+    // Room keys of this reply first, so its own events decrypt; then the events that waited for those keys.
+    auto taken = context.hook->receive_sync_changes(crypto_sync_changes(j, batch.next_batch));
+    if (!taken.error.empty()) {
+      batch.notices.push_back(
+          Notice{NoticeKind::crypto_request_failed, "",
+                 "this sync's end-to-end encryption changes were not taken: " + one_line(taken.error)});
+    }
+    if (context.encryption != nullptr && !taken.rooms_with_new_keys.empty()) {
+      reader.late = context.encryption->retry(*context.hook, taken.rooms_with_new_keys, batch.notices);
+    }
+  }
   const json* rooms = member(&j, "rooms");
   auto each_room = [&](const char* section, auto&& read) {
     const json* by_id = member(rooms, section);
@@ -215,6 +278,10 @@ Result<SyncBatch> parse_sync_body(std::string_view body, SyncBatch batch, const 
     }
   };
   each_room("join", [&](const std::string& id, const json& room) { reader.joined(id, room); });
+  reader.late_only();
+  if (context.hook != nullptr && context.encryption != nullptr) {
+    context.encryption->expire(EncryptionState::Clock::now(), context.undecryptable_wait, batch.notices);
+  }
   each_room("invite", [&](const std::string& id, const json& room) { reader.invited(id, room); });
   each_room("leave", [&](const std::string& id, const json& room) { reader.left(id, room); });
   return batch;

@@ -3,6 +3,7 @@
 // malformed room or event is skipped alone (with a Notice naming its room and id) rather than failing the batch.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -14,10 +15,18 @@
 
 namespace mxcall::matrix::detail {
 
+class EncryptionState;
+
 struct SyncParseContext {
   std::string_view homeserver;  // for messages
   std::string_view me;          // our user id: finds our own invite in invite_state
+  // With a hook: this reply's encryption changes go to it first (room keys in, so the reply's own events decrypt),
+  // then its encrypted events are decrypted or kept in `encryption` until their key arrives (events that waited
+  // and decrypt now come before the reply's own), waiting longer than `undecryptable_wait` reported once.
   CryptoHook* hook = nullptr;
+  EncryptionState* encryption = nullptr;
+  std::size_t max_undecrypted = 256;
+  std::chrono::milliseconds undecryptable_wait{60000};
   std::size_t max_json_depth = 64;
   // Called once per joined room with whether this batch shows the room encrypted; returns whether the client now
   // knows it to be encrypted, and may add a notice. The client keeps that memory (under its lock).

@@ -1,6 +1,7 @@
 // The public Phone: each method hops to the loop thread (Runtime::Impl::post) and acts on the router binder there.
 #include <random>
 
+#include "encryption_setup.hpp"
 #include "homeserver_transport.hpp"
 #include "in_process_room.hpp"
 #include "loop.hpp"
@@ -13,6 +14,7 @@ struct Phone::Impl {
   std::shared_ptr<runtime::PhoneCore> core;
   std::string user_id;
   std::string device_id;
+  std::optional<DeviceIdentity> identity;  // end-to-end encryption, when on
 
   // Runs `fn` with the core on the loop thread, in order with the phone's other actions.
   void on_loop(std::function<void(runtime::PhoneCore&)> fn) {
@@ -40,7 +42,8 @@ std::string new_call_id() {
 
 std::unique_ptr<Phone::Impl> make_impl(Runtime& runtime, protocol::LocalParty me, const PhoneConfig& config,
                                        std::unique_ptr<runtime::Transport> transport) {
-  auto impl = std::unique_ptr<Phone::Impl>(new Phone::Impl{runtime.impl(), nullptr, me.user_id, me.party_id});
+  auto impl =
+      std::unique_ptr<Phone::Impl>(new Phone::Impl{runtime.impl(), nullptr, me.user_id, me.party_id, std::nullopt});
   impl->core = std::make_shared<runtime::PhoneCore>(runtime.impl(), std::move(me), config, std::move(transport));
   impl->core->start();
   return impl;
@@ -53,6 +56,7 @@ Result<std::unique_ptr<matrix::Client>> log_in(const PhoneConfig& config) {
   client_config.verify_tls = config.verify_tls;
   client_config.session_path = config.session_path;
   client_config.retry = config.retry;
+  client_config.undecryptable_wait = config.encryption.undecryptable_wait;
   auto client = std::make_unique<matrix::Client>(client_config);
   Result<matrix::Session> session = [&]() -> Result<matrix::Session> {
     if (!config.access_token.empty()) return client->use_access_token(config.access_token);
@@ -76,9 +80,14 @@ Result<std::unique_ptr<Phone>> Phone::connect(Runtime& runtime, PhoneConfig conf
   auto client = log_in(config);
   if (!client) return client.error();
   matrix::Session session = (*client)->session();
+  // Before the first /sync, so that its keys and to-device messages reach the store.
+  auto encryption = runtime::open_encryption(**client, config);
+  if (!encryption) return encryption.error();
   protocol::LocalParty me{session.user_id, session.device_id};
   auto transport = std::make_unique<runtime::HomeserverTransport>(runtime.impl(), std::move(*client), config);
-  return std::unique_ptr<Phone>(new Phone(make_impl(runtime, std::move(me), config, std::move(transport))));
+  auto impl = make_impl(runtime, std::move(me), config, std::move(transport));
+  impl->identity = std::move(encryption->identity);
+  return std::unique_ptr<Phone>(new Phone(std::move(impl)));
 }
 
 std::unique_ptr<Phone> Phone::in_room(Runtime& runtime, InProcessRoom& room, std::string user_id, std::string device_id,
@@ -161,5 +170,21 @@ const std::string& Phone::user_id() const { return impl_->user_id; }
 const std::string& Phone::device_id() const { return impl_->device_id; }
 std::vector<CallRef> Phone::live_calls() const { return impl_->core->live_calls(); }
 std::optional<matrix::ClientStats> Phone::homeserver_stats() const { return impl_->core->transport().client_stats(); }
+
+std::optional<DeviceIdentity> Phone::device_identity() const { return impl_->identity; }
+
+Result<std::optional<DeviceIdentity>> prepare_encryption(const PhoneConfig& config, bool upload_keys) {
+  if (!encryption_built() || !config.encryption.enabled || encryption_store_path(config).empty()) {
+    return std::optional<DeviceIdentity>{};
+  }
+  auto client = log_in(config);
+  if (!client) return client.error();
+  auto encryption = runtime::open_encryption(**client, config);
+  if (!encryption) return encryption.error();
+  if (upload_keys) {
+    if (auto sent = (*client)->flush_crypto_requests(); !sent) return sent.error();
+  }
+  return std::move(encryption->identity);
+}
 
 }  // namespace mxcall

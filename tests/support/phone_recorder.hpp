@@ -19,6 +19,7 @@ class Recorder final : public PhoneObserver {
   void on_action_refused(const CallRef&, const std::string& why) override { refused.push_back(why); }
   void on_signalling(const SignallingTrace& trace) override { traces.push_back(trace); }
   void on_fatal_error(const Error& error) override { fatal.push_back(error.message); }
+  void on_notice(const std::string& message) override { notices.push_back(message); }
 
   // The last state of any call, or of the call with this id.
   std::optional<CallState> state(const std::string& call_id = {}) const {
@@ -64,6 +65,7 @@ class Recorder final : public PhoneObserver {
   std::vector<std::string> refused;
   std::vector<SignallingTrace> traces;
   std::vector<std::string> fatal;
+  std::vector<std::string> notices;
 };
 
 }  // namespace mxcall::test

@@ -205,15 +205,17 @@ TEST(Encrypted, ReportedOnceNamingTheRoom) {
 // A stand-in for real Megolm: the "ciphertext" is the plaintext event, so the hook plumbing is what is tested.
 class PlaintextHook : public matrix::CryptoHook {
  public:
-  std::optional<std::string> decrypt(std::string_view, std::string_view event_json) override {
+  matrix::DecryptOutcome decrypt(std::string_view, std::string_view event_json) override {
     auto event = json::parse(event_json);
     auto content = event.value("content", json::object());
-    if (content.value("algorithm", "") != "test.plaintext") return std::nullopt;
-    return content["ciphertext"].get<std::string>();
+    if (content.value("algorithm", "") != "test.plaintext") return {std::nullopt, false, "not test.plaintext"};
+    return {content["ciphertext"].get<std::string>(), false, {}};
   }
-  std::optional<std::string> encrypt(std::string_view, std::string_view type, std::string_view content) override {
+  matrix::EncryptStep encrypt(std::string_view, std::string_view type, std::string_view content,
+                              const std::vector<std::string>& members, bool) override {
+    EXPECT_EQ(members.size(), 2u);  // the joined members reach the hook, so it can share the room key with them
     json inner = {{"type", type}, {"content", json::parse(content)}};
-    return json{{"algorithm", "test.plaintext"}, {"ciphertext", inner.dump()}}.dump();
+    return {json{{"algorithm", "test.plaintext"}, {"ciphertext", inner.dump()}}.dump(), {}, {}};
   }
 };
 

@@ -108,24 +108,56 @@ std::string first_line(std::string text) {
   return text;
 }
 
+// The first line of `path`, a secret (`what`: "password", "passphrase"); nullopt and `error` when it cannot be read
+// or is empty.
+std::optional<std::string> secret_from_file(const std::string& path, const std::string& what, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot read the " + what + " file " + path + "; check the path and its permissions";
+    return std::nullopt;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::string secret = first_line(text);
+  if (secret.empty()) {
+    *error = "the " + what + " file " + path + " is empty; put the " + what + " on its first line";
+    return std::nullopt;
+  }
+  return secret;
+}
+
 }  // namespace
+
+std::optional<std::string> read_passphrase(const ParsedOptions& options, std::string* error) {
+  if (auto file = options.value("passphrase-file")) return secret_from_file(*file, "passphrase", error);
+  return env("MXCALL_PASSPHRASE");
+}
+
+std::string format_fingerprint(const std::string& key) {
+  std::string out;
+  for (std::size_t i = 0; i < key.size(); i += 4) {
+    if (!out.empty()) out += ' ';
+    out += key.substr(i, 4);
+  }
+  return out;
+}
+
+std::string store_error_hint(const matrix::Error& error) {
+  if (error.code != matrix::ErrorCode::crypto_store) return error.message;
+  if (error.message.find("[wrong_passphrase]") != std::string::npos ||
+      error.message.find("[store_unreadable]") != std::string::npos) {
+    return error.message +
+           " (mxcall takes the passphrase from --passphrase-file FILE or $MXCALL_PASSPHRASE: give the one the store "
+           "was made with, or start over with new keys: `mxcall logout`, then `mxcall login`)";
+  }
+  if (error.message.find("[store_missing]") != std::string::npos) {
+    return error.message + " (`mxcall logout`, then `mxcall login`)";
+  }
+  return error.message;
+}
 
 std::optional<std::string> read_password(const ParsedOptions& options, const std::string& user,
                                          const std::string& homeserver, std::string* error) {
-  if (auto file = options.value("password-file")) {
-    std::ifstream in(*file, std::ios::binary);
-    if (!in) {
-      *error = "cannot read the password file " + *file + "; check the path and its permissions";
-      return std::nullopt;
-    }
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    std::string password = first_line(text);
-    if (password.empty()) {
-      *error = "the password file " + *file + " is empty; put the password on its first line";
-      return std::nullopt;
-    }
-    return password;
-  }
+  if (auto file = options.value("password-file")) return secret_from_file(*file, "password", error);
   if (auto password = env("MXCALL_PASSWORD"); !password.empty()) return password;
 
   std::FILE* tty = std::fopen("/dev/tty", "r+");
@@ -199,6 +231,23 @@ SessionSource find_session(const ParsedOptions& options) {
   source.homeserver = url.url;
   source.warning = url.warning;
   return source;
+}
+
+std::variant<std::unique_ptr<matrix::Client>, int> logged_in_or_exit(const ParsedOptions& options, Output& out,
+                                                                     SessionSource* used) {
+  SessionSource source = find_session(options);
+  if (!source.error.empty()) {
+    out.error(source.error);
+    return source.exit_code;
+  }
+  if (!source.warning.empty()) out.warning(source.warning);
+  auto client = logged_in_client(source);
+  if (!client) {
+    out.error(client.error().message, matrix::to_string(client.error().code));
+    return exit_code_for(client.error());
+  }
+  if (used != nullptr) *used = std::move(source);
+  return std::move(*client);
 }
 
 matrix::Result<std::unique_ptr<matrix::Client>> logged_in_client(const SessionSource& source) {

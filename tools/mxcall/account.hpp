@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "cli_options.hpp"
 #include "exit_codes.hpp"
@@ -52,6 +53,22 @@ HomeserverUrl check_homeserver_url(const std::string& url, bool allow_insecure_h
 std::optional<std::string> read_password(const ParsedOptions& options, const std::string& user,
                                          const std::string& homeserver, std::string* error);
 
+// --passphrase-file, for every command that opens the device's end-to-end encryption store.
+inline constexpr OptionSpec kPassphraseOption = {"passphrase-file", "FILE",
+                                                 "the encryption store's passphrase, from the first line of FILE\n"
+                                                 "(default: $MXCALL_PASSPHRASE; none: the store is not encrypted)"};
+
+// The encryption store's passphrase: --passphrase-file FILE (its first line), else MXCALL_PASSPHRASE, else empty (the
+// store is optional-passphrase: without one its secrets are not encrypted at rest). nullopt and `error` when the
+// file cannot be read.
+std::optional<std::string> read_passphrase(const ParsedOptions& options, std::string* error);
+
+// An Ed25519 key (base64) as clients show a session key: groups of four characters.
+std::string format_fingerprint(const std::string& key);
+
+// What to do about an error from the encryption store (ErrorCode::crypto_store), for the CLI's own options.
+std::string store_error_hint(const matrix::Error& error);
+
 // Client settings for the CLI: the library's retry policy, a shorter connect timeout, the session file.
 matrix::ClientConfig cli_client_config(const std::string& homeserver, const std::string& session_file,
                                        bool allow_insecure_http);
@@ -74,5 +91,10 @@ SessionSource find_session(const ParsedOptions& options);
 
 // A client logged in from `source` (resumed and checked with whoami), or the homeserver's error.
 matrix::Result<std::unique_ptr<matrix::Client>> logged_in_client(const SessionSource& source);
+
+// find_session and logged_in_client for a command: the client (and in `used` where its session came from), or the
+// exit status after the error was printed.
+std::variant<std::unique_ptr<matrix::Client>, int> logged_in_or_exit(const ParsedOptions& options, Output& out,
+                                                                     SessionSource* used = nullptr);
 
 }  // namespace mxcall::tools

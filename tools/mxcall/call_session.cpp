@@ -23,7 +23,7 @@ int CallSession::connect_and_run(const PhoneConfig& config) {
   InterruptWatcher interrupts([this](int signal) { interrupt(signal); });
   auto phone = Phone::connect(runtime_, config);
   if (!phone) {
-    out_.error(phone.error().message, matrix::to_string(phone.error().code));
+    out_.error(store_error_hint(phone.error()), matrix::to_string(phone.error().code));
     return exit_code_for(phone.error());
   }
   phone_ = phone->get();

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "mxcall/matrix/session.hpp"
+#include "mxcall/phone.hpp"
 #include "output.hpp"
 
 namespace mxcall::tools {
@@ -15,6 +16,7 @@ namespace {
 const std::vector<OptionSpec> kOptions = {
     {"password-file", "FILE", "read the password from the first line of FILE"},
     {"device-id", "ID", "log in as this existing device (default: the homeserver makes a new one)"},
+    kPassphraseOption,
     {"session", "FILE",
      "where to save the session (default: $MXCALL_SESSION or\n"
      "$XDG_CONFIG_HOME/mxcall/session.json, else ~/.config/mxcall/session.json)"},
@@ -30,6 +32,9 @@ std::string usage() {
          "as USER (@alice:example.org or alice; default $MXCALL_USER) and saves the session (mode 0600).\n"
          "The password comes from --password-file, else $MXCALL_PASSWORD, else a prompt on the terminal; it is never\n"
          "taken from the command line. Without USER and with $MXCALL_ACCESS_TOKEN set, that token is used instead.\n"
+         "The device's end-to-end encryption keys are made and uploaded now, in a store beside the session file\n"
+         "(<session>.crypto, mode 0600; encrypted with the passphrase of --passphrase-file or $MXCALL_PASSPHRASE when\n"
+         "given); `mxcall whoami` shows the fingerprint to compare in another client.\n"
          "options:\n" +
          format_options(kOptions) +
          "Exit status: 0 logged in, 2 usage error, 6 login or homeserver error (the message says which).\n";
@@ -77,7 +82,14 @@ int run_login(const std::vector<std::string>& args) {
     }
     std::filesystem::permissions(parent, std::filesystem::perms::owner_all, ec);
   }
-  if (auto old = matrix::load_session(file); old) {
+  std::string why;
+  auto passphrase = read_passphrase(options, &why);
+  if (!passphrase) {
+    out->error(why);
+    return kExitUsage;
+  }
+  auto old = matrix::load_session(file);
+  if (old) {
     out->warning("replacing the saved session of " + old->user_id + " (device " + old->device_id +
                  "); that device stays logged in on its homeserver: run `mxcall logout` first to end it");
   }
@@ -85,7 +97,6 @@ int run_login(const std::vector<std::string>& args) {
   matrix::Client client(cli_client_config(url.url, file, options.has("insecure-http")));
   matrix::Result<matrix::Session> session = matrix::Error{};
   if (!user.empty()) {
-    std::string why;
     auto password = read_password(options, user, url.url, &why);
     if (!password) {
       out->error(why);
@@ -99,13 +110,40 @@ int run_login(const std::vector<std::string>& args) {
     out->error(session.error().message, matrix::to_string(session.error().code));
     return exit_code_for(session.error());
   }
+  PhoneConfig encryption_config;
+  encryption_config.homeserver = url.url;
+  encryption_config.session_path = file;
+  encryption_config.allow_insecure_http = options.has("insecure-http");
+  encryption_config.encryption.passphrase = *passphrase;
+  std::string store = encryption_store_path(encryption_config);
+  if (old && old->device_id != session->device_id && !store.empty()) {
+    // The replaced session's device can no longer be used from here, so neither can its keys.
+    std::filesystem::remove_all(store, ec);
+  }
+  auto identity = prepare_encryption(encryption_config, /*upload_keys=*/true);
+  std::string fingerprint;
+  std::string ed25519;
+  if (!identity) {
+    // The login itself worked (e.g. a token of a device whose keys are in another session file's store): say why
+    // encrypted rooms will not work from this session, and what to do.
+    out->warning(
+        "end-to-end encryption could not be set up for this session, so encrypted rooms will not work "
+        "from it: " +
+        store_error_hint(identity.error()));
+  } else if (*identity) {
+    ed25519 = (*identity)->ed25519;
+    fingerprint = format_fingerprint(ed25519);
+  }
+  std::string encryption = fingerprint.empty() ? (identity ? "; end-to-end encryption is off (built without it)" : "")
+                                               : "; session key (Ed25519) " + fingerprint;
   out->fact("login",
             {{"user_id", session->user_id},
              {"device_id", session->device_id},
              {"homeserver", session->homeserver},
-             {"session_file", file}},
+             {"session_file", file},
+             {"ed25519", ed25519}},
             "logged in as " + session->user_id + " (device " + session->device_id + ") on " + session->homeserver +
-                "; session saved to " + file);
+                "; session saved to " + file + encryption);
   return kExitOk;
 }
 

@@ -1,10 +1,13 @@
-// mxcall logout: ends the saved session on the homeserver (the access token stops working) and deletes the file.
+// mxcall logout: ends the saved session on the homeserver (the access token stops working) and deletes the file and
+// the device's encryption store (its keys belong to a device that no longer exists).
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "account.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "mxcall/phone.hpp"
 #include "output.hpp"
 
 namespace mxcall::tools {
@@ -20,7 +23,8 @@ const std::vector<OptionSpec> kOptions = {
 std::string usage() {
   return "usage: mxcall logout [options]\n"
          "Logs the saved session out on its homeserver (its access token stops working, the device is deleted) and\n"
-         "removes the session file. A session the homeserver no longer accepts is removed locally as well.\n"
+         "removes the session file and the device's encryption store (<session>.crypto). A session the homeserver no\n"
+         "longer accepts is removed locally as well.\n"
          "options:\n" +
          format_options(kOptions) + "Exit status: 0 logged out, 2 usage error, 6 not logged in or homeserver error.\n";
 }
@@ -50,20 +54,34 @@ int run_logout(const std::vector<std::string>& args) {
   matrix::Client client(cli_client_config(url.url, file, options.has("insecure-http")));
   client.set_session(*session);
   auto done = client.logout();
-  if (!done) {
-    if (done.error().code == matrix::ErrorCode::token_revoked) {
-      // Already logged out on the server: nothing left to end there, and the file is useless.
-      std::remove(file.c_str());
-      out->fact("logout", {{"user_id", session->user_id}, {"device_id", session->device_id}, {"session_file", file}},
-                session->user_id + " was already logged out on " + session->homeserver + "; removed " + file);
-      return kExitOk;
-    }
+  bool already = !done && done.error().code == matrix::ErrorCode::token_revoked;
+  if (!done && !already) {
     out->error(done.error().message, matrix::to_string(done.error().code));
     return exit_code_for(done.error());
   }
-  out->fact("logout", {{"user_id", session->user_id}, {"device_id", session->device_id}, {"session_file", file}},
-            "logged out " + session->user_id + " (device " + session->device_id + ") on " + session->homeserver +
-                "; removed " + file);
+  // Already logged out on the server: nothing left to end there, and the file is useless. Either way the device is
+  // gone, and its encryption keys with it.
+  std::remove(file.c_str());
+  PhoneConfig store_config;
+  store_config.session_path = file;
+  std::string store = encryption_store_path(store_config);
+  std::error_code ec;
+  bool had_store = !store.empty() && std::filesystem::exists(store, ec);
+  if (had_store) std::filesystem::remove_all(store, ec);
+  if (ec) {
+    out->error("logged out, but the encryption store " + store + " could not be deleted (" + ec.message() +
+               "); delete it by hand");
+    return kExitHomeserver;
+  }
+  std::string removed = file + (had_store ? " and the encryption store " + store : std::string());
+  out->fact("logout",
+            {{"user_id", session->user_id},
+             {"device_id", session->device_id},
+             {"session_file", file},
+             {"encryption_store", had_store ? store : std::string()}},
+            already ? session->user_id + " was already logged out on " + session->homeserver + "; removed " + removed
+                    : "logged out " + session->user_id + " (device " + session->device_id + ") on " +
+                          session->homeserver + "; removed " + removed);
   return kExitOk;
 }
 

@@ -22,8 +22,10 @@ constexpr std::string_view kUsage =
     "homeserver session:\n"
     "  login [HOMESERVER] [USER]   log in (password from a prompt, --password-file or $MXCALL_PASSWORD;\n"
     "                              or $MXCALL_ACCESS_TOKEN) and save the session file\n"
-    "  whoami                      show who the saved session is\n"
-    "  logout                      log the saved session out and delete its file\n"
+    "  whoami                      show who the saved session is, and its session key (Ed25519 fingerprint)\n"
+    "  logout                      log the saved session out and delete its file and encryption store\n"
+    "  create-dm @user [--encrypted]\n"
+    "                              create a direct chat with a user (end-to-end encrypted with --encrypted)\n"
     "calls:\n"
     "  call <@user|!room|#alias>   place a call (finding or creating the DM for a user), stay connected\n"
     "                              --seconds N or until Ctrl-C, then hang up\n"
@@ -40,7 +42,8 @@ constexpr std::string_view kUsage =
     "Exit status: 0 a call connected and ended normally (or the command did what was asked), 2 usage error,\n"
     "3 rejected or busy, 4 not answered in time, 5 media or ICE failure, 6 login or homeserver error,\n"
     "130 a second Ctrl-C quit without waiting. docs/cli.md documents every command, option and output field.\n"
-    "Environment: MXCALL_SESSION, MXCALL_HOMESERVER, MXCALL_USER, MXCALL_PASSWORD, MXCALL_ACCESS_TOKEN.\n";
+    "Environment: MXCALL_SESSION, MXCALL_HOMESERVER, MXCALL_USER, MXCALL_PASSWORD, MXCALL_ACCESS_TOKEN,\n"
+    "MXCALL_PASSPHRASE (the encryption store's).\n";
 
 }  // namespace
 
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
   if (command == "login") return run_login(args);
   if (command == "logout") return run_logout(args);
   if (command == "whoami") return run_whoami(args);
+  if (command == "create-dm") return run_create_dm(args);
   if (command == "call") return run_call(args);
   if (command == "answer") return run_answer(args);
   if (command == "demo") return run_demo(args);

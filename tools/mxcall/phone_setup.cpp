@@ -20,6 +20,7 @@ std::vector<OptionSpec> shared_call_options() {
       {"seconds", "N", "stay connected N seconds, then hang up (default: until the peer hangs up or Ctrl-C)"},
       {"session", "FILE", "the session file (default: as for mxcall login)"},
       {"homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"},
+      kPassphraseOption,
       kInsecureHttpOption,
       {"json", "", "print one JSON object per line for every state change, event and the summary (docs/cli.md)"},
       {"verbose", "", "also show every m.call.* event sent, received or ignored (and why)"},
@@ -29,7 +30,8 @@ std::vector<OptionSpec> shared_call_options() {
 
 const char* const kCallEnvironmentHelp =
     "Environment: MXCALL_SESSION (session file), MXCALL_ACCESS_TOKEN with MXCALL_HOMESERVER (use a token instead of\n"
-    "the session file), MXCALL_ICE_LOOPBACK_ONLY=1 (tests: gather only 127.0.0.1 ICE candidates).\n";
+    "the session file; no end-to-end encryption then), MXCALL_PASSPHRASE (the encryption store's passphrase),\n"
+    "MXCALL_ICE_LOOPBACK_ONLY=1 (tests: gather only 127.0.0.1 ICE candidates).\n";
 
 MediaChoice MediaSettings::for_call(int n) const {
   MediaChoice out = choice;
@@ -107,6 +109,15 @@ PhoneSetup phone_setup(const ParsedOptions& options, bool json) {
   config.session_path = source.session_file;
   config.access_token = source.access_token;
   config.allow_insecure_http = source.allow_insecure_http;
+  // Encrypted rooms: the device's store beside the session file (none with an access token: its keys would be lost).
+  std::string why;
+  auto passphrase = read_passphrase(options, &why);
+  if (!passphrase) {
+    out.error = why;
+    out.exit_code = kExitUsage;
+    return out;
+  }
+  config.encryption.passphrase = *passphrase;
   config.stats_interval = std::chrono::milliseconds{json ? 1000 : 250};
   // Tests run inside a network namespace with only lo: media must stay on 127.0.0.1 (docs/cli.md).
   config.media_defaults.loopback_only = env("MXCALL_ICE_LOOPBACK_ONLY") == "1";

@@ -4,6 +4,7 @@
 #include "account.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "mxcall/phone.hpp"
 #include "output.hpp"
 
 namespace mxcall::tools {
@@ -12,6 +13,7 @@ namespace {
 const std::vector<OptionSpec> kOptions = {
     {"session", "FILE", "the session file (default: as for mxcall login)"},
     {"homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"},
+    kPassphraseOption,
     kInsecureHttpOption,
     {"json", "", "print the result as one JSON object (docs/cli.md)"},
     {"help", "", "show this help"},
@@ -20,10 +22,13 @@ const std::vector<OptionSpec> kOptions = {
 std::string usage() {
   return "usage: mxcall whoami [options]\n"
          "Asks the homeserver who the saved session (or $MXCALL_ACCESS_TOKEN) is, and prints the user, device and\n"
-         "homeserver.\n"
+         "homeserver, and the device's session key (its Ed25519 fingerprint, from the encryption store) to compare\n"
+         "with what another client shows for this session.\n"
          "options:\n" +
          format_options(kOptions) +
-         "Exit status: 0 the session is valid, 2 usage error, 6 not logged in, token revoked or homeserver error.\n";
+         "Exit status: 0 the session is valid, 2 usage error, 6 not logged in, token revoked, homeserver error, or "
+         "the\n"
+         "encryption store does not open (wrong passphrase, missing: the message says what to do).\n";
 }
 
 }  // namespace
@@ -33,25 +38,42 @@ int run_whoami(const std::vector<std::string>& args) {
   if (command.done) return *command.done;
   const ParsedOptions& options = command.options;
   Output* out = command.out.get();
-  SessionSource source = find_session(options);
-  if (!source.error.empty()) {
-    out->error(source.error);
-    return source.exit_code;
-  }
-  if (!source.warning.empty()) out->warning(source.warning);
-  auto client = logged_in_client(source);
-  if (!client) {
-    out->error(client.error().message, matrix::to_string(client.error().code));
-    return exit_code_for(client.error());
-  }
-  matrix::Session session = (*client)->session();
+  SessionSource source;
+  auto client = logged_in_or_exit(options, *out, &source);
+  if (auto* status = std::get_if<int>(&client)) return *status;
+  matrix::Session session = std::get<0>(client)->session();
   std::string where = source.session_file.empty() ? std::string("MXCALL_ACCESS_TOKEN") : source.session_file;
+  std::string why;
+  auto passphrase = read_passphrase(options, &why);
+  if (!passphrase) {
+    out->error(why);
+    return kExitUsage;
+  }
+  PhoneConfig config;
+  config.homeserver = source.homeserver;
+  config.session_path = source.session_file;
+  config.access_token = source.access_token;
+  config.allow_insecure_http = source.allow_insecure_http;
+  config.encryption.passphrase = *passphrase;
+  auto identity = prepare_encryption(config, /*upload_keys=*/false);
+  if (!identity) {
+    out->error(store_error_hint(identity.error()), matrix::to_string(identity.error().code));
+    return exit_code_for(identity.error());
+  }
+  std::string encryption =
+      *identity ? "session key (Ed25519) " + format_fingerprint((*identity)->ed25519)
+      : !encryption_built()
+          ? std::string("end-to-end encryption: off (built without it)")
+          : std::string("end-to-end encryption: off (an access token has no store; log in to get one)");
   out->fact("whoami",
             {{"user_id", session.user_id},
              {"device_id", session.device_id},
              {"homeserver", session.homeserver},
-             {"session_file", source.session_file}},
-            session.user_id + " (device " + session.device_id + ") on " + session.homeserver + ", from " + where);
+             {"session_file", source.session_file},
+             {"ed25519", *identity ? (*identity)->ed25519 : std::string()},
+             {"encryption_store", *identity ? (*identity)->store_path : std::string()}},
+            session.user_id + " (device " + session.device_id + ") on " + session.homeserver + ", from " + where +
+                "\n" + encryption);
   return kExitOk;
 }
 

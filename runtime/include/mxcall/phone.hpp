@@ -162,6 +162,28 @@ class Runtime {
   std::unique_ptr<Impl> impl_;
 };
 
+// End-to-end encryption (docs/crypto.md; only when mxcall is built with crypto/, i.e. with Rust). The device's keys
+// live in a store beside the session file, so calls in encrypted rooms work and keep working across restarts.
+struct EncryptionConfig {
+  bool enabled = true;
+  // The store folder (0700, files 0600). Empty: "<session_path>.crypto". With neither, encryption is off (a store
+  // that does not outlive the process would lose the device's keys): encrypted rooms are reported via on_notice.
+  std::string store_path;
+  // Encrypts the store's secrets at rest; the same one must be given every time (empty: not encrypted).
+  std::string passphrase;
+  // Replace a room key that could run out during a call at the call's first event (docs/crypto.md).
+  bool new_room_key_per_call = true;
+  // An encrypted event whose room key has not come waits this long for it, then is reported once via on_notice.
+  std::chrono::milliseconds undecryptable_wait{60000};
+};
+
+// This device's end-to-end encryption identity, for a person to compare with what another client shows.
+struct DeviceIdentity {
+  std::string ed25519;     // the fingerprint clients show for a session (base64)
+  std::string curve25519;  // the key other devices encrypt to (base64)
+  std::string store_path;
+};
+
 struct PhoneConfig {
   // The homeserver session: base URL plus one of a saved session file, an access token, or a user and password.
   std::string homeserver;
@@ -184,9 +206,23 @@ struct PhoneConfig {
   std::shared_ptr<media::MediaEngine> media_engine;
   std::chrono::milliseconds stats_interval{250};  // on_stats period while a call has media; 0: never
   std::chrono::milliseconds sync_timeout{30000};  // /sync long-poll
-  bool join_invites = false;                      // join rooms we are invited to (a bot's DMs)
-  std::vector<std::string> join_invites_from;     // when non-empty: only invites from these users
+  EncryptionConfig encryption;
+  bool join_invites = false;                   // join rooms we are invited to (a bot's DMs)
+  std::vector<std::string> join_invites_from;  // when non-empty: only invites from these users
 };
+
+// The device's encryption store for `config`: EncryptionConfig::store_path, else "<session_path>.crypto", else empty
+// (no place for one). `mxcall logout` deletes it.
+std::string encryption_store_path(const PhoneConfig& config);
+
+// Whether this build has end-to-end encryption (crypto/, built when Rust is there).
+bool encryption_built();
+
+// Logs in (or resumes) as `config` says and opens the device's end-to-end encryption without syncing or calling:
+// the store is made when missing (only for a device whose keys the homeserver does not have yet) and, with
+// `upload_keys`, the device's keys are uploaded so other clients can see and verify it. For `mxcall login` and
+// `whoami`. nullopt: encryption is off (not built, disabled, or no place for a store). Errors as Phone::connect's.
+Result<std::optional<DeviceIdentity>> prepare_encryption(const PhoneConfig& config, bool upload_keys);
 
 class InProcessRoom;
 
@@ -233,6 +269,8 @@ class Phone {
   std::vector<CallRef> live_calls() const;  // every call not ended, ringing ones included
   // The homeserver client's request counters since connect (429s, 5xx, transport errors); nullopt in a room.
   std::optional<matrix::ClientStats> homeserver_stats() const;
+  // This device's encryption identity; nullopt when end-to-end encryption is off (see EncryptionConfig).
+  std::optional<DeviceIdentity> device_identity() const;
 
   struct Impl;
 

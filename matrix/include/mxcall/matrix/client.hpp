@@ -53,6 +53,10 @@ struct ClientConfig {
   std::string device_display_name = "mxcall";
   SyncFilterOptions filter;
   ClientLimits limits;
+  // How long an encrypted event whose room key has not arrived waits for it (retried each time keys arrive for its
+  // room), and how many such events are kept; after that it is reported once (NoticeKind::undecryptable_event).
+  std::chrono::milliseconds undecryptable_wait{60000};
+  std::size_t max_undecrypted = 256;
 };
 
 // Why requests to this homeserver must not be made, or nullopt: a URL that is not http(s), or plain http to a host
@@ -143,6 +147,12 @@ class Client {
   // --- encryption
   void set_crypto_hook(std::shared_ptr<CryptoHook> hook);
   bool room_encrypted(const std::string& room_id) const;
+  // Sends what the hook asks for now (keys upload, key queries, ...); sync() does this after every response.
+  Status flush_crypto_requests(const std::atomic<bool>* cancel = nullptr);
+  // Whom a room key of an encrypted room goes to: its joined and invited members (GET /members, cached until a
+  // membership event of the room is synced).
+  Result<std::vector<std::string>> key_recipients(const std::string& room_id,
+                                                  const std::atomic<bool>* cancel = nullptr);
 
   // --- plumbing
   // Any client-server API call, authenticated when logged in, with the retry policy. `path` starts with /_matrix.
@@ -166,6 +176,11 @@ class Client {
   Error login_error(const Error& error, const std::string& user);
   Result<SyncBatch> parse_sync(const std::string& body, SyncBatch batch);
   void note_encrypted(const std::string& room_id, std::vector<Notice>& notices);
+  Result<bool> needs_encryption(const std::string& room_id, const std::atomic<bool>* cancel);
+  Result<std::string> encrypt_for_room(CryptoHook& hook, const std::string& room_id, const std::string& type,
+                                       std::string_view content_json, const std::atomic<bool>* cancel);
+  Status send_crypto_requests(CryptoHook& hook, const std::vector<CryptoRequest>& requests,
+                              const std::atomic<bool>* cancel);
   Status save_locked() const;
 
   // The session, the connection pool, the counters and the locks: the client's own business (client_internal.hpp).

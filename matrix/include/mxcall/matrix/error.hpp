@@ -29,6 +29,7 @@ enum class ErrorCode : unsigned char {
   cancelled,         // Client::cancel() was called
   io_error,          // the local session file could not be read or written
   not_logged_in,     // an authenticated call without a session
+  crypto_store,      // the end-to-end encryption store did not open (missing, wrong passphrase, another device's)
 };
 
 std::string_view to_string(ErrorCode code);
