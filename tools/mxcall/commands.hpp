@@ -11,5 +11,6 @@ int run_logout(const std::vector<std::string>& args);
 int run_whoami(const std::vector<std::string>& args);
 int run_call(const std::vector<std::string>& args);
 int run_answer(const std::vector<std::string>& args);
+int run_transfer(const std::vector<std::string>& args);
 
 }  // namespace mxcall::tools
