@@ -26,6 +26,8 @@ class CallSession : public PhoneObserver {
   // phone (its pending hangups are handed to the homeserver first). Returns the exit status. Ctrl-C is watched the
   // whole time.
   int connect_and_run(const PhoneConfig& config);
+  // --allow-transfer, --identity: set before connect_and_run.
+  void use_features(FeatureSettings features) { features_ = std::move(features); }
   // From any thread (the interrupt watcher): hang up properly and finish.
   void interrupt(int signal);
 
@@ -63,8 +65,6 @@ class CallSession : public PhoneObserver {
   virtual void refused(const CallRef& /*call*/, const std::string& /*why*/) {}
   // The media of a replacement call accepted on the terminal.
   virtual AnswerOptions replacement_media() const { return {}; }
-  // --allow-transfer, --identity: set before connect_and_run.
-  void use_features(FeatureSettings features) { features_ = std::move(features); }
 
   CallView& track(const CallRef& ref, std::string peer, bool outgoing, bool video);
   CallView* find(const CallRef& ref);

@@ -70,7 +70,10 @@ class TransferCommand final : public CallSession {
     runtime_.post_after(std::chrono::milliseconds{static_cast<std::int64_t>(after_ * 1000)}, [this] {
       if (finishing() || !main_ || transfer_sent_) return;
       transfer_sent_ = true;
-      auto new_call = phone_->transfer(*main_, {.target_user = target_});
+      auto new_call = phone_->transfer(*main_, {.target_user = target_,
+                                                .target_display_name = std::nullopt,
+                                                .peer_places_call = true,
+                                                .new_call_id = std::nullopt});
       out_.fact("transferring", {{"call_id", main_->call_id}, {"target_user", target_}, {"new_call_id", *new_call}},
                 "transferring " + peer_ + " to " + target_);
       runtime_.post_after(std::chrono::milliseconds{static_cast<std::int64_t>(timeout_ * 1000)}, [this] {
