@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -385,6 +386,56 @@ TEST_F(Cli, TwoAnsweringDevicesTakeOneCallEach) {
     answered_call_ids.insert(completed[0]);
   }
   EXPECT_EQ(answered_call_ids.size(), 2u) << "both devices answered the same call";
+}
+
+// --- call features: busy (rule 50), asserted identity (MSC3086), transfer (MSC2747)
+
+TEST_F(Cli, AnswerBusyDeclinesTheCallBeyondCapacityAndTheCallerShowsBusy) {
+  Account alice = logged_in("alice");
+  Account carol = logged_in("carol");
+  Account bob = logged_in("bob");
+  auto answer = answering(bob, {"--auto", "--max-calls", "1", "--busy", "--count", "1"});
+  auto first = as(alice,
+                  {"call", bob.user_id, "--seconds", "8", "--identity", "Front desk", "--identity-id",
+                   "tel:+441234567890", "--json"},
+                  "call-alice");
+  ASSERT_TRUE(first->wait_for_output("\"state\":\"connected\"", kCallTimeout)) << describe(*first);
+  auto second = as(carol, {"call", bob.user_id, "--json"}, "call-carol");
+  EXPECT_EQ(second->wait(kCallTimeout), 3) << describe(*second) << describe(*answer);
+  json busy = summary(second->out());
+  ASSERT_TRUE(busy.is_object()) << describe(*second);
+  EXPECT_EQ(busy["calls"][0]["outcome"], "busy");
+  EXPECT_EQ(busy["calls"][0]["reason"], "user_busy");
+  EXPECT_EQ(first->wait(kCallTimeout), 0) << describe(*first);
+  EXPECT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
+  bool declined_busy = false;
+  for (auto& incoming : events(answer->out(), "incoming")) declined_busy |= incoming["action"] == "busy";
+  EXPECT_TRUE(declined_busy) << describe(*answer);
+  auto identities = events(answer->out(), "peer_identity");
+  ASSERT_EQ(identities.size(), 1u) << describe(*answer);
+  EXPECT_EQ(identities[0]["display_name"], "Front desk");
+  EXPECT_EQ(identities[0]["id"], "tel:+441234567890");
+}
+
+TEST_F(Cli, TransferMovesThePeerToTheTarget) {
+  Account alice = logged_in("alice");
+  Account carol = logged_in("carol");
+  Account bob = logged_in("bob");
+  auto bob_answer = answering(bob, {"--auto", "--allow-transfer", "--count", "1"}, "answer-bob");
+  auto carol_answer = answering(carol, {"--auto", "--seconds", "2", "--count", "1"}, "answer-carol");
+  auto transfer = as(alice, {"transfer", bob.user_id, carol.user_id, "--json"}, "transfer");
+  EXPECT_EQ(transfer->wait(kCallTimeout), 0) << describe(*transfer) << describe(*bob_answer);
+  EXPECT_EQ(events(transfer->out(), "transferred").size(), 1u) << describe(*transfer);
+  ASSERT_EQ(bob_answer->wait(kCallTimeout), 0) << describe(*bob_answer);
+  ASSERT_EQ(carol_answer->wait(kCommandTimeout), 0) << describe(*carol_answer);
+  std::map<std::string, std::string> outcomes;  // bob's calls: the transferred one and its replacement
+  for (auto& call : summary(bob_answer->out())["calls"]) outcomes[call["peer"]] = call["outcome"];
+  EXPECT_EQ(outcomes[alice.user_id], "transferred") << describe(*bob_answer);
+  EXPECT_EQ(outcomes[carol.user_id], "completed") << describe(*bob_answer);
+  auto carol_calls = summary(carol_answer->out())["calls"];
+  ASSERT_EQ(carol_calls.size(), 1u) << describe(*carol_answer);
+  EXPECT_EQ(carol_calls[0]["peer"], bob.user_id);
+  EXPECT_EQ(carol_calls[0]["outcome"], "completed");
 }
 
 }  // namespace
