@@ -4,6 +4,7 @@
 // incoming calls and when the command is done.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -93,6 +94,7 @@ class CallSession : public PhoneObserver {
   std::unique_ptr<TerminalQuestion> question_;
   std::set<CallRef> replacements_;  // incoming transfer replacements: the phone answers them itself
   std::set<CallRef> identity_asserted_;
+  std::map<CallRef, std::string> transfer_targets_;  // by the original call: whom its replacement calls
   bool finishing_ = false;
   bool done_ = false;
   int exit_code_ = 0;

@@ -66,6 +66,7 @@ void CallSession::on_transfer_request(const TransferRequest& r) {
                             {"policy", std::string(policy_name(features_.transfers))}};
   if (r.target.display_name) fields.push_back({"target_display_name", *r.target.display_name});
   out_.fact("transfer_request", fields, text);
+  transfer_targets_[r.call] = *r.target.id;
   if (features_.transfers != TransferPolicy::ask || phone_ == nullptr) return;
   if (!question_) question_ = std::make_unique<TerminalQuestion>(runtime_);
   question_->ask(kTransferQuestionLimit, [this, call = r.call, id = r.replacement_id](bool yes) {
@@ -95,9 +96,14 @@ void CallSession::on_transfer_update(const TransferUpdate& u) {
   if (u.replacement && u.status == TransferStatus::placing) {
     CallView& placed = track(*u.replacement, "?", true, false);
     placed.outgoing = true;  // placed by the phone itself, from the answering side too
+    if (auto target = transfer_targets_.find(u.call); target != transfer_targets_.end()) placed.peer = target->second;
   }
   if (u.replacement && u.status == TransferStatus::completed) {
     if (CallView* original = find(u.call)) transferred(*original, *u.replacement);
+  }
+  if (u.status != TransferStatus::placing && u.status != TransferStatus::awaiting &&
+      u.status != TransferStatus::answering && u.status != TransferStatus::sent) {
+    transfer_targets_.erase(u.call);  // settled
   }
   transfer_update(u);
 }
