@@ -22,7 +22,11 @@ class FeatureParty : public MxParty {
     if (ok()) phone().set_observer(this);  // from here on the callbacks reach this class's overrides
   }
   ~FeatureParty() override {
-    if (ok()) phone().set_observer(static_cast<MxParty*>(this));
+    // No callback may reach this class once its members go: the phone stops calling before they are destroyed.
+    if (ok()) {
+      phone().hangup_all(2s);
+      phone().set_observer(nullptr);
+    }
   }
 
   void on_peer_capabilities(const PeerCapabilities& c) override {
