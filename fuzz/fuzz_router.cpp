@@ -66,9 +66,7 @@ std::string make_event(FuzzedDataProvider& in) {
                R"(","sdp":"v=0 n"},"lifetime":)" + std::to_string(in.ConsumeIntegralInRange<int>(0, 60000));
   } else if (type == "m.call.replaces") {  // transfers meet the calls they name (rules T5-T8)
     content += std::string(R"(,"replacement_id":"r1","target_user":{"id":")") + pick(in, kSenders) + R"("},)" +
-               (in.ConsumeBool() ? R"("create_call":")" : R"("await_call":")") + pick(in, kCalls) +
-               ""
-               ";
+               (in.ConsumeBool() ? R"("create_call":")" : R"("await_call":")") + pick(in, kCalls) + R"(")";
   } else if (type == "m.call.reject_replacement") {
     content += R"(,"replacement_id":"r1","reason":"declined")";
   } else if (type == "m.call.asserted_identity") {
