@@ -106,6 +106,13 @@ class Features : public InteropTest {
     return incoming->call;
   }
 
+  // What js-sdk's opponentCanBeTransferred() says of us: our m.call.transferee (rule T10).
+  static std::optional<bool> js_sees_transferee(JsPeer& js, const CallRef& call) {
+    auto report = js.report(call.call_id);
+    if (!report) return std::nullopt;
+    return (*report)["opponent_can_be_transferred"].get<bool>();
+  }
+
   testing::TestUser carol_;
   std::string carol_room_;
 };
@@ -116,10 +123,7 @@ TEST_F(Features, CapabilitiesAdvertisedBothWays) {
   ASSERT_TRUE(mx->ok());
   auto call = connected_call_from_js(*js, *mx);
   ASSERT_TRUE(call);
-  // js-sdk reads our m.call.transferee (rule T10) ...
-  auto report = js->report(call->call_id);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE((*report)["opponent_can_be_transferred"]);
+  EXPECT_EQ(js_sees_transferee(*js, *call), true);  // js-sdk reads our m.call.transferee (rule T10) ...
   // ... and we read its capabilities: js-sdk hard-codes m.call.dtmf false and follows supportsCallTransfer (false).
   auto theirs = mx->wait_capabilities(*call);
   ASSERT_TRUE(theirs);
@@ -205,9 +209,7 @@ TEST_F(Features, MxcallDeclinesTransferWhenNotAllowed) {
   ASSERT_TRUE(mx->ok());
   auto call = connected_call_from_js(*js, *mx);
   ASSERT_TRUE(call);
-  auto report = js->report(call->call_id);
-  ASSERT_TRUE(report);
-  EXPECT_FALSE((*report)["opponent_can_be_transferred"]);  // not advertised (rule T10)
+  EXPECT_EQ(js_sees_transferee(*js, *call), false);  // not advertised (rule T10)
   ASSERT_TRUE(js->command({{"cmd", "transfer"}, {"call_id", call->call_id}, {"target", js_user_.user_id}}));
   auto declined = mx->wait_transfer(*call, TransferStatus::declined);
   ASSERT_TRUE(declined) << "the transfer was not declined (rule T9)";

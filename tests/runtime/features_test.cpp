@@ -76,6 +76,13 @@ struct ThreePhones {
     for (auto* phone : {alice.get(), bob.get(), carol.get()}) phone->set_observer(nullptr);
   }
   bool until(const std::function<bool()>& done) { return runtime.run_until(done, 10s); }
+  // Alice transfers Bob to Carol: Bob is to place the new call (create_call).
+  Result<std::string> transfer_to_carol(const CallRef& call, std::optional<std::string> shown_as = std::nullopt) {
+    return alice->transfer(call, {.target_user = "@carol:test",
+                                  .target_display_name = std::move(shown_as),
+                                  .peer_places_call = true,
+                                  .new_call_id = std::nullopt});
+  }
   // Alice calls Bob, Bob answers: connected on both sides.
   CallRef connected_call() {
     auto call = alice->call("@bob:test");
@@ -105,10 +112,7 @@ TEST(RuntimeFeatures, TransferredPeerCallsTheTargetAndHangsUpTheOldCall) {
   EXPECT_TRUE(t.a.capabilities.back().capabilities.transferee);
   EXPECT_FALSE(t.a.capabilities.back().capabilities.dtmf);
 
-  auto new_call = t.alice->transfer(call, {.target_user = "@carol:test",
-                                           .target_display_name = "Carol",
-                                           .peer_places_call = true,
-                                           .new_call_id = std::nullopt});
+  auto new_call = t.transfer_to_carol(call, "Carol");
   ASSERT_TRUE(new_call.ok());
   ASSERT_TRUE(t.until([&] { return t.a.update(TransferStatus::sent) != nullptr; }));
   // Bob places the new call with the create_call id, Carol answers it, and Bob hangs up on Alice (rule T8).
@@ -133,12 +137,7 @@ TEST(RuntimeFeatures, DeclinedTransferIsReportedToTheTransferor) {
   ThreePhones t(TransferPolicy::ask);
   CallRef call = t.connected_call();
   ASSERT_TRUE(t.until([&] { return !t.a.capabilities.empty(); }));
-  ASSERT_TRUE(t.alice
-                  ->transfer(call, {.target_user = "@carol:test",
-                                    .target_display_name = std::nullopt,
-                                    .peer_places_call = true,
-                                    .new_call_id = std::nullopt})
-                  .ok());
+  ASSERT_TRUE(t.transfer_to_carol(call).ok());
   ASSERT_TRUE(t.until([&] { return !t.b.requests.empty(); }));
   t.bob->decline_transfer(call, t.b.requests[0].replacement_id);
   ASSERT_TRUE(t.until([&] { return t.a.update(TransferStatus::rejected_by_peer) != nullptr; }));
@@ -153,12 +152,7 @@ TEST(RuntimeFeatures, TransferToAPeerThatDeclinesAllTransfersIsRefused) {
   CallRef call = t.connected_call();
   ASSERT_TRUE(t.until([&] { return !t.a.capabilities.empty(); }));
   EXPECT_FALSE(t.a.capabilities.back().capabilities.transferee);
-  ASSERT_TRUE(t.alice
-                  ->transfer(call, {.target_user = "@carol:test",
-                                    .target_display_name = std::nullopt,
-                                    .peer_places_call = true,
-                                    .new_call_id = std::nullopt})
-                  .ok());
+  ASSERT_TRUE(t.transfer_to_carol(call).ok());
   ASSERT_TRUE(t.until([&] { return !t.a.refused.empty(); }));
   EXPECT_NE(t.a.refused[0].find("m.call.transferee"), std::string::npos);
 }
