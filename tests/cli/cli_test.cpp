@@ -428,8 +428,11 @@ TEST_F(Cli, TransferMovesThePeerToTheTarget) {
   EXPECT_EQ(events(transfer->out(), "transferred").size(), 1u) << describe(*transfer);
   ASSERT_EQ(bob_answer->wait(kCallTimeout), 0) << describe(*bob_answer);
   ASSERT_EQ(carol_answer->wait(kCommandTimeout), 0) << describe(*carol_answer);
-  std::map<std::string, std::string> outcomes;  // bob's calls: the transferred one and its replacement
-  for (auto& call : summary(bob_answer->out())["calls"]) outcomes[call["peer"]] = call["outcome"];
+  std::map<std::string, std::string> outcomes;    // bob's calls: the transferred one and its replacement
+  json bob_summary = summary(bob_answer->out());  // a named object: the loop must not range over a temporary's member
+  for (auto& call : bob_summary["calls"]) {
+    outcomes[call.value("peer", "")] = call.value("outcome", "");
+  }
   EXPECT_EQ(outcomes[alice.user_id], "transferred") << describe(*bob_answer);
   EXPECT_EQ(outcomes[carol.user_id], "completed") << describe(*bob_answer);
   auto carol_calls = summary(carol_answer->out())["calls"];
