@@ -241,22 +241,31 @@ TEST_F(Cli, UsageErrorsExitTwoAndSayWhatToDo) {
 TEST_F(Cli, HelpListsEveryCommandAndOption) {
   auto help = start({"--help"}, {}, "help");
   ASSERT_EQ(help->wait(kCommandTimeout), 0);
-  for (const char* command : {"login", "whoami", "logout", "call", "answer", "validate", "replay"}) {
+  for (const char* command : {"login", "whoami", "logout", "call", "answer", "transfer", "validate", "replay"}) {
     EXPECT_NE(help->out().find(std::string("  ") + command), std::string::npos) << command;
   }
   auto answer = start({"answer", "--help"}, {}, "answer-help");
   ASSERT_EQ(answer->wait(kCommandTimeout), 0);
-  for (const char* option :
-       {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play", "--record",
-        "--seconds", "--json", "--verbose", "--insecure-http", "MXCALL_ICE_LOOPBACK_ONLY"}) {
+  for (const char* option : {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play",
+                             "--record", "--seconds", "--json", "--verbose", "--insecure-http",
+                             "MXCALL_ICE_LOOPBACK_ONLY", "--busy", "--allow-transfer", "--identity"}) {
     EXPECT_NE(answer->out().find(option), std::string::npos) << option;
   }
   auto call = start({"call", "--help"}, {}, "call-help");
   ASSERT_EQ(call->wait(kCommandTimeout), 0);
-  for (const char* option :
-       {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json", "--insecure-http"}) {
+  for (const char* option : {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json",
+                             "--insecure-http", "--allow-transfer", "--identity", "--identity-id"}) {
     EXPECT_NE(call->out().find(option), std::string::npos) << option;
   }
+  auto transfer = start({"transfer", "--help"}, {}, "transfer-help");
+  ASSERT_EQ(transfer->wait(kCommandTimeout), 0);
+  for (const char* option : {"--after", "--transfer-timeout", "--identity", "--tone", "--json"}) {
+    EXPECT_NE(transfer->out().find(option), std::string::npos) << option;
+  }
+  // --busy declines calls beyond --max-calls, so without --auto it is a usage error that says so.
+  auto busy = start({"answer", "--busy"}, {}, "busy-usage");
+  EXPECT_EQ(busy->wait(kCommandTimeout), 2);
+  EXPECT_NE(busy->err().find("--busy"), std::string::npos) << busy->err();
 }
 
 // --- real calls
