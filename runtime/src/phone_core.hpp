@@ -83,7 +83,7 @@ class PhoneCore : public std::enable_shared_from_this<PhoneCore> {
   TransferPolicy transfer_policy_;
   MediaChoice transfer_media_;
   std::map<CallRef, TransferRequest> transfer_requests_;
-  std::map<std::string, MediaChoice> awaited_media_;  // by the awaited call id, until its invite comes
+  std::map<CallRef, MediaChoice> awaited_media_;  // by the original call, until the awaited invite comes
 
   mutable std::mutex live_mutex_;  // live_ is read from any thread
   std::map<CallRef, CallState> live_;

@@ -34,19 +34,16 @@ void PhoneCore::on_feature(const protocol::CallFeature& feature) {
           });
         } else if constexpr (std::is_same_v<T, TransferUpdate>) {
           using enum TransferStatus;
-          if (f.status == declined || f.status == completed || f.status == failed) {
-            if (auto request = transfer_requests_.find(f.call); request != transfer_requests_.end()) {
-              awaited_media_.erase(request->second.new_call_id);  // an await that ended without its invite
-              transfer_requests_.erase(request);
-            }
-          }
           if (f.status == answering && f.replacement) {
             // The awaited call rang: it is answered in this same drain, with the media chosen on accepting.
-            if (auto media = awaited_media_.find(f.replacement->call_id); media != awaited_media_.end()) {
+            if (auto media = awaited_media_.find(f.call); media != awaited_media_.end()) {
               sessions_.choose(*f.replacement, std::move(media->second));
-              awaited_media_.erase(media);
             }
           }
+          if (f.status != placing && f.status != awaiting && f.status != sent) {
+            awaited_media_.erase(f.call);  // settled, or its media is in use
+          }
+          if (f.status == declined || f.status == completed || f.status == failed) transfer_requests_.erase(f.call);
           if (observer) observer->on_transfer_update(f);
         }
       },
@@ -65,7 +62,7 @@ void PhoneCore::accept_transfer(const CallRef& call, const std::string& replacem
   const TransferRequest& wanted = request->second;
   std::string room;
   if (!wanted.we_place_call) {
-    awaited_media_[wanted.new_call_id] = options.media;
+    awaited_media_[call] = options.media;
   } else if (wanted.target_room) {
     room = *wanted.target_room;  // rule T7; matrix-js-sdk never names one
   } else if (auto found = transport_->resolve_target(*wanted.target.id); found) {

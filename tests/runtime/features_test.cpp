@@ -133,6 +133,51 @@ TEST(RuntimeFeatures, TransferredPeerCallsTheTargetAndHangsUpTheOldCall) {
   EXPECT_EQ(t.b.state(*new_call), CallState::connected);
 }
 
+TEST(RuntimeFeatures, AttendedTransferJoinsTheTwoPeersWithAwaitCallAndCreateCall) {
+  // Alice is in a call with Bob and one with Carol and joins them (as js-sdk's transferToCall): Bob awaits the new
+  // call, Carol places it. Both accept transfers.
+  ThreePhones t(TransferPolicy::accept);
+  auto carol_accepts = Phone::in_room(t.runtime, t.room, "@carol:test", "CAROL2", config(TransferPolicy::accept));
+  FeatureRecorder c2;
+  c2.phone = carol_accepts.get();
+  carol_accepts->set_observer(&c2);
+  CallRef with_bob = t.connected_call();
+  auto with_carol = t.alice->call("@carol:test");
+  ASSERT_TRUE(with_carol.ok());
+  ASSERT_TRUE(t.until([&] { return !c2.incoming.empty(); }));
+  carol_accepts->answer(c2.incoming[0].call);
+  ASSERT_TRUE(
+      t.until([&] { return t.a.state(with_carol->call_id) == CallState::connected && t.a.capabilities.size() >= 2; }));
+  const std::string joined = "joined-call-1";
+  ASSERT_TRUE(t.alice
+                  ->transfer(with_bob, {.target_user = "@carol:test",
+                                        .target_display_name = std::nullopt,
+                                        .peer_places_call = false,
+                                        .new_call_id = joined})
+                  .ok());
+  ASSERT_TRUE(t.alice
+                  ->transfer(*with_carol, {.target_user = "@bob:test",
+                                           .target_display_name = std::nullopt,
+                                           .peer_places_call = true,
+                                           .new_call_id = joined})
+                  .ok());
+  ASSERT_TRUE(t.until([&] {
+    return t.b.update(TransferStatus::completed) != nullptr && c2.update(TransferStatus::completed) != nullptr;
+  }));
+  EXPECT_NE(t.b.update(TransferStatus::awaiting), nullptr);
+  ASSERT_NE(t.b.update(TransferStatus::answering), nullptr);
+  EXPECT_EQ(t.b.update(TransferStatus::answering)->replacement->call_id, joined);
+  EXPECT_EQ(c2.update(TransferStatus::placing)->replacement->call_id, joined);
+  EXPECT_EQ(t.b.state(joined), CallState::connected);
+  EXPECT_EQ(c2.state(joined), CallState::connected);
+  ASSERT_TRUE(t.until([&] {
+    return t.a.state(with_bob.call_id) == CallState::ended && t.a.state(with_carol->call_id) == CallState::ended;
+  }));
+  EXPECT_EQ(t.b.end_reason(with_bob.call_id), protocol::kEndedTransferred);
+  EXPECT_EQ(c2.end_reason(with_carol->call_id), protocol::kEndedTransferred);
+  carol_accepts->set_observer(nullptr);
+}
+
 TEST(RuntimeFeatures, DeclinedTransferIsReportedToTheTransferor) {
   ThreePhones t(TransferPolicy::ask);
   CallRef call = t.connected_call();
