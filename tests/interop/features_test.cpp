@@ -106,6 +106,18 @@ class Features : public InteropTest {
     return incoming->call;
   }
 
+  // The JS user in a call with mxcall (which accepts transfers), and carol ready as the target.
+  struct TransferScene {
+    std::unique_ptr<JsPeer> js, carol;
+    std::unique_ptr<FeatureParty> mx;
+    std::optional<CallRef> call;
+  };
+  TransferScene transfer_scene() {
+    TransferScene scene{start_js("js", kJsTone), start_carol(), start_feature_mx(TransferPolicy::accept), {}};
+    if (scene.mx->ok()) scene.call = connected_call_from_js(*scene.js, *scene.mx);
+    return scene;
+  }
+
   // What js-sdk's opponentCanBeTransferred() says of us: our m.call.transferee (rule T10).
   static std::optional<bool> js_sees_transferee(JsPeer& js, const CallRef& call) {
     auto report = js.report(call.call_id);
@@ -134,12 +146,9 @@ TEST_F(Features, CapabilitiesAdvertisedBothWays) {
 }
 
 TEST_F(Features, JsTransferMakesMxcallCallTheTargetAndEndTheOldCall) {
-  auto js = start_js("js", kJsTone);
-  auto carol = start_carol();
-  auto mx = start_feature_mx(TransferPolicy::accept);
-  ASSERT_TRUE(mx->ok());
-  auto call = connected_call_from_js(*js, *mx);
-  ASSERT_TRUE(call);
+  TransferScene scene = transfer_scene();
+  ASSERT_TRUE(scene.call);
+  auto& [js, carol, mx, call] = scene;
   std::size_t carol_from = carol->mark();
   ASSERT_TRUE(js->command({{"cmd", "transfer"}, {"call_id", call->call_id}, {"target", carol_.user_id}}));
 
@@ -169,12 +178,9 @@ TEST_F(Features, JsTransferMakesMxcallCallTheTargetAndEndTheOldCall) {
 }
 
 TEST_F(Features, JsTransferToCallSendsCreateCallAndMxcallConnectsTheTwoPeers) {
-  auto js = start_js("js", kJsTone);
-  auto carol = start_carol();
-  auto mx = start_feature_mx(TransferPolicy::accept);
-  ASSERT_TRUE(mx->ok());
-  auto call = connected_call_from_js(*js, *mx);
-  ASSERT_TRUE(call);
+  TransferScene scene = transfer_scene();
+  ASSERT_TRUE(scene.call);
+  auto& [js, carol, mx, call] = scene;
   // The JS user's second call, with carol (the JS user joins a room with carol first).
   std::string js_carol_room = testing::shared_room(js_user_, carol_);
   ASSERT_FALSE(js_carol_room.empty());
