@@ -24,9 +24,9 @@ constexpr const char* kCalls[] = {"c1", "c2", "c3", "a0", "z9"};
 constexpr const char* kSenders[] = {"@me:x", "@bob:x", "@carol:x"};
 constexpr const char* kParties[] = {"ME", "BOB1", "BOB2", "CAROL", ""};
 constexpr const char* kTypes[] = {
-    "m.call.invite", "m.call.answer",        "m.call.candidates", "m.call.hangup",
-    "m.call.reject", "m.call.select_answer", "m.call.negotiate",  "m.call.sdp_stream_metadata_changed",
-    "m.room.message"};
+    "m.call.invite",  "m.call.answer",        "m.call.candidates",         "m.call.hangup",
+    "m.call.reject",  "m.call.select_answer", "m.call.negotiate",          "m.call.sdp_stream_metadata_changed",
+    "m.room.message", "m.call.replaces",      "m.call.reject_replacement", "m.call.asserted_identity"};
 
 template <typename T, std::size_t N>
 const char* pick(FuzzedDataProvider& in, const T (&options)[N]) {
@@ -64,6 +64,13 @@ std::string make_event(FuzzedDataProvider& in) {
   } else if (type == "m.call.negotiate") {
     content += std::string(R"(,"description":{"type":")") + (in.ConsumeBool() ? "offer" : "answer") +
                R"(","sdp":"v=0 n"},"lifetime":)" + std::to_string(in.ConsumeIntegralInRange<int>(0, 60000));
+  } else if (type == "m.call.replaces") {  // transfers meet the calls they name (rules T5-T8)
+    content += std::string(R"(,"replacement_id":"r1","target_user":{"id":")") + pick(in, kSenders) + R"("},)" +
+               (in.ConsumeBool() ? R"("create_call":")" : R"("await_call":")") + pick(in, kCalls) + R"(")";
+  } else if (type == "m.call.reject_replacement") {
+    content += R"(,"replacement_id":"r1","reason":"declined")";
+  } else if (type == "m.call.asserted_identity") {
+    content += in.ConsumeBool() ? R"(,"asserted_identity":{"display_name":"x"})" : R"(,"asserted_identity":null)";
   } else if (type == "m.call.sdp_stream_metadata_changed") {
     content += R"(,"sdp_stream_metadata":{"s":{"purpose":"m.usermedia","audio_muted":true}})";
   }
@@ -80,7 +87,7 @@ std::string make_event(FuzzedDataProvider& in) {
 
 UserAction make_action(FuzzedDataProvider& in) {
   CallRef ref{pick(in, kRooms), pick(in, kCalls)};
-  switch (in.ConsumeIntegralInRange<int>(0, 8)) {
+  switch (in.ConsumeIntegralInRange<int>(0, 12)) {
     case 0: return action::Call{ref.room_id, ref.call_id, std::string(pick(in, kSenders)), in.ConsumeBool()};
     case 1: return action::Answer{ref, in.ConsumeBool()};
     case 2: return action::Reject{ref};
@@ -89,6 +96,12 @@ UserAction make_action(FuzzedDataProvider& in) {
     case 5: return action::Resume{ref};
     case 6: return action::Mute{ref, in.ConsumeBool(), in.ConsumeBool()};
     case 7: return action::SetVideo{ref, in.ConsumeBool()};
+    case 8:
+      return action::Transfer{ref,  pick(in, kSenders), std::nullopt, std::nullopt, pick(in, kCalls),
+                              "r1", in.ConsumeBool()};
+    case 9: return action::AnswerTransfer{ref, "r1", in.ConsumeBool(), pick(in, kRooms), in.ConsumeBool()};
+    case 10: return action::AssertIdentity{ref, Identity{std::nullopt, "x", std::nullopt}};
+    case 11: return action::Busy{ref};
     default: return action::Call{ref.room_id, ref.call_id, std::nullopt, false};
   }
 }

@@ -105,7 +105,7 @@ void write_fields(JsonWriter& w, const CallContent& content) {
         } else if constexpr (std::is_same_v<T, SelectAnswer>) {
           field(w, "selected_party_id", c.selected_party_id);
         } else if constexpr (std::is_same_v<T, Reject>) {
-          // No reason: the spec's reject has none (check_send_rules refuses one).
+          optional_field(w, "reason", c.reason);  // user_busy only (check_send_rules), read by matrix-js-sdk
         } else if constexpr (std::is_same_v<T, Negotiate>) {
           write_description(w, "description", c.description);
           key(w, "lifetime");

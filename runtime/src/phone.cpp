@@ -6,39 +6,11 @@
 #include "in_process_room.hpp"
 #include "loop.hpp"
 #include "phone_core.hpp"
+#include "phone_impl.hpp"
 
 namespace mxcall {
 
-struct Phone::Impl {
-  Runtime::Impl& loop;
-  std::shared_ptr<runtime::PhoneCore> core;
-  std::string user_id;
-  std::string device_id;
-  std::optional<DeviceIdentity> identity;  // end-to-end encryption, when on
-
-  // Runs `fn` with the core on the loop thread, in order with the phone's other actions.
-  void on_loop(std::function<void(runtime::PhoneCore&)> fn) {
-    loop.post([weak = std::weak_ptr(core), fn = std::move(fn)] {
-      if (auto alive = weak.lock()) fn(*alive);
-    });
-  }
-};
-
 namespace {
-
-// Call ids fit the opaque id grammar ([0-9A-Za-z._~-]) and are unique within the room: time plus 64 random bits.
-std::string new_call_id() {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  std::string id = "mx" +
-                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count()) +
-                   "-";
-  std::uint64_t bits = random();
-  for (int i = 0; i < 11; ++i, bits /= 62) id += kAlphabet[bits % 62];
-  return id;
-}
 
 std::unique_ptr<Phone::Impl> make_impl(Runtime& runtime, protocol::LocalParty me, const PhoneConfig& config,
                                        std::unique_ptr<runtime::Transport> transport) {
@@ -112,7 +84,7 @@ void Phone::set_observer(PhoneObserver* observer) {
 Result<CallRef> Phone::call(const std::string& target, const CallOptions& options) {
   auto room = impl_->core->transport().resolve_target(target);
   if (!room) return room.error();
-  CallRef ref{*room, new_call_id()};
+  CallRef ref{*room, runtime::new_call_id()};
   std::optional<std::string> invitee;
   std::optional<std::string> dm_peer;
   if (target.starts_with('@')) {

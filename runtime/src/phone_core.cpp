@@ -20,21 +20,31 @@ std::string call_id_of(std::string_view content) {
   return end == std::string_view::npos ? std::string() : std::string(content.substr(at, end - at));
 }
 
+// What our invites and answers advertise (rule T10): transfers unless they are always declined, DTMF when asked.
+protocol::LocalParty advertising(protocol::LocalParty me, const PhoneConfig& config) {
+  me.capabilities.transferee = config.transfers != TransferPolicy::decline;
+  me.capabilities.dtmf = config.advertise_dtmf;
+  return me;
+}
+
 }  // namespace
 
 PhoneCore::PhoneCore(Runtime::Impl& loop, protocol::LocalParty me, const PhoneConfig& config,
                      std::unique_ptr<Transport> transport)
     : loop_(loop),
-      me_(me),
+      me_(advertising(std::move(me), config)),
       stats_interval_(config.stats_interval),
       transport_(std::move(transport)),
-      router_(std::move(me), config.timeouts),
-      sessions_(config, [this](protocol::MediaEvent event) {
-        // Runs on GStreamer threads too: only the weak reference and the loop are touched here.
-        loop_.post([weak = weak_from_this(), event = std::move(event)] {
-          if (auto core = weak.lock()) core->on_media_event(event);
-        });
-      }) {}
+      router_(me_, config.timeouts),
+      sessions_(config,
+                [this](protocol::MediaEvent event) {
+                  // Runs on GStreamer threads too: only the weak reference and the loop are touched here.
+                  loop_.post([weak = weak_from_this(), event = std::move(event)] {
+                    if (auto core = weak.lock()) core->on_media_event(event);
+                  });
+                }),
+      transfer_policy_(config.transfers),
+      transfer_media_(config.transfer_media) {}
 
 PhoneCore::~PhoneCore() = default;
 
@@ -200,6 +210,8 @@ void PhoneCore::execute(protocol::Output& output) {
           state.call = out.call;
           state.on_hold = out.held;
           if (auto* observer = this->observer()) observer->on_peer_media_state(state);
+        } else if constexpr (std::is_same_v<T, protocol::CallFeature>) {
+          on_feature(out);
         }
       },
       output);
@@ -227,6 +239,7 @@ void PhoneCore::on_update(const protocol::CallUpdate& update) {
   if (ended) {
     change.local = ended_by_us_.erase(update.call) > 0;
     peer_state_.erase(update.call);
+    transfer_requests_.erase(update.call);
     invites_.erase(update.call);
     sessions_.forget(update.call);
   }

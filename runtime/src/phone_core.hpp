@@ -36,6 +36,9 @@ class PhoneCore : public std::enable_shared_from_this<PhoneCore> {
   void on_batch(InboundBatch batch);
   void on_media_event(const protocol::MediaEvent& event);
   void act(const protocol::UserAction& action, std::optional<MediaChoice> media = std::nullopt);
+  // Accepts the peer's transfer request (phone_features.cpp): finds the room for a create_call replacement (which may
+  // ask the homeserver, on this thread) and chooses the replacement's media.
+  void accept_transfer(const CallRef& call, const std::string& replacement_id, const AnswerOptions& options);
   // Hangs up every call placed or answered here (not those still ringing). Returns how many.
   int hangup_live_calls();
   // Closes every session and refuses further input; the transport is stopped afterwards off the loop.
@@ -52,6 +55,7 @@ class PhoneCore : public std::enable_shared_from_this<PhoneCore> {
   void drain();
   void execute(protocol::Output& output);
   void on_update(const protocol::CallUpdate& update);
+  void on_feature(const protocol::CallFeature& feature);  // phone_features.cpp
   void arm_timer();
   void arm_stats();
   void trace(SignallingTrace::Direction direction, std::string room_id, std::string type, std::string call_id,
@@ -75,6 +79,11 @@ class PhoneCore : public std::enable_shared_from_this<PhoneCore> {
   std::map<CallRef, PeerMediaState> peer_state_;
   std::map<CallRef, IncomingCall> invites_;  // invites of this batch, until their call rings or ends
   std::set<std::string> own_echoes_;         // event ids of our own events in the batch being read
+  // Transfers (phone_features.cpp): the policy, the requests not yet settled, and the media of awaited replacements.
+  TransferPolicy transfer_policy_;
+  MediaChoice transfer_media_;
+  std::map<CallRef, TransferRequest> transfer_requests_;
+  std::map<CallRef, MediaChoice> awaited_media_;  // by the original call, until the awaited invite comes
 
   mutable std::mutex live_mutex_;  // live_ is read from any thread
   std::map<CallRef, CallState> live_;

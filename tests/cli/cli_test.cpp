@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -146,22 +147,31 @@ TEST_F(Cli, UsageErrorsExitTwoAndSayWhatToDo) {
 TEST_F(Cli, HelpListsEveryCommandAndOption) {
   auto help = start({"--help"}, {}, "help");
   ASSERT_EQ(help->wait(kCommandTimeout), 0);
-  for (const char* command : {"login", "whoami", "logout", "call", "answer", "validate", "replay"}) {
+  for (const char* command : {"login", "whoami", "logout", "call", "answer", "transfer", "validate", "replay"}) {
     EXPECT_NE(help->out().find(std::string("  ") + command), std::string::npos) << command;
   }
   auto answer = start({"answer", "--help"}, {}, "answer-help");
   ASSERT_EQ(answer->wait(kCommandTimeout), 0);
-  for (const char* option :
-       {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play", "--record",
-        "--seconds", "--json", "--verbose", "--insecure-http", "MXCALL_ICE_LOOPBACK_ONLY"}) {
+  for (const char* option : {"--auto", "--reject", "--from", "--count", "--max-calls", "--timeout", "--tone", "--play",
+                             "--record", "--seconds", "--json", "--verbose", "--insecure-http",
+                             "MXCALL_ICE_LOOPBACK_ONLY", "--busy", "--allow-transfer", "--identity"}) {
     EXPECT_NE(answer->out().find(option), std::string::npos) << option;
   }
   auto call = start({"call", "--help"}, {}, "call-help");
   ASSERT_EQ(call->wait(kCommandTimeout), 0);
-  for (const char* option :
-       {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json", "--insecure-http"}) {
+  for (const char* option : {"--video", "--tone", "--play", "--record", "--seconds", "--ring-timeout", "--json",
+                             "--insecure-http", "--allow-transfer", "--identity", "--identity-id"}) {
     EXPECT_NE(call->out().find(option), std::string::npos) << option;
   }
+  auto transfer = start({"transfer", "--help"}, {}, "transfer-help");
+  ASSERT_EQ(transfer->wait(kCommandTimeout), 0);
+  for (const char* option : {"--after", "--transfer-timeout", "--identity", "--tone", "--json"}) {
+    EXPECT_NE(transfer->out().find(option), std::string::npos) << option;
+  }
+  // --busy declines calls beyond --max-calls, so without --auto it is a usage error that says so.
+  auto busy = start({"answer", "--busy"}, {}, "busy-usage");
+  EXPECT_EQ(busy->wait(kCommandTimeout), 2);
+  EXPECT_NE(busy->err().find("--busy"), std::string::npos) << busy->err();
 }
 
 // --- real calls
@@ -291,6 +301,59 @@ TEST_F(Cli, TwoAnsweringDevicesTakeOneCallEach) {
     answered_call_ids.insert(completed[0]);
   }
   EXPECT_EQ(answered_call_ids.size(), 2u) << "both devices answered the same call";
+}
+
+// --- call features: busy (rule 50), asserted identity (MSC3086), transfer (MSC2747)
+
+TEST_F(Cli, AnswerBusyDeclinesTheCallBeyondCapacityAndTheCallerShowsBusy) {
+  Account alice = logged_in("alice");
+  Account carol = logged_in("carol");
+  Account bob = logged_in("bob");
+  auto answer = answering(bob, {"--auto", "--max-calls", "1", "--busy", "--count", "1"});
+  auto first = as(alice,
+                  {"call", bob.user_id, "--seconds", "8", "--identity", "Front desk", "--identity-id",
+                   "tel:+441234567890", "--json"},
+                  "call-alice");
+  ASSERT_TRUE(first->wait_for_output("\"state\":\"connected\"", kCallTimeout)) << describe(*first);
+  auto second = as(carol, {"call", bob.user_id, "--json"}, "call-carol");
+  EXPECT_EQ(second->wait(kCallTimeout), 3) << describe(*second) << describe(*answer);
+  json busy = summary(second->out());
+  ASSERT_TRUE(busy.is_object()) << describe(*second);
+  EXPECT_EQ(busy["calls"][0]["outcome"], "busy");
+  EXPECT_EQ(busy["calls"][0]["reason"], "user_busy");
+  EXPECT_EQ(first->wait(kCallTimeout), 0) << describe(*first);
+  EXPECT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
+  bool declined_busy = false;
+  for (auto& incoming : events(answer->out(), "incoming")) declined_busy |= incoming["action"] == "busy";
+  EXPECT_TRUE(declined_busy) << describe(*answer);
+  auto identities = events(answer->out(), "peer_identity");
+  ASSERT_EQ(identities.size(), 1u) << describe(*answer);
+  EXPECT_EQ(identities[0]["display_name"], "Front desk");
+  EXPECT_EQ(identities[0]["id"], "tel:+441234567890");
+}
+
+TEST_F(Cli, TransferMovesThePeerToTheTarget) {
+  Account alice = logged_in("alice");
+  Account carol = logged_in("carol");
+  Account bob = logged_in("bob");
+  auto bob_answer = answering(bob, {"--auto", "--allow-transfer", "--count", "1"}, "answer-bob");
+  auto carol_answer = answering(carol, {"--auto", "--seconds", "2", "--count", "1"}, "answer-carol");
+  auto transfer = as(alice, {"transfer", bob.user_id, carol.user_id, "--json"}, "transfer");
+  EXPECT_EQ(transfer->wait(kCallTimeout), 0) << describe(*transfer) << describe(*bob_answer);
+  EXPECT_EQ(events(transfer->out(), "transferred").size(), 1u) << describe(*transfer);
+  ASSERT_EQ(bob_answer->wait(kCallTimeout), 0) << describe(*bob_answer);
+  ASSERT_EQ(carol_answer->wait(kCommandTimeout), 0) << describe(*carol_answer);
+  std::map<std::string, std::string> outcomes;    // bob's calls: the transferred one and its replacement
+  json bob_summary = summary(bob_answer->out());  // a named object: the loop must not range over a temporary's member
+  for (auto& call : bob_summary["calls"]) {
+    outcomes[call.value("peer", "")] = call.value("outcome", "");
+  }
+  EXPECT_EQ(outcomes[alice.user_id], "transferred") << describe(*bob_answer);
+  EXPECT_EQ(outcomes[carol.user_id], "completed") << describe(*bob_answer);
+  auto carol_calls = summary(carol_answer->out())["calls"];
+  ASSERT_EQ(carol_calls.size(), 1u) << describe(*carol_answer);
+  EXPECT_EQ(carol_calls[0]["peer"], bob.user_id);
+  EXPECT_EQ(carol_calls[0]["outcome"], "completed");
 }
 
 }  // namespace

@@ -136,9 +136,10 @@ std::optional<Json> JsPeer::command(Json command, std::chrono::milliseconds time
 }
 
 bool JsPeer::login(const std::string& homeserver, const std::string& user, const std::string& password, int tone_hz,
-                   const std::string& device_id) {
+                   const std::string& device_id, const Json& extra) {
   Json login = {
       {"cmd", "login"}, {"homeserver", homeserver}, {"user", user}, {"password", password}, {"tone_hz", tone_hz}};
+  login.update(extra);
   if (!device_id.empty()) login["device_id"] = device_id;
   auto reply = command(login, 60s);  // the browser peer launches Chromium first
   if (!reply) return false;

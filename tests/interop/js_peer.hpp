@@ -38,7 +38,7 @@ class JsPeer {
   std::optional<Json> command(Json command, std::chrono::milliseconds timeout = 20s);
   // Logs in and waits for the first sync: the party can ring from then on (js-sdk-peer note 1).
   bool login(const std::string& homeserver, const std::string& user, const std::string& password, int tone_hz,
-             const std::string& device_id = {});
+             const std::string& device_id = {}, const Json& extra = Json::object());
 
   // The first event at or after index `from` for which `match` holds, waiting up to `timeout`.
   std::optional<Json> wait_for(const std::function<bool(const Json&)>& match, std::chrono::milliseconds timeout,

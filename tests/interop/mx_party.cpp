@@ -22,7 +22,8 @@ LoopThread::~LoopThread() {
 }
 
 MxParty::MxParty(Runtime& runtime, std::string name, const std::string& homeserver, const std::string& user,
-                 const std::string& password, double tone_hz, Timeouts timeouts)
+                 const std::string& password, double tone_hz, Timeouts timeouts,
+                 const std::function<void(PhoneConfig&)>& configure)
     : name_(std::move(name)), tone_hz_(tone_hz) {
   recordings_ =
       (std::filesystem::temp_directory_path() / ("mxcall-interop-" + std::to_string(::getpid()) + "-" + name_))
@@ -36,6 +37,7 @@ MxParty::MxParty(Runtime& runtime, std::string name, const std::string& homeserv
   config.media_defaults.loopback_only = true;  // ICE on 127.0.0.1 only (the tests' network rule)
   config.stats_interval = 100ms;
   config.sync_timeout = 5000ms;
+  if (configure) configure(config);
   auto phone = Phone::connect(runtime, std::move(config));
   if (!phone) {
     ADD_FAILURE() << name_ << ": Phone::connect as " << user << " failed: " << phone.error().message;

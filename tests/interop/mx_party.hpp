@@ -40,8 +40,10 @@ struct TimedState {
 class MxParty : public PhoneObserver {
  public:
   // Logs in as `user` (a new device each time) on `homeserver`; sends a tone of `tone_hz`.
+  // `configure` adjusts the phone's configuration before it connects (transfer policy, ...).
   MxParty(Runtime& runtime, std::string name, const std::string& homeserver, const std::string& user,
-          const std::string& password, double tone_hz, Timeouts timeouts = {});
+          const std::string& password, double tone_hz, Timeouts timeouts = {},
+          const std::function<void(PhoneConfig&)>& configure = {});
   ~MxParty() override;
   bool ok() const { return phone_ != nullptr; }
   Phone& phone() { return *phone_; }

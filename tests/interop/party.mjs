@@ -34,6 +34,10 @@ export function createParty(host) {
     call.on(CallEvent.Error, (error) => emit({ ev: "call_error", call_id: callId, code: error.code, message: error.message }));
     call.on(CallEvent.RemoteHoldUnhold, (held) => emit({ ev: "remote_hold", call_id: callId, held }));
     call.on(CallEvent.LocalHoldUnhold, (held) => emit({ ev: "local_hold", call_id: callId, held }));
+    call.on(CallEvent.AssertedIdentityChanged, () => {
+      const identity = call.getRemoteAssertedIdentity();
+      emit({ ev: "asserted_identity", call_id: callId, id: identity?.id ?? null, display_name: identity?.displayName ?? null });
+    });
     call.on(CallEvent.FeedsChanged, () => listenToFeeds(entry));
     call.on(CallEvent.PeerConnectionCreated, (pc) => watchPeerConnection(entry, pc));
     if (call.peerConn) watchPeerConnection(entry, call.peerConn);
@@ -90,7 +94,7 @@ export function createParty(host) {
     return entry;
   }
 
-  async function login({ homeserver, user, password, device_id, tone_hz, auto_join, auto_answer }) {
+  async function login({ homeserver, user, password, device_id, tone_hz, auto_join, auto_answer, supports_call_transfer }) {
     if (tone_hz) host.setTone(tone_hz);
     autoJoin = auto_join ?? true;
     autoAnswer = Boolean(auto_answer);
@@ -107,6 +111,7 @@ export function createParty(host) {
       userId: session.user_id,
       deviceId: session.device_id,
       fallbackICEServerAllowed: false,
+      supportsCallTransfer: Boolean(supports_call_transfer),  // advertised as m.call.transferee (MSC2747)
     });
     // Every m.call.* event this party sends, timed when the homeserver accepted it.
     const sendEvent = client.sendEvent.bind(client);
@@ -195,6 +200,16 @@ export function createParty(host) {
       if (call.hasLocalUserMediaVideoTrack) await call.setLocalVideoMuted(Boolean(video));
       return {};
     },
+    // MSC2747 as js-sdk sends it: transfer() (create_call to the peer) and transferToCall() (create_call to this
+    // call's peer, await_call to the other call's peer); js-sdk then ends both calls locally without a hangup.
+    async transfer({ call_id, target }) {
+      await entryOf(call_id).call.transfer(target);
+      return {};
+    },
+    async transfer_to_call({ call_id, target_call_id }) {
+      await entryOf(call_id).call.transferToCall(entryOf(target_call_id).call);
+      return {};
+    },
     async upgrade({ call_id }) {
       await entryOf(call_id).call.upgradeCall(false, true);
       return {};
@@ -208,6 +223,8 @@ export function createParty(host) {
         video: sumReports(video),
         remote_on_hold: call.isRemoteOnHold(),
         local_on_hold: call.isLocalOnHold(),
+        opponent_can_be_transferred: call.opponentCanBeTransferred(),
+        remote_asserted_identity: call.getRemoteAssertedIdentity() ?? null,
         directions: call.peerConn ? call.peerConn.getTransceivers().map((t) => `${t.mid}:${t.currentDirection}`) : [],
       };
     },

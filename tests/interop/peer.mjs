@@ -11,6 +11,8 @@
 //   answer {call_id, video?}   reject {call_id}   hangup {call_id, reason?}
 //   hold {call_id, on}            js-sdk's setRemoteOnHold (a=sendonly) / resume
 //   mute {call_id, audio, video}  upgrade {call_id}  (adds video to a voice call)
+//   transfer {call_id, target}    js-sdk's transfer(target)   transfer_to_call {call_id, target_call_id}
+//   (login's supports_call_transfer advertises m.call.transferee; event asserted_identity: the peer asserted one)
 //   report {call_id}              -> done {state, audio:{frames,loud_frames,rms,freq}, video:{frames,...}, holds}
 //   quit
 // Events: ready, member, incoming, state, hangup, voip (an m.call.* event received), sent (one we sent), ice, dtls,

@@ -77,6 +77,8 @@ TEST(ExitCodes, EveryEndedReasonHasOneStatus) {
       {{"rejected", false, false, true}, kExitRejected, "rejected"},
       {{"rejected", true, false, false}, kExitOk, "rejected_here"},
       {{"user_busy", false, false, true}, kExitRejected, "busy"},
+      {{"user_busy", true, false, false}, kExitOk, "busy_here"},         // answer --busy declined it, as asked
+      {{"transferred", true, true, false}, kExitOk, "transferred"},      // the replacement call goes on (rule T8)
       {{"user_hangup", false, false, true}, kExitRejected, "rejected"},  // a v0 callee's reject (rule 43)
       {{"invite_timeout", true, false, true}, kExitNoAnswer, "not_answered"},
       {{"invite_timeout", false, false, false}, kExitNoAnswer, "not_answered"},
@@ -96,6 +98,8 @@ TEST(ExitCodes, EveryEndedReasonHasOneStatus) {
   }
   EXPECT_FALSE(classify_end({"answered_elsewhere", false, false, false}).counts);
   EXPECT_FALSE(classify_end({"replaced", true, false, true}).counts);
+  EXPECT_FALSE(classify_end({"user_busy", true, false, false}).counts);
+  EXPECT_FALSE(classify_end({"transferred", true, true, false}).counts);
   EXPECT_TRUE(classify_end({"user_hangup", false, true, false}).counts);
 }
 

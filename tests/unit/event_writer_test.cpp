@@ -88,7 +88,8 @@ TEST(EventWriter, RefusesWhatAConformantSenderMustNotSend) {
             "content.answer.type: is \"offer\", must be \"answer\"");
   EXPECT_EQ(refusal(Negotiate{ours(), {"answer", ""}, 1, std::nullopt, std::nullopt}),
             "content.description.sdp: empty");
-  EXPECT_EQ(refusal(Reject{ours(), "user_busy"}), "content.reason: m.call.reject has no reason field (digest 3.5)");
+  EXPECT_EQ(refusal(Reject{ours(), "declined"}),
+            "content.reason: m.call.reject carries no reason but user_busy (digest 3.5, rule 50)");
   EXPECT_EQ(refusal(SdpStreamMetadataChanged{ours(), {{"s", {"m.camera", false, false}}}}),
             "content.sdp_stream_metadata.s.purpose: is \"m.camera\", must be m.usermedia or m.screenshare");
 }

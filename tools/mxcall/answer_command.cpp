@@ -8,6 +8,8 @@
 #include <iostream>
 #include <set>
 
+#include <unistd.h>
+
 #include "call_session.hpp"
 #include "commands.hpp"
 #include "phone_setup.hpp"
@@ -28,8 +30,12 @@ std::vector<OptionSpec> options_spec() {
        "at most M calls answered at once (default 1); a call beyond that is left ringing\n"
        "here so that another device of the same user answers it"},
       {"timeout", "SECONDS", "stop (exit status 4) when no call has come within SECONDS"},
+      {"busy", "",
+       "with --auto: decline a call beyond --max-calls as busy (m.call.reject with reason user_busy,\n"
+       "or a user_busy hangup to a v0 caller) instead of leaving it ringing"},
   };
   for (auto& spec : shared_call_options()) specs.push_back(spec);
+  for (auto& spec : call_feature_options()) specs.push_back(spec);
   return specs;
 }
 
@@ -53,6 +59,7 @@ struct AnswerPolicy {
   std::set<std::string> from;
   std::optional<int> count;
   int max_calls = 1;
+  bool busy = false;  // beyond max_calls: declined as busy, not left ringing
   std::optional<double> timeout;
   std::optional<double> seconds;
   MediaSettings media;
@@ -97,6 +104,10 @@ class AnswerCommand final : public CallSession {
       phone_->reject(details.call);
     } else if (!policy_.auto_answer) {
       out_.incoming(details, "ring");
+    } else if (answering_.size() >= static_cast<std::size_t>(policy_.max_calls) && policy_.busy) {
+      out_.incoming(details, "busy");
+      handled_.erase(call.ref);  // not one of ours to count: declined as asked
+      phone_->busy(details.call);
     } else if (answering_.size() >= static_cast<std::size_t>(policy_.max_calls)) {
       out_.incoming(details, "at_capacity");
       waiting_.push_back(details);
@@ -127,6 +138,15 @@ class AnswerCommand final : public CallSession {
       return;
     }
     if (was_answering) answer_next_waiting();
+  }
+
+  // The replacement of a transferred call takes its place in --max-calls and --count (rule T8).
+  void transferred(CallView& original, const CallRef& replacement) override {
+    if (answering_.erase(original.ref) != 0) answering_.insert(replacement);
+    if (handled_.count(original.ref) != 0) handled_.insert(replacement);
+  }
+  AnswerOptions replacement_media() const override {
+    return {.video = policy_.media.video, .media = policy_.media.for_call(answered_ + 1)};
   }
 
   int exit_code_now() const override { return first_failure_; }
@@ -181,9 +201,13 @@ int run_answer(const std::vector<std::string>& args) {
   std::string error = parsed.error;
   if (error.empty() && !options.positionals().empty()) error = "answer takes no arguments, only options";
   if (error.empty() && options.has("auto") && options.has("reject")) error = "give --auto or --reject, not both";
+  if (error.empty() && options.has("busy") && !options.has("auto")) {
+    error = "--busy declines calls beyond --max-calls, so it goes with --auto";
+  }
   AnswerPolicy policy;
   policy.auto_answer = options.has("auto");
   policy.reject = options.has("reject");
+  policy.busy = options.has("busy");
   for (const std::string& user : options.list("from")) {
     if (error.empty() && (user.size() < 4 || user[0] != '@' || user.find(':') == std::string::npos)) {
       error = "--from " + user + ": give a full user id, @user:server";
@@ -202,14 +226,19 @@ int run_answer(const std::vector<std::string>& args) {
     auto media = media_settings(options, &error);
     if (media) policy.media = std::move(*media);
   }
+  std::optional<FeatureSettings> features;
+  if (error.empty()) features = feature_settings(options, ::isatty(STDIN_FILENO) != 0, &error);
   auto config = phone_config_or_exit(*out, options, error, "answer");
   if (auto* status = std::get_if<int>(&config)) return *status;
   auto& phone_config = std::get<PhoneConfig>(config);
   phone_config.join_invites = true;
   phone_config.join_invites_from.assign(policy.from.begin(), policy.from.end());
+  phone_config.transfers = features->transfers;
+  phone_config.transfer_media = policy.media.for_call(1);
 
   Runtime runtime;
   AnswerCommand session(runtime, *out, policy);
+  session.use_features(std::move(*features));
   return session.connect_and_run(phone_config);
 }
 

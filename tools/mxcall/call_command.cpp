@@ -1,5 +1,7 @@
 // mxcall call <@user|!room|#alias>: places one call (the runtime finds or creates the DM for a user), stays
 // connected --seconds N or until the peer hangs up or Ctrl-C, then hangs up. The exit status says how it ended.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "account.hpp"
@@ -15,6 +17,7 @@ std::vector<OptionSpec> options_spec() {
   specs.insert(specs.begin() + 8, {"ring-timeout", "SECONDS",
                                    "give up when nobody answers within SECONDS (default 90, the invite lifetime\n"
                                    "the spec recommends; shorter invites may be dropped by slow clients)"});
+  for (auto& spec : call_feature_options()) specs.push_back(spec);
   return specs;
 }
 
@@ -71,6 +74,12 @@ class CallCommand final : public CallSession {
     adopt_glare_survivor(call);
     if (main_ && call.ref == *main_) finish(call.outcome ? call.outcome->exit_code : kExitMedia);
   }
+  // The peer transferred us (rule T8): the replacement call is the one this command follows now.
+  void transferred(CallView& original, const CallRef& replacement) override {
+    if (main_ && original.ref == *main_) main_ = replacement;
+  }
+  AnswerOptions replacement_media() const override { return {.video = media_.video, .media = media_.for_call(2)}; }
+
   int exit_code_now() const override {
     for (const CallView* call : all_calls()) {
       if (call->outcome && call->outcome->counts) return call->outcome->exit_code;
@@ -127,13 +136,18 @@ int run_call(const std::vector<std::string>& args) {
   if (error.empty()) ring_timeout = number_option(options, "ring-timeout", 5, 3600, &error);
   std::optional<MediaSettings> media;
   if (error.empty()) media = media_settings(options, &error);
+  std::optional<FeatureSettings> features;
+  if (error.empty()) features = feature_settings(options, ::isatty(STDIN_FILENO) != 0, &error);
   auto config = phone_config_or_exit(*out, options, error, "call");
   if (auto* status = std::get_if<int>(&config)) return *status;
   auto& phone_config = std::get<PhoneConfig>(config);
   if (ring_timeout) phone_config.timeouts.invite_lifetime_ms = static_cast<std::uint64_t>(*ring_timeout * 1000);
+  phone_config.transfers = features->transfers;
+  phone_config.transfer_media = media->for_call(2);
 
   Runtime runtime;
   CallCommand session(runtime, *out, options.positionals()[0], seconds, std::move(*media));
+  session.use_features(std::move(*features));
   return session.connect_and_run(phone_config);
 }
 

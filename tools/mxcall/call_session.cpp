@@ -93,6 +93,10 @@ std::vector<const CallView*> CallSession::all_calls() const {
 
 void CallSession::on_incoming_call(const IncomingCall& details) {
   CallView& call = track(details.call, details.caller, false, details.video);
+  if (replacements_.contains(details.call)) {
+    out_.incoming(details, "transfer");  // the awaited transfer replacement, answered by the phone (rule T7)
+    return;
+  }
   if (finishing_) {
     out_.incoming(details, "ring");
     return;
@@ -113,6 +117,7 @@ void CallSession::on_call_state(const CallStateChange& change) {
     call.outcome = classify_end({change.reason, change.local, call.connected_at.has_value(), call.outgoing});
   }
   out_.state(call);
+  if (change.state == CallState::connecting || change.state == CallState::connected) assert_identity_once(call);
   if (change.state == CallState::connected) connected(call);
   if (change.state == CallState::ended) ended(call);
 }
@@ -126,6 +131,7 @@ void CallSession::on_stats(const CallStats& stats) {
 
 void CallSession::on_action_refused(const CallRef& call, const std::string& why) {
   out_.warning("call " + call.call_id + ": " + why);
+  refused(call, why);
 }
 
 void CallSession::on_fatal_error(const Error& error) {

@@ -4,11 +4,14 @@
 // incoming calls and when the command is done.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
+#include "call_features.hpp"
 #include "output.hpp"
 
 namespace mxcall::tools {
@@ -24,6 +27,8 @@ class CallSession : public PhoneObserver {
   // phone (its pending hangups are handed to the homeserver first). Returns the exit status. Ctrl-C is watched the
   // whole time.
   int connect_and_run(const PhoneConfig& config);
+  // --allow-transfer, --identity: set before connect_and_run.
+  void use_features(FeatureSettings features) { features_ = std::move(features); }
   // From any thread (the interrupt watcher): hang up properly and finish.
   void interrupt(int signal);
 
@@ -35,6 +40,11 @@ class CallSession : public PhoneObserver {
   void on_signalling(const SignallingTrace& trace) final { out_.signalling(trace); }
   void on_fatal_error(const Error& error) final;
   void on_notice(const std::string& message) final;
+  // call_session_features.cpp
+  void on_peer_capabilities(const PeerCapabilities& capabilities) final;
+  void on_peer_identity(const PeerIdentity& identity) final;
+  void on_transfer_request(const TransferRequest& request) final;
+  void on_transfer_update(const TransferUpdate& update) final;
 
  protected:
   virtual void incoming(CallView& call, const IncomingCall& details) = 0;
@@ -47,6 +57,15 @@ class CallSession : public PhoneObserver {
   // Once the phone is connected and observed, before the loop runs: places the call, says what it waits for. An exit
   // status ends the command at once.
   virtual std::optional<int> start(Phone& phone) = 0;
+  // A transfer the peer asked for goes on as `replacement`, and `original` is about to end (rule T8): the command
+  // follows the new call from now on.
+  virtual void transferred(CallView& /*original*/, const CallRef& /*replacement*/) {}
+  // Any transfer news (the transfer command waits for the peer's answer to its own).
+  virtual void transfer_update(const TransferUpdate& /*update*/) {}
+  // An action was refused (after the warning is printed).
+  virtual void refused(const CallRef& /*call*/, const std::string& /*why*/) {}
+  // The media of a replacement call accepted on the terminal.
+  virtual AnswerOptions replacement_media() const { return {}; }
 
   CallView& track(const CallRef& ref, std::string peer, bool outgoing, bool video);
   CallView* find(const CallRef& ref);
@@ -68,7 +87,14 @@ class CallSession : public PhoneObserver {
   void tick();
   void drain(std::chrono::steady_clock::time_point deadline, std::optional<int> exit_code);
 
+  void assert_identity_once(const CallView& call);
+
   std::vector<std::unique_ptr<CallView>> calls_;
+  FeatureSettings features_;
+  std::unique_ptr<TerminalQuestion> question_;
+  std::set<CallRef> replacements_;  // incoming transfer replacements: the phone answers them itself
+  std::set<CallRef> identity_asserted_;
+  std::map<CallRef, std::string> transfer_targets_;  // by the original call: whom its replacement calls
   bool finishing_ = false;
   bool done_ = false;
   int exit_code_ = 0;

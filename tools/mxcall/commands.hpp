@@ -12,5 +12,6 @@ int run_whoami(const std::vector<std::string>& args);
 int run_call(const std::vector<std::string>& args);
 int run_answer(const std::vector<std::string>& args);
 int run_create_dm(const std::vector<std::string>& args);
+int run_transfer(const std::vector<std::string>& args);
 
 }  // namespace mxcall::tools

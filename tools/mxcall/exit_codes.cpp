@@ -9,7 +9,9 @@ EndOutcome classify_end(const CallEnd& end) {
   if (r == "user_media_failed") return {kExitMedia, "media_failed"};
   if (r == "unknown_error") return {kExitMedia, "failed"};
   if (r == "answered_elsewhere") return {kExitOk, "answered_elsewhere", false};
-  if (r == "user_busy") return {kExitRejected, "busy"};
+  // Busy: the peer was (rule 50), or we declined a call beyond --max-calls as busy, as asked.
+  if (r == "user_busy") return end.local ? EndOutcome{kExitOk, "busy_here", false} : EndOutcome{kExitRejected, "busy"};
+  if (r == "transferred") return {kExitOk, "transferred", false};  // the replacement call goes on (rule T8)
   if (r == "rejected") return {end.local ? kExitOk : kExitRejected, end.local ? "rejected_here" : "rejected"};
   if (r == "replaced") return {kExitOk, "replaced", false};  // glare: the other call of the pair goes on
   if (r == "invite_timeout") return {kExitNoAnswer, "not_answered"};

@@ -30,6 +30,7 @@ constexpr std::string_view kUsage =
     "  call <@user|!room|#alias>   place a call (finding or creating the DM for a user), stay connected\n"
     "                              --seconds N or until Ctrl-C, then hang up\n"
     "  answer                      wait for calls and answer (--auto), reject (--reject) or let them ring\n"
+    "  transfer <@peer> <@target>  call @peer, then transfer it to @target (MSC2747)\n"
     "  demo [--video] [--seconds N] [--json]\n"
     "                              a real call between two parties in this process (127.0.0.1)\n"
 #else
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   if (command == "create-dm") return run_create_dm(args);
   if (command == "call") return run_call(args);
   if (command == "answer") return run_answer(args);
+  if (command == "transfer") return run_transfer(args);
   if (command == "demo") return run_demo(args);
 #endif
   if (command == "validate") return run_validate(args);

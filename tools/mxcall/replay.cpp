@@ -114,6 +114,8 @@ protocol::Timeouts read_timeouts(dom::element first) {
       t.early_event_calls = v;
     else if (key == "max_peer_lifetime_ms")
       t.max_peer_lifetime_ms = v;
+    else if (key == "transfer_await_ms")
+      t.transfer_await_ms = v;
     else
       throw ScriptError{"unknown timeout \"" + std::string(key) + "\""};
   }
@@ -171,7 +173,11 @@ class Replay final : public media::MediaEventSink {
  private:
   protocol::UserAction read_action(dom::element a) {
     namespace act = protocol::action;
-    only_keys(a, {"action", "room_id", "call_id", "invitee", "dm_peer", "video", "video_only"}, "\"do\"");
+    only_keys(
+        a,
+        {"action", "room_id", "call_id", "invitee", "dm_peer", "video", "video_only", "target_user", "target_room",
+         "display_name", "avatar_url", "identity_id", "new_call_id", "replacement_id", "await", "new_room_id"},
+        "\"do\"");
     std::string_view name = str(a, "action");
     protocol::CallRef ref{std::string(str(a, "room_id")), std::string(str(a, "call_id"))};
     if (name == "call") {
@@ -190,7 +196,43 @@ class Replay final : public media::MediaEventSink {
     if (name == "unmute") return act::Mute{ref, false, false};
     if (name == "video_on") return act::SetVideo{ref, true};
     if (name == "video_off") return act::SetVideo{ref, false};
+    if (auto feature = read_feature_action(name, a, ref)) return *feature;
     throw ScriptError{"unknown action \"" + std::string(name) + "\""};
+  }
+
+  // Transfer (rules T3, T7, T9), asserted identity (rule A1) and busy (rule 50).
+  static std::optional<protocol::UserAction> read_feature_action(std::string_view name, dom::element a,
+                                                                 const protocol::CallRef& ref) {
+    namespace act = protocol::action;
+    auto optional = [&](const char* key) {
+      auto v = str(a, key, false);
+      return v.empty() ? std::nullopt : std::optional<std::string>(v);
+    };
+    std::string replacement_id(str(a, "replacement_id", false));
+    if (name == "transfer") {
+      return act::Transfer{ref,
+                           std::string(str(a, "target_user")),
+                           optional("display_name"),
+                           optional("target_room"),
+                           std::string(str(a, "new_call_id")),
+                           replacement_id,
+                           !flag(a, "await")};
+    }
+    if (name == "accept_transfer") {
+      return act::AnswerTransfer{ref, replacement_id, true, std::string(str(a, "new_room_id", false)),
+                                 flag(a, "video")};
+    }
+    if (name == "decline_transfer") return act::AnswerTransfer{ref, replacement_id, false, {}, false};
+    if (name == "assert_identity") {
+      std::optional<protocol::Identity> identity;
+      if (auto id = optional("identity_id"), shown = optional("display_name"), avatar = optional("avatar_url");
+          id || shown || avatar) {
+        identity = protocol::Identity{id, shown, avatar};
+      }
+      return act::AssertIdentity{ref, identity};
+    }
+    if (name == "busy") return act::Busy{ref};
+    return std::nullopt;
   }
 
   protocol::MediaEvent read_media_event(dom::element m) {
@@ -293,6 +335,49 @@ class Replay final : public media::MediaEventSink {
     w.key("peer_held").start_object().field("call_id", h.call.call_id).key("held").boolean(h.held).end_object();
   }
 
+  void describe(protocol::JsonWriter& w, const protocol::CallFeature& feature) {
+    std::visit([&](const auto& f) { describe_feature(w, f); }, feature);
+  }
+
+  static void describe_feature(protocol::JsonWriter& w, const protocol::PeerCapabilities& c) {
+    w.key("peer_capabilities").start_object().field("call_id", c.call.call_id);
+    w.key("transferee").boolean(c.capabilities.transferee).key("dtmf").boolean(c.capabilities.dtmf).end_object();
+  }
+
+  static void write_identity(protocol::JsonWriter& w, const protocol::Identity& identity) {
+    w.start_object();
+    if (identity.id) w.field("id", *identity.id);
+    if (identity.display_name) w.field("display_name", *identity.display_name);
+    if (identity.avatar_url) w.field("avatar_url", *identity.avatar_url);
+    w.end_object();
+  }
+
+  static void describe_feature(protocol::JsonWriter& w, const protocol::PeerIdentity& p) {
+    w.key("peer_identity").start_object().field("call_id", p.call.call_id).key("identity");
+    if (p.identity) {
+      write_identity(w, *p.identity);
+    } else {
+      w.null();
+    }
+    w.end_object();
+  }
+
+  static void describe_feature(protocol::JsonWriter& w, const protocol::TransferRequested& t) {
+    w.key("transfer_requested").start_object().field("call_id", t.call.call_id);
+    w.field("replacement_id", t.replacement_id).key("target");
+    write_identity(w, t.target);
+    if (t.target_room) w.field("target_room", *t.target_room);
+    w.field(t.we_place_call ? "create_call" : "await_call", t.new_call_id).end_object();
+  }
+
+  static void describe_feature(protocol::JsonWriter& w, const protocol::TransferUpdate& u) {
+    w.key("transfer").start_object().field("call_id", u.call.call_id).field("replacement_id", u.replacement_id);
+    w.field("status", protocol::to_string(u.status));
+    if (u.replacement) w.field("replacement_call_id", u.replacement->call_id);
+    if (!u.reason.empty()) w.field("reason", u.reason);
+    w.end_object();
+  }
+
   void describe(protocol::JsonWriter& w, const protocol::ActionRefused& r) {
     w.key("refused").start_object().field("call_id", r.call.call_id).field("why", r.why).end_object();
   }
@@ -380,8 +465,12 @@ int run_replay(std::istream& in, std::ostream& out, std::ostream& err) {
           throw ScriptError{R"(the first line is {"t":0,"me":{"user_id":"@a:x","device_id":"DEV"}})"};
         }
         only_keys(line, {"t", "me", "timeouts", "limits", "gathering", "describe"}, "the first line");
-        only_keys(me, {"user_id", "device_id"}, "\"me\"");
+        only_keys(me, {"user_id", "device_id", "capabilities"}, "\"me\"");
         protocol::LocalParty party{std::string(str(me, "user_id")), std::string(str(me, "device_id"))};
+        if (dom::element caps; !me["capabilities"].get(caps)) {  // what our invites and answers advertise (T10)
+          only_keys(caps, {"transferee", "dtmf"}, "\"capabilities\"");
+          party.capabilities = {flag(caps, "transferee"), flag(caps, "dtmf")};
+        }
         media::FakeMediaOptions media;
         std::string_view gathering;
         if (!line["gathering"].get(gathering)) {

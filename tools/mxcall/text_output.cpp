@@ -124,6 +124,8 @@ void TextOutput::incoming(const IncomingCall& call, std::string_view action) {
   if (action == "ring") text += ": letting it ring (answer it elsewhere, or run with --auto)";
   if (action == "ignore_sender") text += ": not from a --from user, ignored";
   if (action == "at_capacity") text += ": at --max-calls, left ringing for another device";
+  if (action == "busy") text += ": at --max-calls, declined as busy";
+  if (action == "transfer") text += ": the new call of a transfer we accepted, answered";
   line(stdout, text);
 }
 

@@ -66,10 +66,30 @@ class Call {
   // Glare: ends this call in favour of another (rule 59-60). `tell_peer` sends what the role requires.
   void replace(bool tell_peer);
   // Glare, rule 59: answers at once as if the user had, reusing whatever the media side has ready.
-  void answer_automatically(Millis now);
+  // Also an awaited transfer replacement (rule T7), with `video` as the user chose on accepting.
+  void answer_automatically(Millis now, bool video = false);
 
   void on_timer(Millis now);
   Millis next_deadline() const { return ended() ? kNever : timers_.next(); }
+  // On `ended`: the reason reported (a hangup reason, or a kEnded* value).
+  const std::string& end_reason() const { return end_reason_; }
+
+  // Transfers the peer asked for (call_features.cpp); the router links the replacement call (transfers.cpp).
+  struct ReceivedTransfer {
+    std::string replacement_id;
+    Identity target;
+    std::optional<std::string> target_room;
+    std::string new_call_id;
+    bool we_place_call = false;
+    bool accepted = false;
+  };
+  const std::optional<ReceivedTransfer>& received_transfer() const { return received_transfer_; }
+  // Accepted: an await_call transfer waits for the target's invite until Timeouts::transfer_await_ms (rule T7).
+  void transfer_accepted(Millis now);
+  // The replacement could not be made: m.call.reject_replacement with `reason` (rule T7), the call goes on.
+  void transfer_failed(std::string_view reason, std::optional<std::string_view> call_failure_reason);
+  // The replacement connected: this call is hung up (rule T8).
+  void transfer_completed(const CallRef& replacement);
 
   // The router's bookkeeping: the deadline it last put on its timer heap for this call, and the call's place in
   // creation order (the order in which the router visits calls when one input touches several).
@@ -85,6 +105,16 @@ class Call {
   void on_candidates(const RoomEvent& event, const Candidates& candidates);
   void on_negotiate(const RoomEvent& event, const Negotiate& negotiate);
   void on_metadata_changed(const RoomEvent& event, const SdpStreamMetadataChanged& changed);
+  // call_features.cpp
+  void on_replaces(const RoomEvent& event, const Replaces& replaces);
+  void on_reject_replacement(const RoomEvent& event, const RejectReplacement& rejected);
+  void on_asserted_identity(const RoomEvent& event, const AssertedIdentity& asserted);
+  void start_transfer(const action::Transfer& transfer);
+  void decline_transfer(const action::AnswerTransfer& answer);
+  void assert_identity(const action::AssertIdentity& assert);
+  void do_busy();
+  void peer_capabilities(const std::optional<Capabilities>& capabilities);
+  void feature(CallFeature feature) { host_.output(Output{std::move(feature)}); }
   void do_answer(bool video, Millis now);
   void do_reject();
   void do_hangup();
@@ -193,6 +223,13 @@ class Call {
     bool audio_muted = false;
     bool video_muted = false;
   } hold_;
+
+  // Features (call_features.cpp): the peer's capabilities (rule T10) and transfers either way (rules T5-T9).
+  Capabilities peer_capabilities_;
+  std::optional<Capabilities> invite_capabilities_;  // callee: announced when the call rings
+  std::optional<ReceivedTransfer> received_transfer_;
+  std::string sent_replacement_id_;  // transferor: the transfer in flight
+  std::string end_reason_;
 
   TimerTable timers_;
 

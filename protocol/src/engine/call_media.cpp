@@ -37,13 +37,15 @@ void Call::on_local_description(const media_event::LocalDescription& description
   if (role_ == Role::caller && state_ == CallState::create_offer) {
     std::optional<std::string_view> invitee;
     if (invitee_) invitee = *invitee_;
-    send(Invite{our_common(), {"offer", description.sdp}, lifetime_ms_, invitee, our_metadata(sid), std::nullopt});
+    // Rule T10: capabilities on invite and answer.
+    send(Invite{
+        our_common(), {"offer", description.sdp}, lifetime_ms_, invitee, our_metadata(sid), host_.me().capabilities});
     timers_.set(Timer::invite_expiry, now + static_cast<Millis>(lifetime_ms_));
     set_state(CallState::invite_sent);
     return release_candidates(now);
   }
   if (role_ == Role::callee && state_ == CallState::create_answer) {
-    send(Answer{our_common(), {"answer", description.sdp}, our_metadata(sid), std::nullopt});
+    send(Answer{our_common(), {"answer", description.sdp}, our_metadata(sid), host_.me().capabilities});
     set_state(CallState::connecting);
     return release_candidates(now);
   }
@@ -243,6 +245,7 @@ void Call::fire(Timer timer) {
     case Timer::connect:
     case Timer::ice_hangup: return hang_up_for_ice();
     case Timer::ice_restart: return restart_ice();
+    case Timer::transfer_await: return transfer_failed("failed_call_invite", std::nullopt);
   }
 }
 

@@ -52,6 +52,7 @@ Call::Call(CallHost& host, const RoomEvent& event, const Invite& invite, Millis 
   peer_v1_ = invite.common.version.is_v1();
   offer_sdp_ = std::string(invite.offer.sdp);
   invite_event_id_ = std::string(event.event_id);
+  invite_capabilities_ = invite.capabilities;
   // The peer chooses the lifetime: clamped, it bounds how long we ring and remember the call id.
   lifetime_ms_ = std::min(invite.lifetime_ms, host_.timeouts().max_peer_lifetime_ms);
   // Rule 18: the invite's age when the server delivered it plus what passes here; never the sender's clock.
@@ -76,6 +77,7 @@ void Call::ring(bool silent, Millis now) {
   }
   announced_ = true;
   set_state(silent ? CallState::ringing_silent : CallState::ringing);
+  peer_capabilities(invite_capabilities_);
 }
 
 void Call::act(const UserAction& action, Millis now) {
@@ -114,6 +116,13 @@ void Call::act(const UserAction& action, Millis now) {
             media(media_op::SetMuted{a.audio, a.video});
             if (peer_v1_) send_metadata_changed();  // rule 67; v0 peers know no metadata
           },
+          [&](const action::Transfer& a) { start_transfer(a); },
+          [&](const action::AnswerTransfer& a) { decline_transfer(a); },  // the router carries out an acceptance
+          [&](const action::AssertIdentity& a) { assert_identity(a); },
+          [&](const action::Busy&) {
+            if (role_ != Role::callee || !is_ringing()) return refuse("only a ringing incoming call can be busy");
+            do_busy();
+          },
           [&](const action::SetVideo& a) {
             if (!can_renegotiate()) {
               return refuse("video changes need a connected call with a VoIP v1 peer (rule 51)");
@@ -138,8 +147,8 @@ void Call::do_answer(bool video, Millis now) {
   apply_remote_candidates(opponent_);
 }
 
-void Call::answer_automatically(Millis now) {
-  if (!ended() && role_ == Role::callee && is_ringing()) do_answer(false, now);
+void Call::answer_automatically(Millis now, bool video) {
+  if (!ended() && role_ == Role::callee && is_ringing()) do_answer(video, now);
 }
 
 void Call::do_reject() {
@@ -185,9 +194,9 @@ void Call::on_event(const RoomEvent& event, Millis now) {
                  [&](const Candidates& c) { on_candidates(event, c); },
                  [&](const Negotiate& c) { on_negotiate(event, c); },
                  [&](const SdpStreamMetadataChanged& c) { on_metadata_changed(event, c); },
-                 [&](const OneOf<Replaces, RejectReplacement, AssertedIdentity> auto&) {
-                   ignore(event, "call transfer and asserted identity (MSC2747, MSC3086) are not supported");
-                 },
+                 [&](const Replaces& c) { on_replaces(event, c); },
+                 [&](const RejectReplacement& c) { on_reject_replacement(event, c); },
+                 [&](const AssertedIdentity& c) { on_asserted_identity(event, c); },
              },
              event.content);
 }
@@ -204,6 +213,7 @@ void Call::on_answer(const RoomEvent& event, const Answer& answer, Millis now) {
   }
   if (invitee_ && event.sender != *invitee_) return ignore(event, "the call was meant for another user (rule 24)");
   select(event, "answer", answer.answer.sdp, answer.common.version.is_v1(), now);
+  peer_capabilities(answer.capabilities);
 }
 
 void Call::select(const RoomEvent& event, std::string_view description_type, std::string_view sdp, bool peer_v1,
@@ -231,7 +241,8 @@ void Call::on_reject(const RoomEvent& event, const Reject& reject) {
   if (opponent_chosen_) return ignore(event, "an answer was already selected, so the reject is ignored (rule 45)");
   if (invitee_ && event.sender != *invitee_) return ignore(event, "the call was meant for another user (rule 24)");
   if (reject.common.party_id) send(SelectAnswer{our_common(), *reject.common.party_id});  // rule 44
-  end(kEndedRejected);
+  // A busy callee's reject says so (rule 50; matrix-js-sdk reads the reason the same way).
+  end(reject.reason && *reject.reason == "user_busy" ? "user_busy" : kEndedRejected);
 }
 
 void Call::on_select_answer(const RoomEvent& event, const SelectAnswer& select) {
@@ -326,6 +337,7 @@ void Call::on_member_left(std::string_view user) {
 void Call::end(std::string_view reason, std::string_view never_rang_why) {
   if (ended()) return;
   bool was_announced = announced_ || role_ == Role::caller;
+  end_reason_ = std::string(reason);
   timers_.stop_all();
   if (media_open_) media(media_op::Close{});
   if (was_announced) {

@@ -14,6 +14,7 @@
 #include "keyed_hash.hpp"
 #include "opaque_id.hpp"
 #include "owned_event.hpp"
+#include "transfers.hpp"
 
 namespace mxcall::protocol {
 
@@ -248,6 +249,13 @@ struct Router::Impl final : engine::CallHost {
     if (glare_with != nullptr && !call->ended()) {
       resolve_glare(*glare_with, *call, now);
     }
+    if (!transfers_.empty() && !call->ended()) {
+      if (auto claimed = transfers_.claim(call_owner, event.sender)) {
+        auto_answer_[ref.room_id + '\x1f' + ref.call_id] = claimed->video;  // the replacement we await (rule T7)
+        output(CallFeature{
+            TransferUpdate{claimed->original, claimed->replacement_id, TransferStatus::answering, ref, {}}});
+      }
+    }
     settle(call_owner, now);
   }
 
@@ -277,7 +285,7 @@ struct Router::Impl final : engine::CallHost {
     if (ours.state() == CallState::create_offer || theirs.ref().call_id < ours.ref().call_id) {
       // Rule 59 (ours not sent yet) or rule 60 (theirs has the lesser id): ours gives way, theirs is answered.
       ours.replace(true);
-      auto_answer_.insert(theirs.ref().room_id + '\x1f' + theirs.ref().call_id);
+      auto_answer_[theirs.ref().room_id + '\x1f' + theirs.ref().call_id] = false;
     } else {
       theirs.replace(true);  // rule 60: ours has the lesser id and survives
     }
@@ -378,8 +386,9 @@ struct Router::Impl final : engine::CallHost {
       if (!auto_answer_.empty()) {
         auto glare = auto_answer_.find(std::string(key.room_id) + '\x1f' + std::string(key.call_id));
         if (glare != auto_answer_.end()) {
+          bool video = glare->second;
           auto_answer_.erase(glare);
-          call->answer_automatically(now);
+          call->answer_automatically(now, video);
         }
       }
       settle(slot, now);
@@ -402,7 +411,64 @@ struct Router::Impl final : engine::CallHost {
     }
   }
 
-  std::unordered_set<std::string> auto_answer_;
+  // Incoming calls to answer once they ring: glare (rule 59) and awaited transfer replacements (rule T7), with video.
+  std::unordered_map<std::string, bool> auto_answer_;
+  engine::TransferLinks transfers_;
+
+  // A call we place: for the user, or as the replacement of a transfer (rule T7). The refusal says why not.
+  std::variant<std::shared_ptr<Call>, std::string> place(const action::Call& place, Millis now) {
+    if (place.room_id.empty()) return std::string("a call needs a room");
+    if (!is_opaque_id(place.call_id)) return std::string("call ids are 1-255 characters of [0-9A-Za-z._~-] (rule 8)");
+    if (place.invitee && !is_user_id(*place.invitee))
+      return std::string("the invitee must be a user id (@user:server)");
+    if (place.dm_peer && !is_user_id(*place.dm_peer))
+      return std::string("the DM peer must be a user id (@user:server)");
+    if (calls_.find(place.room_id, place.call_id) != nullptr ||
+        remembered_.contains(CallRef{place.room_id, place.call_id})) {
+      return std::string("that call id was already used here");
+    }
+    if (auto over = over_quota(place.room_id, std::nullopt)) return *over + "; hang up a call first";
+    auto call = std::make_shared<Call>(*this, place, now);
+    add(call);
+    outgoing_by_room_[place.room_id].push_back(call);
+    settle(call, now);
+    return call;
+  }
+
+  // The user accepted a transfer the peer asked for (rule T7): place the replacement or wait for it.
+  void accept_transfer(const action::AnswerTransfer& accept, Millis now) {
+    auto* slot = calls_.find(accept.call.room_id, accept.call.call_id);
+    if (slot == nullptr) return output(ActionRefused{accept.call, "there is no live call with that id in that room"});
+    std::shared_ptr<Call> original = slot->call;
+    const auto& request = original->received_transfer();
+    if (!request || request->replacement_id != accept.replacement_id) {
+      return output(ActionRefused{accept.call, "there is no transfer request with that replacement id on this call"});
+    }
+    if (request->accepted) return output(ActionRefused{accept.call, "the transfer was already accepted"});
+    original->transfer_accepted(now);
+    if (!request->we_place_call) {
+      transfers_.await(original, request->new_call_id, *request->target.id, request->target_room, accept.video);
+      output(CallFeature{TransferUpdate{accept.call, request->replacement_id, TransferStatus::awaiting, {}, {}}});
+      return settle(original, now);
+    }
+    std::string room = accept.room_id.empty() ? request->target_room.value_or("") : accept.room_id;
+    auto placed = place(action::Call{room, request->new_call_id, request->target.id, accept.video}, now);
+    if (auto* why = std::get_if<std::string>(&placed)) {
+      output(ActionRefused{accept.call, "the replacement call could not be placed: " + *why});
+      original->transfer_failed("failed_call_invite", std::nullopt);
+      return settle(original, now);
+    }
+    auto& replacement = std::get<std::shared_ptr<Call>>(placed);
+    output(CallFeature{
+        TransferUpdate{accept.call, request->replacement_id, TransferStatus::placing, replacement->ref(), {}}});
+    transfers_.placed(original, replacement);
+  }
+
+  // After every input: transfers whose replacement connected or failed move on (rule T8).
+  void check_transfers(Millis now) {
+    if (transfers_.empty()) return;
+    for (const auto& original : transfers_.check()) settle(original, now);
+  }
 };
 
 Router::Router(LocalParty me, Timeouts timeouts)
@@ -425,6 +491,7 @@ void Router::sync_batch(std::span<const ReadResult> events, Millis now) {
     }
   }
   impl_->after_batch(new_incoming, now);  // rule 21: ring only once the whole batch is known
+  impl_->check_transfers(now);
   impl_->drop_stale_wakeups();
 }
 
@@ -432,20 +499,15 @@ void Router::act(const UserAction& action, Millis now) {
   advance(now);
   Impl& d = *impl_;
   if (const auto* place = std::get_if<action::Call>(&action)) {
-    CallRef ref{place->room_id, place->call_id};
-    auto refuse = [&](std::string why) { d.output(ActionRefused{ref, std::move(why)}); };
-    if (place->room_id.empty()) return refuse("a call needs a room");
-    if (!is_opaque_id(place->call_id)) return refuse("call ids are 1-255 characters of [0-9A-Za-z._~-] (rule 8)");
-    if (place->invitee && !is_user_id(*place->invitee)) return refuse("the invitee must be a user id (@user:server)");
-    if (place->dm_peer && !is_user_id(*place->dm_peer)) return refuse("the DM peer must be a user id (@user:server)");
-    if (d.calls_.find(ref.room_id, ref.call_id) != nullptr || d.remembered_.contains(ref)) {
-      return refuse("that call id was already used here");
+    auto placed = d.place(*place, now);
+    if (auto* why = std::get_if<std::string>(&placed)) {
+      d.output(ActionRefused{CallRef{place->room_id, place->call_id}, std::move(*why)});
     }
-    if (auto over = d.over_quota(ref.room_id, std::nullopt)) return refuse(*over + "; hang up a call first");
-    auto call = std::make_shared<Call>(d, *place, now);
-    d.add(call);
-    d.outgoing_by_room_[ref.room_id].push_back(call);
-    d.settle(call, now);
+    return d.drop_stale_wakeups();
+  }
+  if (const auto* answer = std::get_if<action::AnswerTransfer>(&action); answer && answer->accept) {
+    d.accept_transfer(*answer, now);
+    d.check_transfers(now);
     return d.drop_stale_wakeups();
   }
   const CallRef& ref = std::visit(
@@ -462,6 +524,7 @@ void Router::act(const UserAction& action, Millis now) {
   if (call == nullptr) return d.output(ActionRefused{ref, "there is no live call with that id in that room"});
   call->act(action, now);
   d.settle(KeyView{ref.room_id, ref.call_id}, now);
+  d.check_transfers(now);
   d.drop_stale_wakeups();
 }
 
@@ -471,6 +534,7 @@ void Router::media_event(const MediaEvent& event, Millis now) {
   if (Call* call = impl_->find(key)) {
     call->on_media(event.event, now);
     impl_->settle(key, now);
+    impl_->check_transfers(now);
     impl_->drop_stale_wakeups();
   }
 }
@@ -496,6 +560,7 @@ void Router::member_left(const MemberLeft& left, Millis now) {
     call->on_member_left(left.user_id);
     impl_->settle(call, now);
   }
+  impl_->check_transfers(now);
   impl_->drop_stale_wakeups();
 }
 
@@ -509,6 +574,7 @@ void Router::advance(Millis now) {
     d.settle(call, now);
   }
   d.forget_old(now);
+  d.check_transfers(now);
   d.drop_stale_wakeups();
 }
 

@@ -21,9 +21,11 @@ enum class Timer : std::uint8_t {
   connect,           // answered or selected, but media never connected
   ice_hangup,        // ICE stayed disconnected or failed too long
   ice_restart,       // ICE disconnected long enough to try a restart
+  transfer_await,    // an accepted await_call transfer: the target's invite never came (rule T7)
 };
 inline constexpr std::array kTimersInFiringOrder{Timer::invite_expiry, Timer::candidate_flush, Timer::negotiate_expiry,
-                                                 Timer::connect,       Timer::ice_hangup,      Timer::ice_restart};
+                                                 Timer::connect,       Timer::ice_hangup,      Timer::ice_restart,
+                                                 Timer::transfer_await};
 
 class TimerTable {
  public:

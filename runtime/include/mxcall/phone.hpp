@@ -28,6 +28,7 @@
 #include "mxcall/matrix/client.hpp"
 #include "mxcall/matrix/error.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
+#include "mxcall/phone_features.hpp"
 #include "mxcall/protocol/engine.hpp"
 
 namespace mxcall {
@@ -132,6 +133,16 @@ class PhoneObserver {
   virtual void on_fatal_error(const Error& /*error*/) {}
   // Something the user should know that changes nothing by itself (an encrypted room we cannot read, a room joined).
   virtual void on_notice(const std::string& /*message*/) {}
+
+  // Call features (phone_features.hpp). The peer's capabilities, once per call (rule T10).
+  virtual void on_peer_capabilities(const PeerCapabilities& /*capabilities*/) {}
+  // The peer says who is on the line (MSC3086): show it as "transferred to ...", never as verified (rule A3).
+  virtual void on_peer_identity(const PeerIdentity& /*identity*/) {}
+  // The peer asks to transfer us. With TransferPolicy::ask, answer with Phone::accept_transfer or decline_transfer
+  // (now or later; the call goes on meanwhile, rule T6); with the other policies it is only news.
+  virtual void on_transfer_request(const TransferRequest& /*request*/) {}
+  // How a transfer goes, either way: ours sent or refused by the peer; theirs declined, placing, completed, failed.
+  virtual void on_transfer_update(const TransferUpdate& /*update*/) {}
 };
 
 // The loop. One per process is the normal case; it owns a GLib main context and (with run()) its thread.
@@ -209,6 +220,12 @@ struct PhoneConfig {
   EncryptionConfig encryption;
   bool join_invites = false;                   // join rooms we are invited to (a bot's DMs)
   std::vector<std::string> join_invites_from;  // when non-empty: only invites from these users
+
+  // Transfers the peer asks for (MSC2747); anything but decline advertises m.call.transferee (rule T10).
+  TransferPolicy transfers = TransferPolicy::decline;
+  MediaChoice transfer_media;  // the replacement call's media with TransferPolicy::accept
+  // Advertise m.call.dtmf (MSC2747) in invites and answers: the media engine sends RFC 4733 digits (rule 71).
+  bool advertise_dtmf = false;
 };
 
 // The device's encryption store for `config`: EncryptionConfig::store_path, else "<session_path>.crypto", else empty
@@ -259,6 +276,20 @@ class Phone {
   void resume(const CallRef& call);
   void mute(const CallRef& call, bool audio, bool video);
   void set_video(const CallRef& call, bool video);
+
+  // Call features (phone_features.hpp). Transfers the call's peer (MSC2747, rule T3): refused (on_action_refused)
+  // unless the call is set up with a v1 peer that advertised m.call.transferee. Returns the new call's id; the
+  // outcome arrives as on_transfer_update, and the peer normally hangs up once its new call connects (rule T8).
+  Result<std::string> transfer(const CallRef& call, const TransferOptions& options);
+  // Accepts the transfer on_transfer_request announced: places the new call (in the request's target_room, else in
+  // the direct chat with the target, found or created on the calling thread as call() does) or answers the target's
+  // call when it comes; the original call is hung up once the new one connects (rule T8).
+  void accept_transfer(const CallRef& call, const std::string& replacement_id, const AnswerOptions& options = {});
+  void decline_transfer(const CallRef& call, const std::string& replacement_id);
+  // Tells the peer who is really on the line (MSC3086, a gateway's caller); nullopt reverts to the room identity.
+  void assert_identity(const CallRef& call, const std::optional<Identity>& identity);
+  // Declines a ringing call as busy: m.call.reject with reason user_busy (v1), a user_busy hangup (v0), rule 50.
+  void busy(const CallRef& call);
 
   // Ends every call placed or answered here and returns once the hangups have been handed to the homeserver (or
   // `timeout` passed).

@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "mxcall/protocol/call_events.hpp"
+#include "mxcall/protocol/call_features.hpp"
 #include "mxcall/protocol/event_types.hpp"
 #include "mxcall/protocol/media_io.hpp"
 
@@ -25,6 +26,9 @@ using Millis = std::int64_t;
 struct LocalParty {
   std::string user_id;
   std::string party_id;
+  // What our invites, answers and negotiates advertise (rule T10). transferee: the application answers transfer
+  // requests (action::AnswerTransfer); dtmf: the media engine sends RFC 4733 digits (rule 71).
+  Capabilities capabilities{};
 };
 
 // What a peer's events can make the engine hold, at most (docs/security.md). What would go over a cap is dropped, or
@@ -58,6 +62,8 @@ struct Timeouts {
   // A peer's `lifetime` is read as at most this: it sets how long we ring and how long the call id is remembered,
   // and a peer must not make us ring for years (2^53 ms was accepted). Ours is invite_lifetime_ms.
   std::uint64_t max_peer_lifetime_ms = 180000;
+  // An accepted await_call transfer fails (failed_call_invite, rule T7) when the target's invite has not come by then.
+  std::uint64_t transfer_await_ms = 60000;
   Limits limits;
 };
 
@@ -78,6 +84,7 @@ inline constexpr std::string_view kEndedAnsweredElsewhere = "answered_elsewhere"
 inline constexpr std::string_view kEndedRejected = "rejected";
 inline constexpr std::string_view kEndedReplaced = "replaced";  // lost glare, or a glare loser we ended
 inline constexpr std::string_view kEndedInviteTimeout = "invite_timeout";
+inline constexpr std::string_view kEndedTransferred = "transferred";  // the replacement call connected (rule T8)
 
 // The hangup reason we send for the losing call of a glare. The spec names none; js-sdk sends the non-spec
 // `replaced`. We send `user_busy`: the client is busy with the surviving call, and it is the one spec reason that
@@ -123,7 +130,8 @@ struct SetVideo {  // upgrade to video or drop it, by renegotiation
 }  // namespace action
 
 using UserAction = std::variant<action::Call, action::Answer, action::Reject, action::Hangup, action::Hold,
-                                action::Resume, action::Mute, action::SetVideo>;
+                                action::Resume, action::Mute, action::SetVideo, action::Transfer,
+                                action::AnswerTransfer, action::AssertIdentity, action::Busy>;
 
 // Changes to rooms that matter to calls, from the room's state as the client tracks it.
 struct RoomJoinRule {
@@ -178,6 +186,7 @@ struct PeerHeld {
   bool operator==(const PeerHeld&) const = default;
 };
 
-using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld>;
+using Output =
+    std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld, CallFeature>;
 
 }  // namespace mxcall::protocol
