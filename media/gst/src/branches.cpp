@@ -137,7 +137,8 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   GstElement* encoder = make("opusenc");
   GstElement* payloader = make("rtpopuspay");
   GstElement* caps = make("capsfilter");
-  if (!all_made(source, convert, resample, raw_caps, valve, encoder, payloader, caps)) {
+  GstElement* dtmf_mux = make("rtpdtmfmux");  // DTMF (dtmf.cpp) joins the audio stream here
+  if (!all_made(source, convert, resample, raw_caps, valve, encoder, payloader, caps, dtmf_mux)) {
     fail(protocol::MediaFailure::local_media,
          "could not create the audio sender (is gstreamer1.0-plugins-base "
          "installed?); see check_ready()");
@@ -148,8 +149,9 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   gst_caps_unref(raw);
   g_object_set(encoder, "complexity", options_.opus_complexity, nullptr);
   SendBranch parts{valve, encoder, payloader, caps};
-  return finish_send_branch(audio_, {source, convert, resample, raw_caps, valve, encoder, payloader, caps}, parts,
-                            {"audio", "OPUS", 48000, payload_type}, mline);
+  return finish_send_branch(audio_, {source, convert, resample, raw_caps, valve, encoder, payloader, caps, dtmf_mux},
+                            parts, {"audio", "OPUS", 48000, payload_type}, mline) &&
+         add_dtmf_source(dtmf_mux);
 }
 
 bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> mline) {
@@ -207,7 +209,7 @@ bool Session::finish_send_branch(std::optional<SendBranch>& slot, std::initializ
   }
   slot = parts;
   slot->payload_type = format.payload_type;
-  if (!attach_branch(*slot, parts.rtp_caps, mline, format.media)) return false;
+  if (!attach_branch(*slot, *std::prev(chain.end()), mline, format.media)) return false;
   sync_all(chain);
   return true;
 }

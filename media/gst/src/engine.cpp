@@ -23,6 +23,8 @@ std::vector<RequiredElement> required_elements(const GstEngineOptions& options) 
       {"nicesrc", "gstreamer1.0-nice"},
       {"nicesink", "gstreamer1.0-nice"},
       {"rtpbin", "gstreamer1.0-plugins-good"},
+      {"rtpdtmfsrc", "gstreamer1.0-plugins-good"},
+      {"rtpdtmfmux", "gstreamer1.0-plugins-good"},
       {"opusenc", "gstreamer1.0-plugins-base"},
       {"opusdec", "gstreamer1.0-plugins-base"},
       {"rtpopuspay", "gstreamer1.0-plugins-good"},

@@ -96,6 +96,7 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
 
   if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")) {
     g_signal_connect(rtpbin, "on-ssrc-active", G_CALLBACK(&Session::on_ssrc_active), this);
+    install_dtmf_receiver(rtpbin);
     gst_object_unref(rtpbin);
   }
 
@@ -241,10 +242,11 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     return false;
   }
   gchar* text = gst_sdp_message_as_text(desc->sdp);
-  std::string sdp(text);
+  std::string sdp = with_dtmf_negotiated(text, offer);
+  bool munge = sdp != text;
   g_free(text);
   if (restart_ice) ice_credentials_ = new_ice_credentials();
-  bool munge = ice_credentials_.has_value();
+  munge = munge || ice_credentials_.has_value();
   if (ice_credentials_) sdp = with_ice_credentials(sdp, ice_credentials_->first, ice_credentials_->second);
   // After the first exchange, webrtcbin 1.22 writes a=setup from its own bookkeeping, not from the DTLS role that
   // was negotiated; libwebrtc refuses a flipped role ("Offerer must use current negotiated role for setup
@@ -266,6 +268,7 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     std::lock_guard lock(mu_);
     local_ = *info;
   }
+  note_telephone_events(sdp, false, offer ? "offer" : "answer");
   // The description goes out before set-local-description starts gathering, so no candidate can overtake it.
   emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
   if (restart_ice) restart_ice_streams();
@@ -383,6 +386,7 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
     if (peer_role == "active") dtls_role_ = "passive";
     if (peer_role == "passive") dtls_role_ = "active";
   }
+  note_telephone_events(op.sdp, true, op.type);
   remote_ = std::move(info);
   remote_type_ = op.type;
   apply_gates();
@@ -438,6 +442,7 @@ void Session::restart_ice() { restart_pending_ = true; }
 void Session::close() {
   if (closed_.exchange(true) || !pipeline_) return;
   stop_watchdog();
+  stop_dtmf();
   g_signal_handlers_disconnect_by_data(webrtc_, this);
   if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")) {
     g_signal_handlers_disconnect_by_data(rtpbin, this);

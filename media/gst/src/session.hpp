@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "dtmf_state.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
 #include "sdp_info.hpp"
 
@@ -49,6 +50,7 @@ class Session final : public GstMediaSession {
   void set_direction(protocol::Direction direction) override;
   void set_muted(const protocol::media_op::SetMuted& op) override;
   void restart_ice() override;
+  void send_dtmf(const protocol::media_op::SendDtmf& op) override;
   void close() override;
   SessionStats stats() const override;
   GstSessionCounters counters() const override;
@@ -71,6 +73,17 @@ class Session final : public GstMediaSession {
   void add_receive_branch(GstPad* pad);
   void add_recvonly_video_transceiver();
   static void on_pad_added(GstElement* webrtc, GstPad* pad, Session* self);
+
+  // dtmf.cpp
+  bool add_dtmf_source(GstElement* mux);
+  void install_dtmf_receiver(GstElement* rtpbin);
+  std::string with_dtmf_negotiated(const std::string& sdp, bool offer);
+  void note_telephone_events(const std::string& sdp, bool remote, const std::string& type);
+  void pace_dtmf();
+  void stop_dtmf();
+  static void on_rtpbin_pad_added(GstElement* rtpbin, GstPad* pad, Session* self);
+  static GstPadProbeReturn on_received_rtp(GstPad* pad, GstPadProbeInfo* info, Session* self);
+  static GstPadProbeReturn on_dtmf_packet_out(GstPad* pad, GstPadProbeInfo* info, Session* self);
 
   // liveness.cpp
   void start_watchdog();
@@ -138,6 +151,8 @@ class Session final : public GstMediaSession {
   std::atomic<double> audio_level_{-1.0};
   std::atomic<std::int64_t> last_audio_ns_{0};
   std::atomic<std::int64_t> max_gap_ns_{0};
+
+  DtmfState dtmf_;
 
   // Liveness watchdog (liveness.cpp).
   std::thread watchdog_;

@@ -105,6 +105,10 @@ class Call {
   void refuse(std::string why);
   bool seen_before(std::string_view event_id);
 
+  // call_dtmf.cpp
+  void send_dtmf(const action::SendDtmf& request);
+  void on_dtmf(const media_event::DtmfReceived& digit);
+
   // call_media.cpp
   void on_local_description(const media_event::LocalDescription& description, Millis now);
   void on_local_candidate(const media_event::LocalCandidate& candidate, Millis now);

@@ -19,6 +19,7 @@ void Call::on_media(const MediaEventKind& event, Millis now) {
                  },
                  [&](const media_event::IceStateChanged& e) { on_ice(e.state, now); },
                  [&](const media_event::Failed& e) { on_media_failed(e.failure); },
+                 [&](const media_event::DtmfReceived& e) { on_dtmf(e); },
              },
              event);
 }

@@ -122,6 +122,7 @@ void Call::act(const UserAction& action, Millis now) {
             media_.video = a.video;
             renegotiate();
           },
+          [&](const action::SendDtmf& a) { send_dtmf(a); },
       },
       action);
 }

@@ -71,6 +71,14 @@ struct SetMuted {
 struct RestartIce {
   bool operator==(const RestartIce&) const = default;
 };
+// Sends DTMF digits in band as RFC 4733 telephone-events, one after another, as RTCDTMFSender does: each lasts
+// duration_ms, with gap_ms of silence between them ("," is a 2 s pause). Digits were checked by the call engine.
+struct SendDtmf {
+  std::string digits;  // of 0-9 * # A-D and ","
+  std::uint32_t duration_ms = 100;
+  std::uint32_t gap_ms = 70;
+  bool operator==(const SendDtmf&) const = default;
+};
 struct Close {
   bool operator==(const Close&) const = default;
 };
@@ -78,10 +86,10 @@ struct Close {
 
 using MediaOp = std::variant<media_op::CreateOffer, media_op::CreateAnswer, media_op::SetRemoteDescription,
                              media_op::AddRemoteCandidate, media_op::EndOfRemoteCandidates, media_op::SetDirection,
-                             media_op::SetMuted, media_op::RestartIce, media_op::Close>;
+                             media_op::SetMuted, media_op::RestartIce, media_op::Close, media_op::SendDtmf>;
 
 // "create_offer", "create_answer", "set_remote", "add_candidate", "end_of_candidates", "set_direction",
-// "set_muted", "restart_ice", "close": the names `mxcall replay` prints.
+// "set_muted", "restart_ice", "close", "send_dtmf": the names `mxcall replay` prints.
 std::string_view op_name(const MediaOp& op);
 
 struct MediaCommand {
@@ -126,10 +134,17 @@ struct Failed {
   std::string detail;  // one line for logs and the user
   bool operator==(const Failed&) const = default;
 };
+// A DTMF digit the peer sent in band (RFC 4733 telephone-event), reported once the event ended.
+struct DtmfReceived {
+  char digit = '0';               // 0-9 * # A-D
+  std::uint32_t duration_ms = 0;  // how long the peer held it, from the event's own duration field
+  bool operator==(const DtmfReceived&) const = default;
+};
 }  // namespace media_event
 
-using MediaEventKind = std::variant<media_event::LocalDescription, media_event::LocalCandidate,
-                                    media_event::GatheringComplete, media_event::IceStateChanged, media_event::Failed>;
+using MediaEventKind =
+    std::variant<media_event::LocalDescription, media_event::LocalCandidate, media_event::GatheringComplete,
+                 media_event::IceStateChanged, media_event::Failed, media_event::DtmfReceived>;
 
 struct MediaEvent {
   CallRef call;
