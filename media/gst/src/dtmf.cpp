@@ -23,9 +23,8 @@ void send_dtmf_event(GstElement* source, int event_code, bool start) {
   GstStructure* s = gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "number", G_TYPE_INT, event_code, "volume",
                                       G_TYPE_INT, kVolume, "start", G_TYPE_BOOLEAN, start ? TRUE : FALSE, nullptr);
   // Through the pad: GstBaseSrc hands upstream events to rtpdtmfsrc's handler only from there.
-  GstPad* pad = gst_element_get_static_pad(source, "src");
-  gst_pad_send_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
-  gst_object_unref(pad);
+  PadRef pad(gst_element_get_static_pad(source, "src"));
+  gst_pad_send_event(pad.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
 }
 
 // The RTP header's fields we need (RFC 3550 section 5.1), or nullopt when the buffer is not an RTP packet.
@@ -54,32 +53,28 @@ std::optional<RtpView> read_rtp(std::span<const std::uint8_t> p) {
 }  // namespace
 
 bool Session::add_dtmf_source(GstElement* mux) {
-  GstElement* source = gst_element_factory_make("rtpdtmfsrc", "dtmfsrc");
+  ElementRef source = make_element("rtpdtmfsrc", "dtmfsrc");
   if (!source) {
     fail(protocol::MediaFailure::local_media, "rtpdtmfsrc is missing: install gstreamer1.0-plugins-good");
     return false;
   }
-  g_object_set(source, "pt", static_cast<guint>(kOfferedTelephoneEvent.payload_type), "clock-rate", kAudioClockRate,
-               nullptr);
-  gst_bin_add(GST_BIN(pipeline_), source);
-  GstPad* events_out = gst_element_get_static_pad(source, "src");
-  gst_pad_add_probe(events_out, GST_PAD_PROBE_TYPE_BUFFER,
+  g_object_set(source.get(), "pt", static_cast<guint>(kOfferedTelephoneEvent.payload_type), "clock-rate",
+               kAudioClockRate, nullptr);
+  gst_bin_add(GST_BIN(pipeline_.get()), source.get());
+  PadRef events_out(gst_element_get_static_pad(source.get(), "src"));
+  gst_pad_add_probe(events_out.get(), GST_PAD_PROBE_TYPE_BUFFER,
                     reinterpret_cast<GstPadProbeCallback>(&Session::on_dtmf_packet_out), this, nullptr);
-  gst_object_unref(events_out);
-  GstPad* priority = gst_element_request_pad_simple(mux, "priority_sink_%u");
-  GstPad* src = gst_element_get_static_pad(source, "src");
-  bool linked = priority && gst_pad_link(src, priority) == GST_PAD_LINK_OK;
-  gst_object_unref(src);
-  if (priority) gst_object_unref(priority);  // the mux keeps its request pad
+  PadRef priority(gst_element_request_pad_simple(mux, "priority_sink_%u"));  // the mux keeps its own reference
+  bool linked = priority && gst_pad_link(events_out.get(), priority.get()) == GST_PAD_LINK_OK;
   if (!linked) {
     fail(protocol::MediaFailure::internal, "could not link rtpdtmfsrc to rtpdtmfmux");
     return false;
   }
   // rtpdtmfmux forwards each input's caps as that input becomes active. webrtcbin must see Opus caps only: it builds
   // its next offer from the caps it saw last (telephone-event alone would replace Opus in the m-line).
-  GstPad* out = gst_element_get_static_pad(mux, "src");
+  PadRef out(gst_element_get_static_pad(mux, "src"));
   gst_pad_add_probe(
-      out, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      out.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       [](GstPad*, GstPadProbeInfo* info, gpointer) {
         GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
         if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
@@ -91,9 +86,8 @@ bool Session::add_dtmf_source(GstElement* mux) {
         return telephone_event ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
       },
       nullptr, nullptr);
-  gst_object_unref(out);
-  gst_element_sync_state_with_parent(source);
-  dtmf_.source = source;
+  gst_element_sync_state_with_parent(source.get());
+  dtmf_.source = source.get();  // the pipeline holds it from here
   return true;
 }
 
@@ -195,9 +189,8 @@ void Session::install_dtmf_receiver(GstElement* rtpbin) {
 void Session::on_rtpbin_pad_added(GstElement*, GstPad* pad, Session* self) {
   // Decrypted RTP enters rtpbin here, before its payload-type demuxer: the peer's telephone-events are taken out so
   // that webrtcbin never sees a second payload type on the audio stream (it would re-target the audio pad).
-  gchar* name = gst_pad_get_name(pad);
-  bool rtp_in = g_str_has_prefix(name, "recv_rtp_sink_");
-  g_free(name);
+  GCharRef name(gst_pad_get_name(pad));
+  bool rtp_in = g_str_has_prefix(name.get(), "recv_rtp_sink_");
   if (!rtp_in) return;
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, reinterpret_cast<GstPadProbeCallback>(&Session::on_received_rtp),
                     self, nullptr);
