@@ -164,8 +164,9 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   g_object_set(encoder.get(), "complexity", options_.opus_complexity, nullptr);
   return finish_send_branch(audio_,
                             {source.get(), convert.get(), resample.get(), raw_caps.get(), valve.get(), encoder.get(),
-                             payloader.get(), caps.get()},
-                            {valve.get(), encoder.get(), payloader.get(), caps.get()}, kOpus, payload_type, mline);
+                             payloader.get(), caps.get(), dtmf_mux.get()},
+                            {valve.get(), encoder.get(), payloader.get(), caps.get()}, kOpus, payload_type, mline) &&
+         add_dtmf_source(dtmf_mux.get());
 }
 
 bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> mline) {
