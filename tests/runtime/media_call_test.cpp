@@ -91,5 +91,32 @@ TEST(RuntimeMedia, PlaceAnswerHoldResumeHangup) {
   EXPECT_EQ(t.b.ended()->reason, "user_hangup");
 }
 
+// DTMF through the public API: refused before the call connects, then digits both ways as an IVR sees them.
+TEST(RuntimeMedia, DtmfDigitsReachThePeersObserver) {
+  MediaCall t;
+  auto call = t.alice->call("@bob:test");
+  ASSERT_TRUE(call.ok());
+  t.alice->send_dtmf(*call, "1");
+  ASSERT_TRUE(t.runtime.run_until([&] { return !t.a.refused.empty(); }, 5s));
+  EXPECT_NE(t.a.refused.back().find("connected call"), std::string::npos) << t.a.refused.back();
+  ASSERT_TRUE(t.runtime.run_until([&] { return !t.b.incoming.empty(); }, 10s));
+  t.bob->answer(*call);
+  ASSERT_TRUE(t.runtime.run_until(
+      [&] { return t.a.state() == CallState::connected && t.b.state() == CallState::connected; }, 20s));
+
+  t.alice->send_dtmf(*call, "12x");
+  ASSERT_TRUE(t.runtime.run_until([&] { return t.a.refused.size() >= 2; }, 5s));
+  EXPECT_NE(t.a.refused.back().find("'x' is not a DTMF digit"), std::string::npos) << t.a.refused.back();
+
+  t.alice->send_dtmf(*call, "123#");
+  t.bob->send_dtmf(*call, "*0", {.tone_ms = 300, .gap_ms = 100});
+  ASSERT_TRUE(t.runtime.run_until([&] { return t.b.dtmf.size() >= 4 && t.a.dtmf.size() >= 2; }, 15s))
+      << "bob heard \"" << t.b.dtmf << "\", alice heard \"" << t.a.dtmf << "\"";
+  EXPECT_EQ(t.b.dtmf, "123#");
+  EXPECT_EQ(t.a.dtmf, "*0");
+  t.alice->hangup(*call);
+  ASSERT_TRUE(t.runtime.run_until([&] { return t.a.ended() && t.b.ended(); }, 10s));
+}
+
 }  // namespace
 }  // namespace mxcall::test

@@ -88,6 +88,20 @@ struct PeerMediaState {
   bool on_hold = false;  // the peer holds us: every media section of its last offer is sendonly or inactive (rule 56)
 };
 
+// A DTMF digit the peer sent in band (RFC 4733 telephone-event), for IVRs: reported when the peer released it.
+struct DtmfReceived {
+  CallRef call;
+  char digit = '0';              // 0-9 * # A-D
+  std::uint32_t duration_ms = 0;  // how long the peer held it
+};
+
+// How send_dtmf plays digits (W3C RTCDTMFSender's bounds: 40-6000 ms tones, gaps of at least 30 ms). The GStreamer
+// engine's rtpdtmfsrc holds every tone for at least 250 ms.
+struct DtmfOptions {
+  std::uint32_t tone_ms = 100;
+  std::uint32_t gap_ms = 70;
+};
+
 // One direction of a call's audio, for level meters and summaries.
 struct AudioFlow {
   std::uint64_t packets = 0;    // audio RTP packets (the GStreamer engine's own counters)
@@ -123,6 +137,8 @@ class PhoneObserver {
   virtual void on_incoming_call(const IncomingCall& /*call*/) {}
   virtual void on_call_state(const CallStateChange& /*change*/) {}
   virtual void on_peer_media_state(const PeerMediaState& /*state*/) {}
+  // The peer pressed a key (in-band DTMF); digits arrive in the order pressed.
+  virtual void on_dtmf(const DtmfReceived& /*digit*/) {}
   // Every `stats_interval` of PhoneConfig while a call has media.
   virtual void on_stats(const CallStats& /*stats*/) {}
   // An action could not be carried out (no such call, wrong state, ...): `why` says what to do instead.
@@ -222,6 +238,9 @@ class Phone {
   void hold(const CallRef& call);
   void resume(const CallRef& call);
   void mute(const CallRef& call, bool audio, bool video);
+  // Sends DTMF digits in band on a connected call (0-9 * # A-D, "," pauses 2 s), after any still playing. Refused
+  // (on_action_refused) for a call not connected, on hold, or with digits outside that set.
+  void send_dtmf(const CallRef& call, const std::string& digits, const DtmfOptions& options = {});
   void set_video(const CallRef& call, bool video);
 
   // Ends every call placed or answered here and returns once the hangups have been handed to the homeserver (or
