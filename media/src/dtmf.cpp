@@ -86,7 +86,10 @@ std::vector<DtmfTone> DtmfReceiver::on_packet(std::uint32_t ssrc, std::uint32_t 
   std::uint8_t event = payload[0];
   bool end = (payload[1] & kEndBit) != 0;
   std::uint32_t duration = static_cast<std::uint32_t>(payload[2]) << 8 | payload[3];
-  if (reported_ && reported_->first == ssrc && reported_->second == timestamp) return done;  // a repeated end
+  // A repeated end, or a late packet of an event already reported (RTP timestamps only grow within a stream).
+  if (reported_ && reported_->first == ssrc && static_cast<std::int32_t>(timestamp - reported_->second) <= 0) {
+    return done;
+  }
 
   if (open_ && (open_->ssrc != ssrc || open_->timestamp != timestamp)) {
     // A new segment of the same long event starts where the last one's full duration ends (section 2.5.1.3).

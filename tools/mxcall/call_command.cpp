@@ -1,6 +1,7 @@
 // mxcall call <@user|!room|#alias>: places one call (the runtime finds or creates the DM for a user), stays
 // connected --seconds N or until the peer hangs up or Ctrl-C, then hangs up. The exit status says how it ended.
 #include <iostream>
+#include <utility>
 
 #include "account.hpp"
 #include "call_session.hpp"
@@ -15,6 +16,8 @@ std::vector<OptionSpec> options_spec() {
   specs.insert(specs.begin() + 8, {"ring-timeout", "SECONDS",
                                    "give up when nobody answers within SECONDS (default 90, the invite lifetime\n"
                                    "the spec recommends; shorter invites may be dropped by slow clients)"});
+  specs.insert(specs.begin() + 9,
+               {"dtmf", "DIGITS", "once connected, send DIGITS in band (RFC 4733): 0-9 * # A-D, ',' pauses 2 s"});
   return specs;
 }
 
@@ -31,8 +34,13 @@ std::string usage() {
 
 class CallCommand final : public CallSession {
  public:
-  CallCommand(Runtime& runtime, Output& out, std::string target, std::optional<double> seconds, MediaSettings media)
-      : CallSession(runtime, out), target_(std::move(target)), seconds_(seconds), media_(std::move(media)) {}
+  CallCommand(Runtime& runtime, Output& out, std::string target, std::optional<double> seconds, MediaSettings media,
+              std::optional<std::string> dtmf)
+      : CallSession(runtime, out),
+        target_(std::move(target)),
+        seconds_(seconds),
+        media_(std::move(media)),
+        dtmf_(std::move(dtmf)) {}
 
  protected:
   std::optional<int> start(Phone& phone) override {
@@ -55,6 +63,10 @@ class CallCommand final : public CallSession {
   void connected(CallView& call) override {
     adopt_glare_survivor(call);
     if (main_ && call.ref == *main_ && seconds_) hang_up_after(call.ref, *seconds_);
+    if (main_ && call.ref == *main_ && dtmf_ && phone_) {
+      out_.fact("dtmf_sent", {{"call_id", call.ref.call_id}, {"digits", *dtmf_}}, "sending DTMF " + *dtmf_);
+      phone_->send_dtmf(call.ref, *std::exchange(dtmf_, std::nullopt));  // once, not again after a reconnect
+    }
   }
   void ended(CallView& call) override {
     if (call.outcome && call.outcome->outcome == "replaced" && main_ && call.ref == *main_) {
@@ -91,6 +103,7 @@ class CallCommand final : public CallSession {
   std::string target_;
   std::optional<double> seconds_;
   MediaSettings media_;
+  std::optional<std::string> dtmf_;
   std::optional<CallRef> main_;
   std::string replaced_room_;
 };
@@ -127,13 +140,17 @@ int run_call(const std::vector<std::string>& args) {
   if (error.empty()) ring_timeout = number_option(options, "ring-timeout", 5, 3600, &error);
   std::optional<MediaSettings> media;
   if (error.empty()) media = media_settings(options, &error);
+  std::optional<std::string> dtmf = options.value("dtmf");
+  if (error.empty() && dtmf) {
+    if (auto problem = protocol::dtmf_problem({{}, *dtmf})) error = "--dtmf: " + *problem;
+  }
   auto config = phone_config_or_exit(*out, options, error, "call");
   if (auto* status = std::get_if<int>(&config)) return *status;
   auto& phone_config = std::get<PhoneConfig>(config);
   if (ring_timeout) phone_config.timeouts.invite_lifetime_ms = static_cast<std::uint64_t>(*ring_timeout * 1000);
 
   Runtime runtime;
-  CallCommand session(runtime, *out, options.positionals()[0], seconds, std::move(*media));
+  CallCommand session(runtime, *out, options.positionals()[0], seconds, std::move(*media), std::move(dtmf));
   return session.connect_and_run(phone_config);
 }
 

@@ -171,7 +171,7 @@ class Replay final : public media::MediaEventSink {
  private:
   protocol::UserAction read_action(dom::element a) {
     namespace act = protocol::action;
-    only_keys(a, {"action", "room_id", "call_id", "invitee", "dm_peer", "video", "video_only"}, "\"do\"");
+    only_keys(a, {"action", "room_id", "call_id", "invitee", "dm_peer", "video", "video_only", "digits"}, "\"do\"");
     std::string_view name = str(a, "action");
     protocol::CallRef ref{std::string(str(a, "room_id")), std::string(str(a, "call_id"))};
     if (name == "call") {
@@ -190,12 +190,13 @@ class Replay final : public media::MediaEventSink {
     if (name == "unmute") return act::Mute{ref, false, false};
     if (name == "video_on") return act::SetVideo{ref, true};
     if (name == "video_off") return act::SetVideo{ref, false};
+    if (name == "dtmf") return act::SendDtmf{ref, std::string(str(a, "digits"))};
     throw ScriptError{"unknown action \"" + std::string(name) + "\""};
   }
 
   protocol::MediaEvent read_media_event(dom::element m) {
     namespace ev = protocol::media_event;
-    only_keys(m, {"call_id", "event", "room_id", "candidate"}, "\"media\"");
+    only_keys(m, {"call_id", "event", "room_id", "candidate", "digit", "duration_ms"}, "\"media\"");
     std::string call_id(str(m, "call_id"));
     std::string room_id(str(m, "room_id", false));
     if (room_id.empty()) room_id = room_of(call_id);
@@ -225,6 +226,14 @@ class Replay final : public media::MediaEventSink {
     if (name == "disconnected") return {ref, ev::IceStateChanged{protocol::IceState::disconnected}};
     if (name == "failed") return {ref, ev::IceStateChanged{protocol::IceState::failed}};
     if (name == "media_failed") return {ref, ev::Failed{protocol::MediaFailure::local_media, "no microphone"}};
+    if (name == "dtmf") {
+      std::string_view digit = str(m, "digit");
+      std::uint64_t duration = 0;
+      if (digit.size() != 1 || m["duration_ms"].get(duration) || duration > kMaxScriptMillis) {
+        throw ScriptError{R"(a dtmf event is {"event":"dtmf","digit":"5","duration_ms":120})"};
+      }
+      return {ref, ev::DtmfReceived{digit[0], static_cast<std::uint32_t>(duration)}};
+    }
     throw ScriptError{"unknown media event \"" + std::string(name) + "\""};
   }
 
@@ -293,6 +302,11 @@ class Replay final : public media::MediaEventSink {
     w.key("peer_held").start_object().field("call_id", h.call.call_id).key("held").boolean(h.held).end_object();
   }
 
+  void describe(protocol::JsonWriter& w, const protocol::DtmfDigit& d) {
+    w.key("dtmf").start_object().field("call_id", d.call.call_id).field("digit", std::string_view(&d.digit, 1));
+    w.key("duration_ms").uint(d.duration_ms).end_object();
+  }
+
   void describe(protocol::JsonWriter& w, const protocol::ActionRefused& r) {
     w.key("refused").start_object().field("call_id", r.call.call_id).field("why", r.why).end_object();
   }
@@ -318,6 +332,8 @@ class Replay final : public media::MediaEventSink {
             w.field("direction", protocol::to_string(o.direction));
           } else if constexpr (std::is_same_v<T, op::SetMuted>) {
             w.key("audio").boolean(o.audio).key("video").boolean(o.video);
+          } else if constexpr (std::is_same_v<T, op::SendDtmf>) {
+            w.field("digits", o.digits).key("duration_ms").uint(o.duration_ms).key("gap_ms").uint(o.gap_ms);
           }
         },
         c.op);

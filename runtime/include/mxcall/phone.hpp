@@ -91,7 +91,7 @@ struct PeerMediaState {
 // A DTMF digit the peer sent in band (RFC 4733 telephone-event), for IVRs: reported when the peer released it.
 struct DtmfReceived {
   CallRef call;
-  char digit = '0';              // 0-9 * # A-D
+  char digit = '0';               // 0-9 * # A-D
   std::uint32_t duration_ms = 0;  // how long the peer held it
 };
 
