@@ -195,6 +195,16 @@ export function createParty(host) {
       if (call.hasLocalUserMediaVideoTrack) await call.setLocalVideoMuted(Boolean(video));
       return {};
     },
+    // RTCDTMFSender through js-sdk, one digit per call (js-sdk-peer note 13): each replaces any tone still queued,
+    // so they are paced here.
+    async dtmf({ call_id, digits, gap_ms }) {
+      const { call } = entryOf(call_id);
+      for (const digit of digits) {
+        call.sendDtmfDigit(digit);
+        await new Promise((resolve) => setTimeout(resolve, gap_ms ?? 400));
+      }
+      return {};
+    },
     async upgrade({ call_id }) {
       await entryOf(call_id).call.upgradeCall(false, true);
       return {};
