@@ -302,6 +302,11 @@ class Replay final : public media::MediaEventSink {
     w.key("peer_held").start_object().field("call_id", h.call.call_id).key("held").boolean(h.held).end_object();
   }
 
+  void describe(protocol::JsonWriter& w, const protocol::PeerScreenshare& s) {
+    w.key("peer_screenshare").start_object().field("call_id", s.call.call_id).field("stream_id", s.stream_id);
+    w.key("active").boolean(s.active).end_object();
+  }
+
   void describe(protocol::JsonWriter& w, const protocol::DtmfDigit& d) {
     w.key("dtmf").start_object().field("call_id", d.call.call_id).field("digit", std::string_view(&d.digit, 1));
     w.key("duration_ms").uint(d.duration_ms).end_object();

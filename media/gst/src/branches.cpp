@@ -251,7 +251,11 @@ void Session::add_receive_branch(GstPad* pad) {
   if (media == kOpus.media && g_ascii_strcasecmp(encoding.c_str(), kOpus.encoding) == 0) {
     add_audio_receiver(pad);
   } else if (media == kVp8.media && g_ascii_strcasecmp(encoding.c_str(), kVp8.encoding) == 0) {
-    add_video_receiver(pad);
+    if (screenshare_started(pad)) {
+      add_video_receiver(pad, options_.screenshare_sink, screenshare_frames_decoded_);
+    } else {
+      add_video_receiver(pad, options_.video_sink, frames_decoded_);
+    }
   } else {
     add_discarding_receiver(pad);
   }
@@ -314,23 +318,23 @@ void Session::add_audio_receiver(GstPad* pad) {
   link_to_sink_of(pad, queue.get());
 }
 
-void Session::add_video_receiver(GstPad* pad) {
+void Session::add_video_receiver(GstPad* pad, VideoSink to, std::atomic<std::uint64_t>& frames) {
   count_buffers(pad, recv_video_);
   ElementRef queue = make_element("queue");
   ElementRef depay = make_element("rtpvp8depay");
   ElementRef decoder = make_element("vp8dec");
   ElementRef convert = make_element("videoconvert");
-  ElementRef sink = make_element(options_.video_sink == VideoSink::device ? "autovideosink" : "fakesink");
+  ElementRef sink = make_element(to == VideoSink::device ? "autovideosink" : "fakesink");
   if (!all_made(queue, depay, decoder, convert, sink)) {
     fail(protocol::MediaFailure::internal, "could not create the video receiver; see check_ready()");
     return;
   }
-  if (options_.video_sink == VideoSink::null) set_unsynchronised(sink.get());
+  if (to == VideoSink::null) set_unsynchronised(sink.get());
   g_object_set(depay.get(), "wait-for-keyframe", TRUE, "request-keyframe", TRUE, nullptr);
   auto chain = {queue.get(), depay.get(), decoder.get(), convert.get(), sink.get()};
   add_chain(GST_BIN(pipeline_.get()), chain);
   PadRef decoded(gst_element_get_static_pad(decoder.get(), "src"));
-  count_buffers(decoded.get(), frames_decoded_);
+  count_buffers(decoded.get(), frames);
   sync_all(chain);
   link_to_sink_of(pad, queue.get());
 }

@@ -67,7 +67,9 @@ std::vector<RequiredElement> required_elements(const GstEngineOptions& options) 
   if (std::holds_alternative<audio_sink::Device>(options.audio_sink)) {
     out.push_back({"autoaudiosink", "gstreamer1.0-plugins-good"});
   }
-  if (options.video_sink == VideoSink::device) out.push_back({"autovideosink", "gstreamer1.0-plugins-good"});
+  if (options.video_sink == VideoSink::device || options.screenshare_sink == VideoSink::device) {
+    out.push_back({"autovideosink", "gstreamer1.0-plugins-good"});
+  }
   return out;
 }
 

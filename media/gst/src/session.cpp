@@ -363,6 +363,7 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
   note_telephone_events(op.sdp, true, op.type);
   remote_ = std::move(info);
   remote_type_ = op.type;
+  note_remote_streams(op);
   apply_gates();
 }
 
@@ -526,6 +527,7 @@ GstSessionCounters Session::counters() const {
   c.rtp_packets_received_video = recv_video_;
   c.audio_samples_decoded = samples_decoded_;
   c.video_frames_decoded = frames_decoded_;
+  c.screenshare_frames_decoded = screenshare_frames_decoded_;
   c.max_audio_gap_ms = static_cast<double>(max_gap_ns_.load()) / 1e6;
   c.send_audio_open = audio_ && audio_->open;
   c.send_video_open = video_ && video_->open;

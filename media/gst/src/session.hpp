@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -84,11 +85,15 @@ class Session final : public GstMediaSession {
   void set_payload_type(SendBranch& branch, const RtpCodec& codec, int payload_type);
   void add_receive_branch(GstPad* pad);
   void add_audio_receiver(GstPad* pad);
-  void add_video_receiver(GstPad* pad);
+  void add_video_receiver(GstPad* pad, VideoSink to, std::atomic<std::uint64_t>& frames);
   void add_discarding_receiver(GstPad* pad);
   ElementRef make_audio_sink();
   void add_recvonly_video_transceiver();
   static void on_pad_added(GstElement* webrtc, GstPad* pad, Session* self);
+
+  // screenshare.cpp
+  bool screenshare_started(GstPad* pad);
+  void note_remote_streams(const protocol::media_op::SetRemoteDescription& op);
 
   // dtmf.cpp
   bool add_dtmf_source(GstElement* mux);
@@ -168,6 +173,13 @@ class Session final : public GstMediaSession {
   std::atomic<std::int64_t> max_gap_ns_{0};
 
   DtmfState dtmf_;
+  // The peer's screen shares (screenshare.cpp), under mu_: the msid stream id of each remote m-line, the ids its
+  // metadata calls m.screenshare, the m-lines webrtcbin gave a pad for such a stream, and those reported active.
+  std::vector<std::string> remote_stream_ids_;
+  std::vector<std::string> screenshare_ids_;
+  std::map<std::uint32_t, std::string> screenshare_pads_;
+  std::map<std::uint32_t, std::string> screenshares_active_;
+  std::atomic<std::uint64_t> screenshare_frames_decoded_{0};
 
   // Liveness watchdog (liveness.cpp).
   std::thread watchdog_;

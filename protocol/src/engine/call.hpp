@@ -105,8 +105,9 @@ class Call {
   void refuse(std::string why);
   bool seen_before(std::string_view event_id);
 
-  // call_dtmf.cpp
+  // call_media_features.cpp (media features without signalling of their own)
   void send_dtmf(const action::SendDtmf& request);
+  static std::vector<std::string> screenshare_streams(const std::optional<StreamMetadataMap>& metadata);
   void on_dtmf(const media_event::DtmfReceived& digit);
 
   // call_media.cpp

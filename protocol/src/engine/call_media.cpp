@@ -20,6 +20,9 @@ void Call::on_media(const MediaEventKind& event, Millis now) {
                  [&](const media_event::IceStateChanged& e) { on_ice(e.state, now); },
                  [&](const media_event::Failed& e) { on_media_failed(e.failure); },
                  [&](const media_event::DtmfReceived& e) { on_dtmf(e); },
+                 [&](const media_event::RemoteScreenshare& e) {
+                   host_.output(PeerScreenshare{ref_, e.stream_id, e.active});
+                 },
              },
              event);
 }

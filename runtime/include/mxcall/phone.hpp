@@ -54,6 +54,7 @@ struct MediaChoice {
   AudioSink audio_sink = audio_sink::Null{};
   VideoSource video_source = video_source::TestPattern{};  // used only in a video call; monostate: receive only
   VideoSink video_sink = VideoSink::null;
+  VideoSink screenshare_sink = VideoSink::null;  // the peer's screen share, apart from its camera
 };
 
 struct CallOptions {
@@ -95,6 +96,14 @@ struct DtmfReceived {
   std::uint32_t duration_ms = 0;  // how long the peer held it
 };
 
+// The peer's screen share (a stream of its own, sdp_stream_metadata purpose m.screenshare): started, or ended while
+// the call goes on. Its frames go to MediaChoice::screenshare_sink; CallStats::screenshare_frames_received counts them.
+struct PeerScreenshare {
+  CallRef call;
+  std::string stream_id;
+  bool active = false;
+};
+
 // How send_dtmf plays digits (W3C RTCDTMFSender's bounds: 40-6000 ms tones, gaps of at least 30 ms). The GStreamer
 // engine's rtpdtmfsrc holds every tone for at least 250 ms.
 struct DtmfOptions {
@@ -115,6 +124,7 @@ struct CallStats {
   AudioFlow received;
   std::uint64_t audio_samples_decoded = 0;  // 48 kHz samples out of our decoder: the peer's audio really plays
   std::uint64_t video_frames_received = 0;
+  std::uint64_t screenshare_frames_received = 0;  // decoded frames of the peer's screen share
   std::optional<double> round_trip_ms;
   std::string candidate_pair;  // "local -> remote (type)" once connected
 };
@@ -139,6 +149,7 @@ class PhoneObserver {
   virtual void on_peer_media_state(const PeerMediaState& /*state*/) {}
   // The peer pressed a key (in-band DTMF); digits arrive in the order pressed.
   virtual void on_dtmf(const DtmfReceived& /*digit*/) {}
+  virtual void on_peer_screenshare(const PeerScreenshare& /*share*/) {}
   // Every `stats_interval` of PhoneConfig while a call has media.
   virtual void on_stats(const CallStats& /*stats*/) {}
   // An action could not be carried out (no such call, wrong state, ...): `why` says what to do instead.

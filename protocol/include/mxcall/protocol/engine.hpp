@@ -199,7 +199,16 @@ struct DtmfDigit {
   bool operator==(const DtmfDigit&) const = default;
 };
 
-using Output =
-    std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld, DtmfDigit>;
+// The peer's screen share (sdp_stream_metadata purpose m.screenshare, a video m-line of its own): its frames began to
+// arrive (active) or it ended; the call goes on either way.
+struct PeerScreenshare {
+  CallRef call;
+  std::string stream_id;
+  bool active = false;
+  bool operator==(const PeerScreenshare&) const = default;
+};
+
+using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld,
+                            DtmfDigit, PeerScreenshare>;
 
 }  // namespace mxcall::protocol

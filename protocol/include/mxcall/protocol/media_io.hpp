@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace mxcall::protocol {
 
@@ -46,6 +47,9 @@ struct CreateAnswer {
 struct SetRemoteDescription {
   std::string type;  // "offer" or "answer", passed as received (rule 16)
   std::string sdp;
+  // The msid stream ids the peer's sdp_stream_metadata names as m.screenshare (rule 64): their video is received
+  // as a screen share of its own, apart from the camera.
+  std::vector<std::string> screenshare_streams = {};
   bool operator==(const SetRemoteDescription&) const = default;
 };
 struct AddRemoteCandidate {
@@ -134,6 +138,12 @@ struct Failed {
   std::string detail;  // one line for logs and the user
   bool operator==(const Failed&) const = default;
 };
+// The peer's screen share started (its frames arrive) or ended (its m-line stopped sending, or left the metadata).
+struct RemoteScreenshare {
+  std::string stream_id;
+  bool active = false;
+  bool operator==(const RemoteScreenshare&) const = default;
+};
 // A DTMF digit the peer sent in band (RFC 4733 telephone-event), reported once the event ended.
 struct DtmfReceived {
   char digit = '0';               // 0-9 * # A-D
@@ -144,7 +154,8 @@ struct DtmfReceived {
 
 using MediaEventKind =
     std::variant<media_event::LocalDescription, media_event::LocalCandidate, media_event::GatheringComplete,
-                 media_event::IceStateChanged, media_event::Failed, media_event::DtmfReceived>;
+                 media_event::IceStateChanged, media_event::Failed, media_event::DtmfReceived,
+                 media_event::RemoteScreenshare>;
 
 struct MediaEvent {
   CallRef call;

@@ -1,5 +1,7 @@
-// DTMF on a call: digits the user sends go to the media engine as RFC 4733 telephone-events; digits the peer sent
-// come back from it and go to the application. Neither needs signalling: DTMF rides in the audio stream.
+// Media features without signalling of their own. DTMF: digits the user sends go to the media engine as RFC 4733
+// telephone-events, digits the peer sent come back from it and go to the application (rule 71: no Matrix event).
+// Screen shares: the peer's m.screenshare stream ids (rule 64) go to the media engine with the description that
+// carries them, and the media engine says when such a stream starts and ends.
 #include <string>
 
 #include "call.hpp"
@@ -48,6 +50,15 @@ void Call::send_dtmf(const action::SendDtmf& request) {
     if (c >= 'a' && c <= 'd') c = static_cast<char>(c - 'a' + 'A');
   }
   media(media_op::SendDtmf{std::move(digits), request.duration_ms, request.gap_ms});
+}
+
+std::vector<std::string> Call::screenshare_streams(const std::optional<StreamMetadataMap>& metadata) {
+  std::vector<std::string> ids;
+  if (!metadata) return ids;
+  for (const auto& [id, meta] : *metadata) {
+    if (meta.purpose == kPurposeScreenshare && ids.size() < 4) ids.emplace_back(id);  // a peer shares one screen
+  }
+  return ids;
 }
 
 void Call::on_dtmf(const media_event::DtmfReceived& digit) {
