@@ -235,6 +235,21 @@ void MxParty::on_peer_media_state(const PeerMediaState& state) {
   changed_.notify_all();
 }
 
+void MxParty::on_peer_screenshare(const PeerScreenshare& share) {
+  std::lock_guard lock(mutex_);
+  screenshares_[share.call].push_back(share);
+  changed_.notify_all();
+}
+
+bool MxParty::wait_screenshare(const CallRef& call, bool active, std::chrono::milliseconds timeout) {
+  return wait(
+      [&] {
+        auto it = screenshares_.find(call);
+        return it != screenshares_.end() && !it->second.empty() && it->second.back().active == active;
+      },
+      timeout);
+}
+
 void MxParty::on_dtmf(const DtmfReceived& digit) {
   std::lock_guard lock(mutex_);
   dtmf_[digit.call].push_back(digit);

@@ -205,6 +205,12 @@ export function createParty(host) {
       }
       return {};
     },
+    async screenshare({ call_id, on }) {
+      // It resolves to whether the call shares its screen now.
+      const sharing = await entryOf(call_id).call.setScreensharingEnabled(Boolean(on));
+      if (sharing !== Boolean(on)) throw new Error(`setScreensharingEnabled(${Boolean(on)}) left sharing ${sharing}`);
+      return {};
+    },
     async upgrade({ call_id }) {
       await entryOf(call_id).call.upgradeCall(false, true);
       return {};

@@ -208,7 +208,7 @@ struct PeerScreenshare {
   bool operator==(const PeerScreenshare&) const = default;
 };
 
-using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld,
-                            DtmfDigit, PeerScreenshare>;
+using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld, DtmfDigit,
+                            PeerScreenshare>;
 
 }  // namespace mxcall::protocol

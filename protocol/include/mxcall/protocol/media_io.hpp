@@ -152,10 +152,9 @@ struct DtmfReceived {
 };
 }  // namespace media_event
 
-using MediaEventKind =
-    std::variant<media_event::LocalDescription, media_event::LocalCandidate, media_event::GatheringComplete,
-                 media_event::IceStateChanged, media_event::Failed, media_event::DtmfReceived,
-                 media_event::RemoteScreenshare>;
+using MediaEventKind = std::variant<media_event::LocalDescription, media_event::LocalCandidate,
+                                    media_event::GatheringComplete, media_event::IceStateChanged, media_event::Failed,
+                                    media_event::DtmfReceived, media_event::RemoteScreenshare>;
 
 struct MediaEvent {
   CallRef call;
