@@ -39,6 +39,7 @@ media::GstEngineOptions MediaSessions::options_for(const CallRef& call) const {
     options.video_source = choice->video_source;
     options.video_sink = choice->video_sink;
     options.screenshare_sink = choice->screenshare_sink;
+    options.screenshare_source = choice->screenshare_source;
   }
   return options;
 }

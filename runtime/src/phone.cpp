@@ -145,6 +145,10 @@ void Phone::send_dtmf(const CallRef& call, const std::string& digits, const Dtmf
                      runtime::PhoneCore& core) { core.act(action); });
 }
 
+void Phone::share_screen(const CallRef& call, bool on) {
+  impl_->on_loop([call, on](runtime::PhoneCore& core) { core.act(protocol::action::ShareScreen{call, on}); });
+}
+
 void Phone::mute(const CallRef& call, bool audio, bool video) {
   impl_->on_loop([call, audio, video](runtime::PhoneCore& core) {
     core.act(protocol::action::Mute{call, audio, video});

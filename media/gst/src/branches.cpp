@@ -170,16 +170,23 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
 }
 
 bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> mline) {
+  return build_video_sender(options_.video_source, "vsrc", video_, payload_type, mline);
+}
+
+// A VP8 sender from `from` into `slot`: the camera's, or a screen share's (screenshare.cpp). `source_name` names the
+// source element, which is how the bus tells errors of our own media apart.
+bool Session::build_video_sender(const VideoSource& from, const char* source_name, std::optional<SendBranch>& slot,
+                                 int payload_type, std::optional<std::uint32_t> mline) {
   ElementRef source;
   int width = 320, height = 240, fps = 15;
-  if (const auto* pattern = std::get_if<video_source::TestPattern>(&options_.video_source)) {
-    source = make_element("videotestsrc", "vsrc");
+  if (const auto* pattern = std::get_if<video_source::TestPattern>(&from)) {
+    source = make_element("videotestsrc", source_name);
     if (source) g_object_set(source.get(), "is-live", TRUE, "pattern", kMovingBallPattern, nullptr);
     width = pattern->width, height = pattern->height, fps = pattern->fps;
-  } else if (const auto* cam = std::get_if<video_source::V4l2>(&options_.video_source)) {
+  } else if (const auto* cam = std::get_if<video_source::V4l2>(&from)) {
     source = adopt_floating(gst_parse_bin_from_description(
         ("v4l2src device=\"" + cam->device + "\" ! videoconvert ! videoscale ! videorate").c_str(), TRUE, nullptr));
-    if (source) gst_element_set_name(source.get(), "vsrc");
+    if (source) gst_element_set_name(source.get(), source_name);
     width = cam->width, height = cam->height, fps = cam->fps;
   } else {
     return false;
@@ -200,7 +207,7 @@ bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> 
   g_object_set(queue.get(), "max-size-buffers", kVideoQueueFrames, "leaky", kQueueLeakyDownstream, nullptr);
   g_object_set(encoder.get(), "deadline", kVp8Realtime, "error-resilient", 1, "keyframe-max-dist",
                fps * kKeyframeIntervalSeconds, "target-bitrate", kVideoBitrate, "cpu-used", kVp8CpuUsed, nullptr);
-  return finish_send_branch(video_,
+  return finish_send_branch(slot,
                             {source.get(), raw_caps.get(), convert.get(), valve.get(), queue.get(), encoder.get(),
                              payloader.get(), caps.get()},
                             {valve.get(), encoder.get(), payloader.get(), caps.get()}, kVp8, payload_type, mline);

@@ -2,6 +2,8 @@
 // (rule 64; matrix-js-sdk's setScreensharingEnabled adds it by renegotiation). Its frames go to their own sink and
 // counter, and the session reports when it starts (webrtcbin gave its m-line a pad) and ends (the peer's m-line stops
 // sending, as after matrix-js-sdk's removeTrack, or the metadata no longer names the stream), the call going on.
+#include <gst/video/video.h>
+
 #include <algorithm>
 #include <string_view>
 
@@ -45,6 +47,55 @@ bool peer_sends(protocol::Direction d) {
 }
 
 }  // namespace
+
+bool Session::update_screenshare(const std::string& stream_id) {
+  if (stream_id == screenshare_id_) return true;
+  if (!screenshare_id_.empty() && !screenshares_.empty()) {
+    // The share ends: nothing more is sent, and the m-line says so (inactive, the one direction change webrtcbin
+    // 1.22 makes), which is how the peer's WebRTC ends the remote track.
+    SendBranch& ended = screenshares_.back();
+    ended.open = false;
+    g_object_set(ended.valve, "drop", TRUE, nullptr);
+    GstWebRTCRTPTransceiver* raw = nullptr;
+    g_object_get(ended.webrtc_pad.get(), "transceiver", &raw, nullptr);
+    if (TransceiverRef t{raw})
+      g_object_set(t.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, nullptr);
+  }
+  screenshare_id_.clear();
+  if (stream_id.empty()) return true;
+  if (std::holds_alternative<std::monostate>(options_.screenshare_source)) {
+    fail(protocol::MediaFailure::local_media, "no screen share source is configured");
+    return false;
+  }
+  std::optional<SendBranch> branch;
+  std::string source_name = "screensrc" + std::to_string(screenshares_.size());
+  if (!build_video_sender(options_.screenshare_source, source_name.c_str(), branch, kVp8.offered_payload_type,
+                          std::nullopt)) {
+    return false;
+  }
+  g_object_set(branch->webrtc_pad.get(), "msid", stream_id.c_str(), nullptr);
+  GstWebRTCRTPTransceiver* raw = nullptr;
+  g_object_get(branch->webrtc_pad.get(), "transceiver", &raw, nullptr);
+  if (TransceiverRef t{raw}) g_object_set(t.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+  // Held calls send nothing (rule 56); a share started while holding starts with resume.
+  branch->open = !holding_;
+  g_object_set(branch->valve, "drop", branch->open ? FALSE : TRUE, nullptr);
+  screenshares_.push_back(std::move(*branch));
+  screenshare_id_ = stream_id;
+  return true;
+}
+
+void Session::gate_screenshare(bool open) {
+  if (screenshare_id_.empty() || screenshares_.empty()) return;
+  SendBranch& live = screenshares_.back();
+  if (open && !live.open) {
+    // The peer's decoder waits for a keyframe after a gap (hold): ask for one now.
+    PadRef src(gst_element_get_static_pad(live.encoder, "src"));
+    gst_pad_send_event(src.get(), gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  }
+  live.open = open;
+  g_object_set(live.valve, "drop", open ? FALSE : TRUE, nullptr);
+}
 
 bool Session::screenshare_started(GstPad* pad) {
   GstWebRTCRTPTransceiver* raw = nullptr;

@@ -191,6 +191,7 @@ void Session::apply_gates() {
   };
   gate(audio_, base && !muted_audio_ && peer_receives("audio"), false);
   gate(video_, base && !muted_video_ && peer_receives("video"), true);
+  gate_screenshare(base);
 }
 
 void Session::wait_for_sender_caps() {
@@ -278,6 +279,7 @@ void Session::create_offer(const op_t::CreateOffer& op) {
       return;
     }
   }
+  if (!update_screenshare(op.screenshare_stream_id)) return;
   bool restart = op.ice_restart || restart_pending_;
   restart_pending_ = false;
   set_transceiver_directions(false);

@@ -79,6 +79,8 @@ class Session final : public GstMediaSession {
   // branches.cpp
   bool build_audio_branch(int payload_type, std::optional<std::uint32_t> mline);
   bool build_video_branch(int payload_type, std::optional<std::uint32_t> mline);
+  bool build_video_sender(const VideoSource& from, const char* source_name, std::optional<SendBranch>& slot,
+                          int payload_type, std::optional<std::uint32_t> mline);
   bool finish_send_branch(std::optional<SendBranch>& slot, std::initializer_list<GstElement*> chain, SendBranch parts,
                           const RtpCodec& codec, int payload_type, std::optional<std::uint32_t> mline);
   bool attach_branch(SendBranch& branch, GstElement* last, std::optional<std::uint32_t> mline, const char* kind);
@@ -92,6 +94,8 @@ class Session final : public GstMediaSession {
   static void on_pad_added(GstElement* webrtc, GstPad* pad, Session* self);
 
   // screenshare.cpp
+  bool update_screenshare(const std::string& stream_id);
+  void gate_screenshare(bool open);
   bool screenshare_started(GstPad* pad);
   void note_remote_streams(const protocol::media_op::SetRemoteDescription& op);
 
@@ -180,6 +184,10 @@ class Session final : public GstMediaSession {
   std::map<std::uint32_t, std::string> screenshare_pads_;
   std::map<std::uint32_t, std::string> screenshares_active_;
   std::atomic<std::uint64_t> screenshare_frames_decoded_{0};
+  // Our own screen shares (app thread): one sender per share, the last one live while screenshare_id_ (its msid
+  // stream id) is set. webrtcbin 1.22 cannot turn an inactive m-line back on, so each share gets an m-line of its own.
+  std::vector<SendBranch> screenshares_;
+  std::string screenshare_id_;
 
   // Liveness watchdog (liveness.cpp).
   std::thread watchdog_;

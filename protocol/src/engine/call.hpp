@@ -108,6 +108,8 @@ class Call {
   // call_media_features.cpp (media features without signalling of their own)
   void send_dtmf(const action::SendDtmf& request);
   static std::vector<std::string> screenshare_streams(const std::optional<StreamMetadataMap>& metadata);
+  void share_screen(bool on);
+  std::string screenshare_id_;  // our screen share's msid stream id while we share
   void on_dtmf(const media_event::DtmfReceived& digit);
 
   // call_media.cpp

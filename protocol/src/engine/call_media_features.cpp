@@ -61,6 +61,13 @@ std::vector<std::string> Call::screenshare_streams(const std::optional<StreamMet
   return ids;
 }
 
+void Call::share_screen(bool on) {
+  if (!can_renegotiate()) return refuse("screen sharing needs a connected call with a VoIP v1 peer (rule 51)");
+  if (on == !screenshare_id_.empty()) return refuse(on ? "the screen is already shared" : "no screen is shared");
+  screenshare_id_ = on ? stream_id() + "-screen" : std::string();
+  renegotiate();
+}
+
 void Call::on_dtmf(const media_event::DtmfReceived& digit) {
   if (state_ != CallState::connected) return;  // the media engine only hears it once media flows
   host_.output(DtmfDigit{ref_, digit.digit, digit.duration_ms});

@@ -123,6 +123,7 @@ void Call::act(const UserAction& action, Millis now) {
             renegotiate();
           },
           [&](const action::SendDtmf& a) { send_dtmf(a); },
+          [&](const action::ShareScreen& a) { share_screen(a.on); },
       },
       action);
 }

@@ -55,6 +55,7 @@ struct MediaChoice {
   VideoSource video_source = video_source::TestPattern{};  // used only in a video call; monostate: receive only
   VideoSink video_sink = VideoSink::null;
   VideoSink screenshare_sink = VideoSink::null;  // the peer's screen share, apart from its camera
+  VideoSource screenshare_source = video_source::TestPattern{640, 360, 10};  // what share_screen sends
 };
 
 struct CallOptions {
@@ -252,6 +253,9 @@ class Phone {
   // Sends DTMF digits in band on a connected call (0-9 * # A-D, "," pauses 2 s), after any still playing. Refused
   // (on_action_refused) for a call not connected, on hold, or with digits outside that set.
   void send_dtmf(const CallRef& call, const std::string& digits, const DtmfOptions& options = {});
+  // Starts or stops sharing the call's MediaChoice::screenshare_source as a screen share (a video m-line of its own,
+  // m.screenshare in sdp_stream_metadata) by renegotiation. Refused for a call not connected or a VoIP v0 peer.
+  void share_screen(const CallRef& call, bool on);
   void set_video(const CallRef& call, bool video);
 
   // Ends every call placed or answered here and returns once the hangups have been handed to the homeserver (or

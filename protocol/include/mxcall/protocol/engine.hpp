@@ -129,6 +129,12 @@ struct SendDtmf {
   std::uint32_t gap_ms = 70;
 };
 inline constexpr std::size_t kMaxDtmfDigits = 256;
+// Starts or stops sharing a screen (a test pattern or the MediaChoice's source) by renegotiation: a video m-line of
+// its own, named m.screenshare in sdp_stream_metadata (rule 56: adding or removing screenshare streams).
+struct ShareScreen {
+  CallRef call;
+  bool on = true;
+};
 }  // namespace action
 
 // What is wrong with a DTMF request (a digit outside 0-9 * # A-D and ",", too many, a duration or gap out of
@@ -136,7 +142,7 @@ inline constexpr std::size_t kMaxDtmfDigits = 256;
 std::optional<std::string> dtmf_problem(const action::SendDtmf& request);
 
 using UserAction = std::variant<action::Call, action::Answer, action::Reject, action::Hangup, action::Hold,
-                                action::Resume, action::Mute, action::SetVideo, action::SendDtmf>;
+                                action::Resume, action::Mute, action::SetVideo, action::SendDtmf, action::ShareScreen>;
 
 // Changes to rooms that matter to calls, from the room's state as the client tracks it.
 struct RoomJoinRule {

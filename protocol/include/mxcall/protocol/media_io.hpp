@@ -36,6 +36,9 @@ struct CreateOffer {
   MediaWants media;
   std::string stream_id;  // the msid stream id; sdp_stream_metadata names it
   bool ice_restart = false;
+  // Non-empty: we share a screen, as a video m-line of its own with this msid stream id (metadata purpose
+  // m.screenshare). Empty after a share: that m-line stops sending.
+  std::string screenshare_stream_id = {};
   bool operator==(const CreateOffer&) const = default;
 };
 // Answer the remote offer last given with SetRemoteDescription.
