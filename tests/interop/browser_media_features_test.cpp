@@ -93,5 +93,53 @@ TEST_F(BrowserMediaFeatures, JsScreenshareIsReceivedAsItsOwnStreamAndEndsCleanly
   EXPECT_TRUE(mx->wait_ended(call));
 }
 
+// mxcall shares its screen (a test pattern) into a voice call with matrix-js-sdk: js-sdk shows a remote feed of
+// purpose m.screenshare and Chromium decodes its frames; mxcall stops, the feed goes away, the call goes on.
+TEST_F(BrowserMediaFeatures, MxcallScreenshareIsShownByJsAsAScreenshareFeed) {
+  auto js = start_js("js", kJsTone);
+  auto mx = start_mx("mx", kMxTone);
+  ASSERT_TRUE(mx->ok());
+  auto call = mx->call(room_);
+  ASSERT_TRUE(call);
+  ASSERT_TRUE(js_rings(*js, call->call_id));
+  ASSERT_TRUE(js->command({{"cmd", "answer"}, {"call_id", call->call_id}}));
+  ASSERT_TRUE(mx->wait_state(*call, CallState::connected));
+  ASSERT_TRUE(mx->hears(*call, kJsTone));
+
+  mx->phone().share_screen(*call, true);
+  auto report = [&] { return js->command({{"cmd", "report"}, {"call_id", call->call_id}}); };
+  auto purposes_have_screenshare = [](const Json& r) {
+    for (const auto& p : r["remote_purposes"]) {
+      if (p == "m.screenshare") return true;
+    }
+    return false;
+  };
+  std::optional<Json> last;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = report();
+    if (last && purposes_have_screenshare(*last) && (*last)["screenshare"]["frames"].get<int>() >= 20) break;
+    std::this_thread::sleep_for(250ms);
+  }
+  ASSERT_TRUE(last);
+  EXPECT_TRUE(purposes_have_screenshare(*last)) << last->dump();
+  EXPECT_GE((*last)["screenshare"]["frames"].get<int>(), 20) << last->dump();
+  EXPECT_EQ((*last)["video"]["frames"].get<int>(), 0) << "the share is not a camera: " << last->dump();
+
+  mx->phone().share_screen(*call, false);
+  deadline = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = report();
+    if (last && !purposes_have_screenshare(*last)) break;
+    std::this_thread::sleep_for(250ms);
+  }
+  ASSERT_TRUE(last);
+  EXPECT_FALSE(purposes_have_screenshare(*last)) << "js-sdk still shows the share: " << last->dump();
+  EXPECT_FALSE(mx->ended(*call));
+  EXPECT_TRUE(mx->hears(*call, kJsTone)) << "audio after the share";
+  mx->phone().hangup(*call);
+  EXPECT_TRUE(mx->wait_ended(*call));
+}
+
 }  // namespace
 }  // namespace mxcall::interop

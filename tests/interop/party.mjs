@@ -21,7 +21,7 @@ export function createParty(host) {
 
   function remember(call) {
     if (calls.has(call.callId)) return calls.get(call.callId);
-    const entry = { call, audio: [], video: [], tracks: new Set(), pcWatched: false };
+    const entry = { call, audio: [], video: [], screen: [], tracks: new Set(), pcWatched: false };
     calls.set(call.callId, entry);
     const callId = call.callId;
     call.on(CallEvent.State, (state, old) => {
@@ -64,6 +64,8 @@ export function createParty(host) {
         entry.tracks.add(track.id);
         if (track.kind === "audio") {
           entry.audio.push(host.listenAudio(track, (at) => emit({ ev: "first_audio", call_id: callId, at })));
+        } else if (track.kind === "video" && feed.purpose === "m.screenshare") {
+          entry.screen.push(host.listenVideo(track));  // the peer's screen share, counted apart from its camera
         } else if (track.kind === "video") {
           entry.video.push(host.listenVideo(track));
         }
@@ -222,6 +224,8 @@ export function createParty(host) {
         hangup_reason: call.hangupReason ?? null,
         audio: sumReports(audio),
         video: sumReports(video),
+        screenshare: sumReports(entryOf(call_id).screen),
+        remote_purposes: call.getRemoteFeeds().map((feed) => feed.purpose),
         remote_on_hold: call.isRemoteOnHold(),
         local_on_hold: call.isLocalOnHold(),
         directions: call.peerConn ? call.peerConn.getTransceivers().map((t) => `${t.mid}:${t.currentDirection}`) : [],
