@@ -18,6 +18,8 @@ std::vector<OptionSpec> options_spec() {
                                    "the spec recommends; shorter invites may be dropped by slow clients)"});
   specs.insert(specs.begin() + 9,
                {"dtmf", "DIGITS", "once connected, send DIGITS in band (RFC 4733): 0-9 * # A-D, ',' pauses 2 s"});
+  specs.insert(specs.begin() + 10,
+               {"share-screen", "", "once connected, share a test pattern as a screen share (m.screenshare)"});
   return specs;
 }
 
@@ -35,12 +37,13 @@ std::string usage() {
 class CallCommand final : public CallSession {
  public:
   CallCommand(Runtime& runtime, Output& out, std::string target, std::optional<double> seconds, MediaSettings media,
-              std::optional<std::string> dtmf)
+              std::optional<std::string> dtmf, bool share_screen)
       : CallSession(runtime, out),
         target_(std::move(target)),
         seconds_(seconds),
         media_(std::move(media)),
-        dtmf_(std::move(dtmf)) {}
+        dtmf_(std::move(dtmf)),
+        share_screen_(share_screen) {}
 
  protected:
   std::optional<int> start(Phone& phone) override {
@@ -66,6 +69,9 @@ class CallCommand final : public CallSession {
     if (main_ && call.ref == *main_ && dtmf_ && phone_) {
       out_.fact("dtmf_sent", {{"call_id", call.ref.call_id}, {"digits", *dtmf_}}, "sending DTMF " + *dtmf_);
       phone_->send_dtmf(call.ref, *std::exchange(dtmf_, std::nullopt));  // once, not again after a reconnect
+    }
+    if (main_ && call.ref == *main_ && std::exchange(share_screen_, false) && phone_) {
+      phone_->share_screen(call.ref, true);
     }
   }
   void ended(CallView& call) override {
@@ -104,6 +110,7 @@ class CallCommand final : public CallSession {
   std::optional<double> seconds_;
   MediaSettings media_;
   std::optional<std::string> dtmf_;
+  bool share_screen_ = false;
   std::optional<CallRef> main_;
   std::string replaced_room_;
 };
@@ -150,7 +157,8 @@ int run_call(const std::vector<std::string>& args) {
   if (ring_timeout) phone_config.timeouts.invite_lifetime_ms = static_cast<std::uint64_t>(*ring_timeout * 1000);
 
   Runtime runtime;
-  CallCommand session(runtime, *out, options.positionals()[0], seconds, std::move(*media), std::move(dtmf));
+  CallCommand session(runtime, *out, options.positionals()[0], seconds, std::move(*media), std::move(dtmf),
+                      options.has("share-screen"));
   return session.connect_and_run(phone_config);
 }
 

@@ -127,6 +127,15 @@ void CallSession::on_dtmf(const DtmfReceived& digit) {
             "peer pressed " + key + " (" + std::to_string(digit.duration_ms) + " ms)");
 }
 
+void CallSession::on_peer_screenshare(const PeerScreenshare& share) {
+  out_.fact("peer_screenshare",
+            {{"call_id", share.call.call_id},
+             {"room_id", share.call.room_id},
+             {"stream_id", share.stream_id},
+             {"active", share.active}},
+            share.active ? "peer: sharing a screen" : "peer: stopped sharing the screen");
+}
+
 void CallSession::on_stats(const CallStats& stats) {
   CallView* call = find(stats.call);
   if (call == nullptr) return;
