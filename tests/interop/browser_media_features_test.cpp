@@ -13,6 +13,24 @@ class BrowserMediaFeatures : public InteropTest {
     peer_ = PeerKind::browser;
     InteropTest::SetUp();
   }
+
+  // matrix-js-sdk calls, mxcall answers, and mxcall hears its tone: the call, or nullopt (the test has failed).
+  std::optional<CallRef> js_calls_mx_answers(JsPeer& js, MxParty& mx, std::string& js_call_id) {
+    js_call_id = js_call(js);
+    if (js_call_id.empty()) return fail("matrix-js-sdk could not place the call");
+    auto incoming = mx.wait_incoming();
+    if (!incoming) return fail("mxcall never rang");
+    mx.answer(incoming->call);
+    if (!mx.wait_state(incoming->call, CallState::connected)) return fail("the call never connected");
+    if (!mx.hears(incoming->call, kJsTone)) return fail("no audio from Chromium");
+    return incoming->call;
+  }
+
+ private:
+  static std::optional<CallRef> fail(const char* why) {
+    ADD_FAILURE() << why;
+    return std::nullopt;
+  }
 };
 
 std::string digits_of(const std::vector<DtmfReceived>& heard) {
@@ -27,16 +45,12 @@ TEST_F(BrowserMediaFeatures, JsSendDtmfDigitReachesMxcallAsDigits) {
   auto js = start_js("js", kJsTone);
   auto mx = start_mx("mx", kMxTone);
   ASSERT_TRUE(mx->ok());
-  std::string call_id = js_call(*js);
-  ASSERT_FALSE(call_id.empty());
-  auto incoming = mx->wait_incoming();
-  ASSERT_TRUE(incoming);
-  mx->answer(incoming->call);
-  ASSERT_TRUE(mx->wait_state(incoming->call, CallState::connected));
-  ASSERT_TRUE(mx->hears(incoming->call, kJsTone)) << "no audio from Chromium before the digits";
+  std::string call_id;
+  auto call = js_calls_mx_answers(*js, *mx, call_id);
+  ASSERT_TRUE(call);
 
   ASSERT_TRUE(js->command({{"cmd", "dtmf"}, {"call_id", call_id}, {"digits", "159*#0D"}}, 20s));
-  auto heard = mx->wait_dtmf(incoming->call, 7);
+  auto heard = mx->wait_dtmf(*call, 7);
   EXPECT_EQ(digits_of(heard), "159*#0D");
   for (const auto& d : heard) {
     // RTCDTMFSender's default tone is 100 ms, sent in 10 ms steps (libwebrtc): the end packet says about that.
@@ -44,9 +58,9 @@ TEST_F(BrowserMediaFeatures, JsSendDtmfDigitReachesMxcallAsDigits) {
     EXPECT_LE(d.duration_ms, 200u) << d.digit;
   }
   // Audio goes on after the digits.
-  EXPECT_TRUE(mx->hears(incoming->call, kJsTone));
-  mx->phone().hangup(incoming->call);
-  EXPECT_TRUE(mx->wait_ended(incoming->call));
+  EXPECT_TRUE(mx->hears(*call, kJsTone));
+  mx->phone().hangup(*call);
+  EXPECT_TRUE(mx->wait_ended(*call));
 }
 
 // matrix-js-sdk shares its screen (setScreensharingEnabled: a second video m-line by m.call.negotiate, purpose
@@ -56,14 +70,10 @@ TEST_F(BrowserMediaFeatures, JsScreenshareIsReceivedAsItsOwnStreamAndEndsCleanly
   auto js = start_js("js", kJsTone);
   auto mx = start_mx("mx", kMxTone);
   ASSERT_TRUE(mx->ok());
-  std::string call_id = js_call(*js);
-  ASSERT_FALSE(call_id.empty());
-  auto incoming = mx->wait_incoming();
-  ASSERT_TRUE(incoming);
-  const CallRef& call = incoming->call;
-  mx->answer(call);
-  ASSERT_TRUE(mx->wait_state(call, CallState::connected));
-  ASSERT_TRUE(mx->hears(call, kJsTone));
+  std::string call_id;
+  auto answered = js_calls_mx_answers(*js, *mx, call_id);
+  ASSERT_TRUE(answered);
+  const CallRef& call = *answered;
 
   ASSERT_TRUE(js->command({{"cmd", "screenshare"}, {"call_id", call_id}, {"on", true}}));
   ASSERT_TRUE(mx->wait_screenshare(call, true)) << "mxcall never saw the screen share start";
