@@ -191,12 +191,15 @@ class Replay final : public media::MediaEventSink {
     if (name == "video_on") return act::SetVideo{ref, true};
     if (name == "video_off") return act::SetVideo{ref, false};
     if (name == "dtmf") return act::SendDtmf{ref, std::string(str(a, "digits"))};
+    if (name == "share_screen") return act::ShareScreen{ref, true};
+    if (name == "stop_sharing") return act::ShareScreen{ref, false};
     throw ScriptError{"unknown action \"" + std::string(name) + "\""};
   }
 
   protocol::MediaEvent read_media_event(dom::element m) {
     namespace ev = protocol::media_event;
-    only_keys(m, {"call_id", "event", "room_id", "candidate", "digit", "duration_ms"}, "\"media\"");
+    only_keys(m, {"call_id", "event", "room_id", "candidate", "digit", "duration_ms", "stream_id", "active"},
+              "\"media\"");
     std::string call_id(str(m, "call_id"));
     std::string room_id(str(m, "room_id", false));
     if (room_id.empty()) room_id = room_of(call_id);
@@ -226,6 +229,9 @@ class Replay final : public media::MediaEventSink {
     if (name == "disconnected") return {ref, ev::IceStateChanged{protocol::IceState::disconnected}};
     if (name == "failed") return {ref, ev::IceStateChanged{protocol::IceState::failed}};
     if (name == "media_failed") return {ref, ev::Failed{protocol::MediaFailure::local_media, "no microphone"}};
+    if (name == "screenshare") {
+      return {ref, ev::RemoteScreenshare{std::string(str(m, "stream_id")), flag(m, "active")}};
+    }
     if (name == "dtmf") {
       std::string_view digit = str(m, "digit");
       std::uint64_t duration = 0;
@@ -325,10 +331,16 @@ class Replay final : public media::MediaEventSink {
           if constexpr (std::is_same_v<T, op::CreateOffer>) {
             w.key("video").boolean(o.media.video);
             if (o.ice_restart) w.key("ice_restart").boolean(true);
+            if (!o.screenshare_stream_id.empty()) w.field("screenshare", o.screenshare_stream_id);
           } else if constexpr (std::is_same_v<T, op::CreateAnswer>) {
             w.key("video").boolean(o.media.video);
           } else if constexpr (std::is_same_v<T, op::SetRemoteDescription>) {
             w.field("type", o.type).field("sdp", o.sdp);
+            if (!o.screenshare_streams.empty()) {
+              w.key("screenshare_streams").start_array();
+              for (const auto& id : o.screenshare_streams) w.string(id);
+              w.end_array();
+            }
           } else if constexpr (std::is_same_v<T, op::AddRemoteCandidate>) {
             w.field("candidate", o.candidate);
             if (o.sdp_mid) w.field("sdpMid", *o.sdp_mid);
