@@ -43,6 +43,7 @@ class FakeMediaSession final : public MediaSession {
   void set_direction(protocol::Direction direction) override { log(op_t::SetDirection{direction}); }
   void set_muted(const op_t::SetMuted& op) override { log(op); }
   void restart_ice() override { log(op_t::RestartIce{}); }
+  void send_dtmf(const op_t::SendDtmf& op) override { log(op); }
   void close() override {
     log(op_t::Close{});
     closed_ = true;

@@ -15,6 +15,7 @@ void execute(MediaSession& session, const protocol::MediaOp& op) {
                  [&](const op_t::SetMuted& o) { session.set_muted(o); },
                  [&](const op_t::RestartIce&) { session.restart_ice(); },
                  [&](const op_t::Close&) { session.close(); },
+                 [&](const op_t::SendDtmf& o) { session.send_dtmf(o); },
              },
              op);
 }

@@ -12,7 +12,7 @@ std::string_view to_string(Direction direction) {
 std::string_view op_name(const MediaOp& op) {
   constexpr std::array<std::string_view, std::variant_size_v<MediaOp>> kNames = {
       "create_offer",  "create_answer", "set_remote",  "add_candidate", "end_of_candidates",
-      "set_direction", "set_muted",     "restart_ice", "close"};
+      "set_direction", "set_muted",     "restart_ice", "close",         "send_dtmf"};
   return kNames[op.index()];
 }
 

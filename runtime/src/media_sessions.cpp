@@ -38,6 +38,8 @@ media::GstEngineOptions MediaSessions::options_for(const CallRef& call) const {
     options.audio_sink = choice->audio_sink;
     options.video_source = choice->video_source;
     options.video_sink = choice->video_sink;
+    options.screenshare_sink = choice->screenshare_sink;
+    options.screenshare_source = choice->screenshare_source;
   }
   return options;
 }
@@ -99,6 +101,7 @@ std::vector<CallStats> MediaSessions::stats() const {
       stats.received.packets = c.rtp_packets_received_audio;
       stats.audio_samples_decoded = c.audio_samples_decoded;
       stats.video_frames_received = c.video_frames_decoded;
+      stats.screenshare_frames_received = c.screenshare_frames_decoded;
     }
     out.push_back(std::move(stats));
   }

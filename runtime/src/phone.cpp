@@ -121,6 +121,15 @@ void Phone::resume(const CallRef& call) {
   impl_->on_loop([call](runtime::PhoneCore& core) { core.act(protocol::action::Resume{call}); });
 }
 
+void Phone::send_dtmf(const CallRef& call, const std::string& digits, const DtmfOptions& options) {
+  impl_->on_loop([action = protocol::action::SendDtmf{call, digits, options.tone_ms, options.gap_ms}](
+                     runtime::PhoneCore& core) { core.act(action); });
+}
+
+void Phone::share_screen(const CallRef& call, bool on) {
+  impl_->on_loop([call, on](runtime::PhoneCore& core) { core.act(protocol::action::ShareScreen{call, on}); });
+}
+
 void Phone::mute(const CallRef& call, bool audio, bool video) {
   impl_->on_loop([call, audio, video](runtime::PhoneCore& core) {
     core.act(protocol::action::Mute{call, audio, video});

@@ -205,6 +205,10 @@ void PhoneCore::execute(protocol::Output& output) {
           state.audio_muted = out.audio_muted;
           state.video_muted = out.video_muted;
           if (auto* observer = this->observer()) observer->on_peer_media_state(state);
+        } else if constexpr (std::is_same_v<T, protocol::PeerScreenshare>) {
+          if (auto* observer = this->observer()) observer->on_peer_screenshare({out.call, out.stream_id, out.active});
+        } else if constexpr (std::is_same_v<T, protocol::DtmfDigit>) {
+          if (auto* observer = this->observer()) observer->on_dtmf({out.call, out.digit, out.duration_ms});
         } else if constexpr (std::is_same_v<T, protocol::PeerHeld>) {
           auto& state = peer_state_[out.call];
           state.call = out.call;

@@ -237,6 +237,40 @@ void MxParty::on_peer_media_state(const PeerMediaState& state) {
   changed_.notify_all();
 }
 
+void MxParty::on_peer_screenshare(const PeerScreenshare& share) {
+  std::lock_guard lock(mutex_);
+  screenshares_[share.call].push_back(share);
+  changed_.notify_all();
+}
+
+bool MxParty::wait_screenshare(const CallRef& call, bool active, std::chrono::milliseconds timeout) {
+  return wait(
+      [&] {
+        auto it = screenshares_.find(call);
+        return it != screenshares_.end() && !it->second.empty() && it->second.back().active == active;
+      },
+      timeout);
+}
+
+void MxParty::on_dtmf(const DtmfReceived& digit) {
+  std::lock_guard lock(mutex_);
+  dtmf_[digit.call].push_back(digit);
+  changed_.notify_all();
+}
+
+std::vector<DtmfReceived> MxParty::wait_dtmf(const CallRef& call, std::size_t count,
+                                             std::chrono::milliseconds timeout) {
+  std::vector<DtmfReceived> heard;
+  wait(
+      [&] {
+        auto it = dtmf_.find(call);
+        if (it != dtmf_.end()) heard = it->second;
+        return heard.size() >= count;
+      },
+      timeout);
+  return heard;
+}
+
 void MxParty::on_stats(const CallStats& stats) {
   std::lock_guard lock(mutex_);
   stats_[stats.call] = stats;

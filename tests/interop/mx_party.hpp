@@ -61,6 +61,10 @@ class MxParty : public PhoneObserver {
   std::optional<PeerMediaState> wait_peer(const CallRef& call, const std::function<bool(const PeerMediaState&)>& match,
                                           std::chrono::milliseconds timeout = 10s);
   std::vector<TimedState> states(const CallRef& call) const;
+  // The DTMF digits the peer sent on the call (in order, with durations), once at least `count` arrived.
+  // The peer's screen share, once its latest change says `active`.
+  bool wait_screenshare(const CallRef& call, bool active, std::chrono::milliseconds timeout = 15s);
+  std::vector<DtmfReceived> wait_dtmf(const CallRef& call, std::size_t count, std::chrono::milliseconds timeout = 15s);
   bool rang(const CallRef& call) const;  // the call reached ringing here
 
   // The dominant frequency of the last half second recorded, polled until it is `hz` (2%) or `timeout` passes.
@@ -79,6 +83,8 @@ class MxParty : public PhoneObserver {
   void on_incoming_call(const IncomingCall& call) override;
   void on_call_state(const CallStateChange& change) override;
   void on_peer_media_state(const PeerMediaState& state) override;
+  void on_dtmf(const DtmfReceived& digit) override;
+  void on_peer_screenshare(const PeerScreenshare& share) override;
   void on_stats(const CallStats& stats) override;
   void on_action_refused(const CallRef& call, const std::string& why) override;
   void on_fatal_error(const Error& error) override;
@@ -99,6 +105,8 @@ class MxParty : public PhoneObserver {
   std::size_t incoming_taken_ = 0;
   std::map<CallRef, std::vector<TimedState>> states_;
   std::map<CallRef, std::vector<PeerMediaState>> peer_;
+  std::map<CallRef, std::vector<DtmfReceived>> dtmf_;
+  std::map<CallRef, std::vector<PeerScreenshare>> screenshares_;
   std::map<CallRef, CallStats> stats_;
 };
 

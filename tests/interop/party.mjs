@@ -21,7 +21,7 @@ export function createParty(host) {
 
   function remember(call) {
     if (calls.has(call.callId)) return calls.get(call.callId);
-    const entry = { call, audio: [], video: [], tracks: new Set(), pcWatched: false };
+    const entry = { call, audio: [], video: [], screen: [], tracks: new Set(), pcWatched: false };
     calls.set(call.callId, entry);
     const callId = call.callId;
     call.on(CallEvent.State, (state, old) => {
@@ -68,6 +68,8 @@ export function createParty(host) {
         entry.tracks.add(track.id);
         if (track.kind === "audio") {
           entry.audio.push(host.listenAudio(track, (at) => emit({ ev: "first_audio", call_id: callId, at })));
+        } else if (track.kind === "video" && feed.purpose === "m.screenshare") {
+          entry.screen.push(host.listenVideo(track));  // the peer's screen share, counted apart from its camera
         } else if (track.kind === "video") {
           entry.video.push(host.listenVideo(track));
         }
@@ -210,6 +212,22 @@ export function createParty(host) {
       await entryOf(call_id).call.transferToCall(entryOf(target_call_id).call);
       return {};
     },
+    // RTCDTMFSender through js-sdk, one digit per call (js-sdk-peer note 13): each replaces any tone still queued,
+    // so they are paced here.
+    async dtmf({ call_id, digits, gap_ms }) {
+      const { call } = entryOf(call_id);
+      for (const digit of digits) {
+        call.sendDtmfDigit(digit);
+        await new Promise((resolve) => setTimeout(resolve, gap_ms ?? 400));
+      }
+      return {};
+    },
+    async screenshare({ call_id, on }) {
+      // It resolves to whether the call shares its screen now.
+      const sharing = await entryOf(call_id).call.setScreensharingEnabled(Boolean(on));
+      if (sharing !== Boolean(on)) throw new Error(`setScreensharingEnabled(${Boolean(on)}) left sharing ${sharing}`);
+      return {};
+    },
     async upgrade({ call_id }) {
       await entryOf(call_id).call.upgradeCall(false, true);
       return {};
@@ -221,6 +239,8 @@ export function createParty(host) {
         hangup_reason: call.hangupReason ?? null,
         audio: sumReports(audio),
         video: sumReports(video),
+        screenshare: sumReports(entryOf(call_id).screen),
+        remote_purposes: call.getRemoteFeeds().map((feed) => feed.purpose),
         remote_on_hold: call.isRemoteOnHold(),
         local_on_hold: call.isLocalOnHold(),
         opponent_can_be_transferred: call.opponentCanBeTransferred(),

@@ -135,7 +135,9 @@ TEST(GstAnswer, TakesPayloadTypesFromABrowserLikeOffer) {
   ASSERT_FALSE(failure_in(events)) << failure_in(events)->detail << "\n" << offer;
   auto answer = description_in(events);
   ASSERT_TRUE(answer);
-  EXPECT_NE(answer->find("m=audio 9 UDP/TLS/RTP/SAVPF 109\r\n"), std::string::npos) << *answer;
+  // The offer (ours, renumbered) carries telephone-event 101, which the answer accepts for DTMF.
+  EXPECT_NE(answer->find("m=audio 9 UDP/TLS/RTP/SAVPF 109 101\r\n"), std::string::npos) << *answer;
+  EXPECT_NE(answer->find("a=rtpmap:101 telephone-event/8000"), std::string::npos) << *answer;
   EXPECT_NE(answer->find("a=rtpmap:109 OPUS/48000/2"), std::string::npos) << *answer;
   EXPECT_NE(answer->find("UDP/TLS/RTP/SAVPF 120\r\n"), std::string::npos) << *answer;
   EXPECT_NE(answer->find("a=rtpmap:120 VP8/90000"), std::string::npos) << *answer;

@@ -110,7 +110,7 @@ TEST(RuntimeFeatures, TransferredPeerCallsTheTargetAndHangsUpTheOldCall) {
   // Rule T10: Bob accepts transfers, so his answer advertised m.call.transferee; Alice asks, so hers did too.
   ASSERT_TRUE(t.until([&] { return !t.a.capabilities.empty() && !t.b.capabilities.empty(); }));
   EXPECT_TRUE(t.a.capabilities.back().capabilities.transferee);
-  EXPECT_FALSE(t.a.capabilities.back().capabilities.dtmf);
+  EXPECT_TRUE(t.a.capabilities.back().capabilities.dtmf);  // PhoneConfig::advertise_dtmf is on by default (rule 71)
 
   auto new_call = t.transfer_to_carol(call, "Carol");
   ASSERT_TRUE(new_call.ok());

@@ -91,5 +91,66 @@ TEST(RuntimeMedia, PlaceAnswerHoldResumeHangup) {
   EXPECT_EQ(t.b.ended()->reason, "user_hangup");
 }
 
+// mxcall <-> mxcall screen share through the public API: alice shares a test pattern into a voice call; bob sees a
+// stream of its own and decodes its frames apart from the camera's; alice stops, bob sees it end, the call goes on.
+TEST(RuntimeMedia, ScreenShareStartsAndEndsWhileTheCallGoesOn) {
+  MediaCall t;
+  auto call = t.alice->call("@bob:test");
+  ASSERT_TRUE(call.ok());
+  ASSERT_TRUE(t.runtime.run_until([&] { return !t.b.incoming.empty(); }, 10s));
+  t.bob->answer(*call);
+  ASSERT_TRUE(t.runtime.run_until(
+      [&] { return t.a.state() == CallState::connected && t.b.state() == CallState::connected; }, 20s));
+  auto share_frames = [&] { return t.b.last_stats ? t.b.last_stats->screenshare_frames_received : 0; };
+
+  t.alice->share_screen(*call, true);
+  ASSERT_TRUE(t.runtime.run_until([&] { return !t.b.screenshares.empty() && t.b.screenshares.back().active; }, 10s))
+      << "bob never saw the share";
+  EXPECT_NE(t.b.screenshares.back().stream_id.find("-screen"), std::string::npos);
+  ASSERT_TRUE(t.runtime.run_until([&] { return share_frames() >= 20; }, 15s)) << share_frames() << " frames";
+  EXPECT_EQ(t.b.last_stats->video_frames_received, 0u) << "the share is not a camera";
+
+  t.alice->share_screen(*call, false);
+  ASSERT_TRUE(t.runtime.run_until([&] { return !t.b.screenshares.back().active; }, 10s)) << "bob never saw it end";
+  t.runtime.run_until([] { return false; }, 1s);
+  auto stopped_at = share_frames();
+  auto heard = t.heard(t.b);
+  t.runtime.run_until([] { return false; }, 1500ms);
+  EXPECT_LE(share_frames(), stopped_at + 2) << "frames after the share ended";
+  EXPECT_GE(t.heard(t.b), heard + 30) << "audio goes on";
+  EXPECT_FALSE(t.b.ended());
+  EXPECT_TRUE(t.a.refused.empty()) << t.a.refused.front();
+
+  t.alice->hangup(*call);
+  ASSERT_TRUE(t.runtime.run_until([&] { return t.a.ended() && t.b.ended(); }, 10s));
+}
+
+// DTMF through the public API: refused before the call connects, then digits both ways as an IVR sees them.
+TEST(RuntimeMedia, DtmfDigitsReachThePeersObserver) {
+  MediaCall t;
+  auto call = t.alice->call("@bob:test");
+  ASSERT_TRUE(call.ok());
+  t.alice->send_dtmf(*call, "1");
+  ASSERT_TRUE(t.runtime.run_until([&] { return !t.a.refused.empty(); }, 5s));
+  EXPECT_NE(t.a.refused.back().find("connected call"), std::string::npos) << t.a.refused.back();
+  ASSERT_TRUE(t.runtime.run_until([&] { return !t.b.incoming.empty(); }, 10s));
+  t.bob->answer(*call);
+  ASSERT_TRUE(t.runtime.run_until(
+      [&] { return t.a.state() == CallState::connected && t.b.state() == CallState::connected; }, 20s));
+
+  t.alice->send_dtmf(*call, "12x");
+  ASSERT_TRUE(t.runtime.run_until([&] { return t.a.refused.size() >= 2; }, 5s));
+  EXPECT_NE(t.a.refused.back().find("'x' is not a DTMF digit"), std::string::npos) << t.a.refused.back();
+
+  t.alice->send_dtmf(*call, "123#");
+  t.bob->send_dtmf(*call, "*0", {.tone_ms = 300, .gap_ms = 100});
+  ASSERT_TRUE(t.runtime.run_until([&] { return t.b.dtmf.size() >= 4 && t.a.dtmf.size() >= 2; }, 15s))
+      << "bob heard \"" << t.b.dtmf << "\", alice heard \"" << t.a.dtmf << "\"";
+  EXPECT_EQ(t.b.dtmf, "123#");
+  EXPECT_EQ(t.a.dtmf, "*0");
+  t.alice->hangup(*call);
+  ASSERT_TRUE(t.runtime.run_until([&] { return t.a.ended() && t.b.ended(); }, 10s));
+}
+
 }  // namespace
 }  // namespace mxcall::test

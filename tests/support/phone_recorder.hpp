@@ -15,6 +15,8 @@ class Recorder final : public PhoneObserver {
   void on_incoming_call(const IncomingCall& call) override { incoming.push_back(call); }
   void on_call_state(const CallStateChange& change) override { states.push_back(change); }
   void on_peer_media_state(const PeerMediaState& state) override { peer.push_back(state); }
+  void on_dtmf(const DtmfReceived& digit) override { dtmf += digit.digit; }
+  void on_peer_screenshare(const PeerScreenshare& share) override { screenshares.push_back(share); }
   void on_stats(const CallStats& stats) override { last_stats = stats; }
   void on_action_refused(const CallRef&, const std::string& why) override { refused.push_back(why); }
   void on_signalling(const SignallingTrace& trace) override { traces.push_back(trace); }
@@ -63,6 +65,8 @@ class Recorder final : public PhoneObserver {
   std::vector<PeerMediaState> peer;
   std::optional<CallStats> last_stats;
   std::vector<std::string> refused;
+  std::string dtmf;  // digits the peer sent, in order
+  std::vector<PeerScreenshare> screenshares;
   std::vector<SignallingTrace> traces;
   std::vector<std::string> fatal;
   std::vector<std::string> notices;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <utility>
 
 #include "account.hpp"
 #include "call_session.hpp"
@@ -17,6 +18,10 @@ std::vector<OptionSpec> options_spec() {
   specs.insert(specs.begin() + 8, {"ring-timeout", "SECONDS",
                                    "give up when nobody answers within SECONDS (default 90, the invite lifetime\n"
                                    "the spec recommends; shorter invites may be dropped by slow clients)"});
+  specs.insert(specs.begin() + 9,
+               {"dtmf", "DIGITS", "once connected, send DIGITS in band (RFC 4733): 0-9 * # A-D, ',' pauses 2 s"});
+  specs.insert(specs.begin() + 10,
+               {"share-screen", "", "once connected, share a test pattern as a screen share (m.screenshare)"});
   for (auto& spec : call_feature_options()) specs.push_back(spec);
   return specs;
 }
@@ -34,8 +39,14 @@ std::string usage() {
 
 class CallCommand final : public CallSession {
  public:
-  CallCommand(Runtime& runtime, Output& out, std::string target, std::optional<double> seconds, MediaSettings media)
-      : CallSession(runtime, out), target_(std::move(target)), seconds_(seconds), media_(std::move(media)) {}
+  CallCommand(Runtime& runtime, Output& out, std::string target, std::optional<double> seconds, MediaSettings media,
+              std::optional<std::string> dtmf, bool share_screen)
+      : CallSession(runtime, out),
+        target_(std::move(target)),
+        seconds_(seconds),
+        media_(std::move(media)),
+        dtmf_(std::move(dtmf)),
+        share_screen_(share_screen) {}
 
  protected:
   std::optional<int> start(Phone& phone) override {
@@ -58,6 +69,13 @@ class CallCommand final : public CallSession {
   void connected(CallView& call) override {
     adopt_glare_survivor(call);
     if (main_ && call.ref == *main_ && seconds_) hang_up_after(call.ref, *seconds_);
+    if (main_ && call.ref == *main_ && dtmf_ && phone_) {
+      out_.fact("dtmf_sent", {{"call_id", call.ref.call_id}, {"digits", *dtmf_}}, "sending DTMF " + *dtmf_);
+      phone_->send_dtmf(call.ref, *std::exchange(dtmf_, std::nullopt));  // once, not again after a reconnect
+    }
+    if (main_ && call.ref == *main_ && std::exchange(share_screen_, false) && phone_) {
+      phone_->share_screen(call.ref, true);
+    }
   }
   void ended(CallView& call) override {
     if (call.outcome && call.outcome->outcome == "replaced" && main_ && call.ref == *main_) {
@@ -100,6 +118,8 @@ class CallCommand final : public CallSession {
   std::string target_;
   std::optional<double> seconds_;
   MediaSettings media_;
+  std::optional<std::string> dtmf_;
+  bool share_screen_ = false;
   std::optional<CallRef> main_;
   std::string replaced_room_;
 };
@@ -138,6 +158,10 @@ int run_call(const std::vector<std::string>& args) {
   if (error.empty()) media = media_settings(options, &error);
   std::optional<FeatureSettings> features;
   if (error.empty()) features = feature_settings(options, ::isatty(STDIN_FILENO) != 0, &error);
+  std::optional<std::string> dtmf = options.value("dtmf");
+  if (error.empty() && dtmf) {
+    if (auto problem = protocol::dtmf_problem({{}, *dtmf})) error = "--dtmf: " + *problem;
+  }
   auto config = phone_config_or_exit(*out, options, error, "call");
   if (auto* status = std::get_if<int>(&config)) return *status;
   auto& phone_config = std::get<PhoneConfig>(config);
@@ -146,7 +170,8 @@ int run_call(const std::vector<std::string>& args) {
   phone_config.transfer_media = media->for_call(2);
 
   Runtime runtime;
-  CallCommand session(runtime, *out, options.positionals()[0], seconds, std::move(*media));
+  CallCommand session(runtime, *out, options.positionals()[0], seconds, std::move(*media), std::move(dtmf),
+                      options.has("share-screen"));
   session.use_features(std::move(*features));
   return session.connect_and_run(phone_config);
 }

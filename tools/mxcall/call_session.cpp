@@ -122,6 +122,25 @@ void CallSession::on_call_state(const CallStateChange& change) {
   if (change.state == CallState::ended) ended(call);
 }
 
+void CallSession::on_dtmf(const DtmfReceived& digit) {
+  std::string key(1, digit.digit);
+  out_.fact("dtmf",
+            {{"call_id", digit.call.call_id},
+             {"room_id", digit.call.room_id},
+             {"digit", key},
+             {"duration_ms", static_cast<std::int64_t>(digit.duration_ms)}},
+            "peer pressed " + key + " (" + std::to_string(digit.duration_ms) + " ms)");
+}
+
+void CallSession::on_peer_screenshare(const PeerScreenshare& share) {
+  out_.fact("peer_screenshare",
+            {{"call_id", share.call.call_id},
+             {"room_id", share.call.room_id},
+             {"stream_id", share.stream_id},
+             {"active", share.active}},
+            share.active ? "peer: sharing a screen" : "peer: stopped sharing the screen");
+}
+
 void CallSession::on_stats(const CallStats& stats) {
   CallView* call = find(stats.call);
   if (call == nullptr) return;

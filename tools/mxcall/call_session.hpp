@@ -36,6 +36,8 @@ class CallSession : public PhoneObserver {
   void on_call_state(const CallStateChange& change) final;
   void on_peer_media_state(const PeerMediaState& state) final { out_.peer_media(state); }
   void on_stats(const CallStats& stats) final;
+  void on_dtmf(const DtmfReceived& digit) final;
+  void on_peer_screenshare(const PeerScreenshare& share) final;
   void on_action_refused(const CallRef& call, const std::string& why) final;
   void on_signalling(const SignallingTrace& trace) final { out_.signalling(trace); }
   void on_fatal_error(const Error& error) final;

@@ -173,11 +173,11 @@ class Replay final : public media::MediaEventSink {
  private:
   protocol::UserAction read_action(dom::element a) {
     namespace act = protocol::action;
-    only_keys(
-        a,
-        {"action", "room_id", "call_id", "invitee", "dm_peer", "video", "video_only", "target_user", "target_room",
-         "display_name", "avatar_url", "identity_id", "new_call_id", "replacement_id", "await", "new_room_id"},
-        "\"do\"");
+    only_keys(a,
+              {"action", "room_id", "call_id", "invitee", "dm_peer", "video", "video_only", "target_user",
+               "target_room", "display_name", "avatar_url", "identity_id", "new_call_id", "replacement_id", "await",
+               "new_room_id", "digits"},
+              "\"do\"");
     std::string_view name = str(a, "action");
     protocol::CallRef ref{std::string(str(a, "room_id")), std::string(str(a, "call_id"))};
     if (name == "call") {
@@ -197,6 +197,9 @@ class Replay final : public media::MediaEventSink {
     if (name == "video_on") return act::SetVideo{ref, true};
     if (name == "video_off") return act::SetVideo{ref, false};
     if (auto feature = read_feature_action(name, a, ref)) return *feature;
+    if (name == "dtmf") return act::SendDtmf{ref, std::string(str(a, "digits"))};
+    if (name == "share_screen") return act::ShareScreen{ref, true};
+    if (name == "stop_sharing") return act::ShareScreen{ref, false};
     throw ScriptError{"unknown action \"" + std::string(name) + "\""};
   }
 
@@ -237,7 +240,8 @@ class Replay final : public media::MediaEventSink {
 
   protocol::MediaEvent read_media_event(dom::element m) {
     namespace ev = protocol::media_event;
-    only_keys(m, {"call_id", "event", "room_id", "candidate"}, "\"media\"");
+    only_keys(m, {"call_id", "event", "room_id", "candidate", "digit", "duration_ms", "stream_id", "active"},
+              "\"media\"");
     std::string call_id(str(m, "call_id"));
     std::string room_id(str(m, "room_id", false));
     if (room_id.empty()) room_id = room_of(call_id);
@@ -267,6 +271,17 @@ class Replay final : public media::MediaEventSink {
     if (name == "disconnected") return {ref, ev::IceStateChanged{protocol::IceState::disconnected}};
     if (name == "failed") return {ref, ev::IceStateChanged{protocol::IceState::failed}};
     if (name == "media_failed") return {ref, ev::Failed{protocol::MediaFailure::local_media, "no microphone"}};
+    if (name == "screenshare") {
+      return {ref, ev::RemoteScreenshare{std::string(str(m, "stream_id")), flag(m, "active")}};
+    }
+    if (name == "dtmf") {
+      std::string_view digit = str(m, "digit");
+      std::uint64_t duration = 0;
+      if (digit.size() != 1 || m["duration_ms"].get(duration) || duration > kMaxScriptMillis) {
+        throw ScriptError{R"(a dtmf event is {"event":"dtmf","digit":"5","duration_ms":120})"};
+      }
+      return {ref, ev::DtmfReceived{digit[0], static_cast<std::uint32_t>(duration)}};
+    }
     throw ScriptError{"unknown media event \"" + std::string(name) + "\""};
   }
 
@@ -378,6 +393,16 @@ class Replay final : public media::MediaEventSink {
     w.end_object();
   }
 
+  void describe(protocol::JsonWriter& w, const protocol::PeerScreenshare& s) {
+    w.key("peer_screenshare").start_object().field("call_id", s.call.call_id).field("stream_id", s.stream_id);
+    w.key("active").boolean(s.active).end_object();
+  }
+
+  void describe(protocol::JsonWriter& w, const protocol::DtmfDigit& d) {
+    w.key("dtmf").start_object().field("call_id", d.call.call_id).field("digit", std::string_view(&d.digit, 1));
+    w.key("duration_ms").uint(d.duration_ms).end_object();
+  }
+
   void describe(protocol::JsonWriter& w, const protocol::ActionRefused& r) {
     w.key("refused").start_object().field("call_id", r.call.call_id).field("why", r.why).end_object();
   }
@@ -391,10 +416,16 @@ class Replay final : public media::MediaEventSink {
           if constexpr (std::is_same_v<T, op::CreateOffer>) {
             w.key("video").boolean(o.media.video);
             if (o.ice_restart) w.key("ice_restart").boolean(true);
+            if (!o.screenshare_stream_id.empty()) w.field("screenshare", o.screenshare_stream_id);
           } else if constexpr (std::is_same_v<T, op::CreateAnswer>) {
             w.key("video").boolean(o.media.video);
           } else if constexpr (std::is_same_v<T, op::SetRemoteDescription>) {
             w.field("type", o.type).field("sdp", o.sdp);
+            if (!o.screenshare_streams.empty()) {
+              w.key("screenshare_streams").start_array();
+              for (const auto& id : o.screenshare_streams) w.string(id);
+              w.end_array();
+            }
           } else if constexpr (std::is_same_v<T, op::AddRemoteCandidate>) {
             w.field("candidate", o.candidate);
             if (o.sdp_mid) w.field("sdpMid", *o.sdp_mid);
@@ -403,6 +434,8 @@ class Replay final : public media::MediaEventSink {
             w.field("direction", protocol::to_string(o.direction));
           } else if constexpr (std::is_same_v<T, op::SetMuted>) {
             w.key("audio").boolean(o.audio).key("video").boolean(o.video);
+          } else if constexpr (std::is_same_v<T, op::SendDtmf>) {
+            w.field("digits", o.digits).key("duration_ms").uint(o.duration_ms).key("gap_ms").uint(o.gap_ms);
           }
         },
         c.op);

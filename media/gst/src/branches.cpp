@@ -153,7 +153,8 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   ElementRef encoder = make_element("opusenc");
   ElementRef payloader = make_element("rtpopuspay");
   ElementRef caps = make_element("capsfilter");
-  if (!all_made(source, convert, resample, raw_caps, valve, encoder, payloader, caps)) {
+  ElementRef dtmf_mux = make_element("rtpdtmfmux");  // DTMF (dtmf.cpp) joins the audio stream here
+  if (!all_made(source, convert, resample, raw_caps, valve, encoder, payloader, caps, dtmf_mux)) {
     fail(protocol::MediaFailure::local_media,
          "could not create the audio sender (is gstreamer1.0-plugins-base "
          "installed?); see check_ready()");
@@ -163,21 +164,29 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   g_object_set(encoder.get(), "complexity", options_.opus_complexity, nullptr);
   return finish_send_branch(audio_,
                             {source.get(), convert.get(), resample.get(), raw_caps.get(), valve.get(), encoder.get(),
-                             payloader.get(), caps.get()},
-                            {valve.get(), encoder.get(), payloader.get(), caps.get()}, kOpus, payload_type, mline);
+                             payloader.get(), caps.get(), dtmf_mux.get()},
+                            {valve.get(), encoder.get(), payloader.get(), caps.get()}, kOpus, payload_type, mline) &&
+         add_dtmf_source(dtmf_mux.get());
 }
 
 bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> mline) {
+  return build_video_sender(options_.video_source, "vsrc", video_, payload_type, mline);
+}
+
+// A VP8 sender from `from` into `slot`: the camera's, or a screen share's (screenshare.cpp). `source_name` names the
+// source element, which is how the bus tells errors of our own media apart.
+bool Session::build_video_sender(const VideoSource& from, const char* source_name, std::optional<SendBranch>& slot,
+                                 int payload_type, std::optional<std::uint32_t> mline) {
   ElementRef source;
   int width = 320, height = 240, fps = 15;
-  if (const auto* pattern = std::get_if<video_source::TestPattern>(&options_.video_source)) {
-    source = make_element("videotestsrc", "vsrc");
+  if (const auto* pattern = std::get_if<video_source::TestPattern>(&from)) {
+    source = make_element("videotestsrc", source_name);
     if (source) g_object_set(source.get(), "is-live", TRUE, "pattern", kMovingBallPattern, nullptr);
     width = pattern->width, height = pattern->height, fps = pattern->fps;
-  } else if (const auto* cam = std::get_if<video_source::V4l2>(&options_.video_source)) {
+  } else if (const auto* cam = std::get_if<video_source::V4l2>(&from)) {
     source = adopt_floating(gst_parse_bin_from_description(
         ("v4l2src device=\"" + cam->device + "\" ! videoconvert ! videoscale ! videorate").c_str(), TRUE, nullptr));
-    if (source) gst_element_set_name(source.get(), "vsrc");
+    if (source) gst_element_set_name(source.get(), source_name);
     width = cam->width, height = cam->height, fps = cam->fps;
   } else {
     return false;
@@ -198,7 +207,7 @@ bool Session::build_video_branch(int payload_type, std::optional<std::uint32_t> 
   g_object_set(queue.get(), "max-size-buffers", kVideoQueueFrames, "leaky", kQueueLeakyDownstream, nullptr);
   g_object_set(encoder.get(), "deadline", kVp8Realtime, "error-resilient", 1, "keyframe-max-dist",
                fps * kKeyframeIntervalSeconds, "target-bitrate", kVideoBitrate, "cpu-used", kVp8CpuUsed, nullptr);
-  return finish_send_branch(video_,
+  return finish_send_branch(slot,
                             {source.get(), raw_caps.get(), convert.get(), valve.get(), queue.get(), encoder.get(),
                              payloader.get(), caps.get()},
                             {valve.get(), encoder.get(), payloader.get(), caps.get()}, kVp8, payload_type, mline);
@@ -219,7 +228,7 @@ bool Session::finish_send_branch(std::optional<SendBranch>& slot, std::initializ
   }
   parts.payload_type = payload_type;
   slot = std::move(parts);
-  if (!attach_branch(*slot, slot->rtp_caps, mline, codec.media)) return false;
+  if (!attach_branch(*slot, *std::prev(chain.end()), mline, codec.media)) return false;
   sync_all(chain);
   return true;
 }
@@ -249,7 +258,11 @@ void Session::add_receive_branch(GstPad* pad) {
   if (media == kOpus.media && g_ascii_strcasecmp(encoding.c_str(), kOpus.encoding) == 0) {
     add_audio_receiver(pad);
   } else if (media == kVp8.media && g_ascii_strcasecmp(encoding.c_str(), kVp8.encoding) == 0) {
-    add_video_receiver(pad);
+    if (screenshare_started(pad)) {
+      add_video_receiver(pad, options_.screenshare_sink, screenshare_frames_decoded_);
+    } else {
+      add_video_receiver(pad, options_.video_sink, frames_decoded_);
+    }
   } else {
     add_discarding_receiver(pad);
   }
@@ -312,23 +325,23 @@ void Session::add_audio_receiver(GstPad* pad) {
   link_to_sink_of(pad, queue.get());
 }
 
-void Session::add_video_receiver(GstPad* pad) {
+void Session::add_video_receiver(GstPad* pad, VideoSink to, std::atomic<std::uint64_t>& frames) {
   count_buffers(pad, recv_video_);
   ElementRef queue = make_element("queue");
   ElementRef depay = make_element("rtpvp8depay");
   ElementRef decoder = make_element("vp8dec");
   ElementRef convert = make_element("videoconvert");
-  ElementRef sink = make_element(options_.video_sink == VideoSink::device ? "autovideosink" : "fakesink");
+  ElementRef sink = make_element(to == VideoSink::device ? "autovideosink" : "fakesink");
   if (!all_made(queue, depay, decoder, convert, sink)) {
     fail(protocol::MediaFailure::internal, "could not create the video receiver; see check_ready()");
     return;
   }
-  if (options_.video_sink == VideoSink::null) set_unsynchronised(sink.get());
+  if (to == VideoSink::null) set_unsynchronised(sink.get());
   g_object_set(depay.get(), "wait-for-keyframe", TRUE, "request-keyframe", TRUE, nullptr);
   auto chain = {queue.get(), depay.get(), decoder.get(), convert.get(), sink.get()};
   add_chain(GST_BIN(pipeline_.get()), chain);
   PadRef decoded(gst_element_get_static_pad(decoder.get(), "src"));
-  count_buffers(decoded.get(), frames_decoded_);
+  count_buffers(decoded.get(), frames);
   sync_all(chain);
   link_to_sink_of(pad, queue.get());
 }

@@ -24,6 +24,8 @@ std::vector<RequiredElement> required_elements(const GstEngineOptions& options) 
       {"nicesrc", "gstreamer1.0-nice"},
       {"nicesink", "gstreamer1.0-nice"},
       {"rtpbin", "gstreamer1.0-plugins-good"},
+      {"rtpdtmfsrc", "gstreamer1.0-plugins-good"},
+      {"rtpdtmfmux", "gstreamer1.0-plugins-good"},
       {"opusenc", "gstreamer1.0-plugins-base"},
       {"opusdec", "gstreamer1.0-plugins-base"},
       {"rtpopuspay", "gstreamer1.0-plugins-good"},
@@ -65,7 +67,9 @@ std::vector<RequiredElement> required_elements(const GstEngineOptions& options) 
   if (std::holds_alternative<audio_sink::Device>(options.audio_sink)) {
     out.push_back({"autoaudiosink", "gstreamer1.0-plugins-good"});
   }
-  if (options.video_sink == VideoSink::device) out.push_back({"autovideosink", "gstreamer1.0-plugins-good"});
+  if (options.video_sink == VideoSink::device || options.screenshare_sink == VideoSink::device) {
+    out.push_back({"autovideosink", "gstreamer1.0-plugins-good"});
+  }
   return out;
 }
 

@@ -94,6 +94,7 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
 
   if (ElementRef rtpbin{gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")}) {
     g_signal_connect(rtpbin.get(), "on-ssrc-active", G_CALLBACK(&Session::on_ssrc_active), this);
+    install_dtmf_receiver(rtpbin.get());
   }
 
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -190,6 +191,7 @@ void Session::apply_gates() {
   };
   gate(audio_, base && !muted_audio_ && peer_receives("audio"), false);
   gate(video_, base && !muted_video_ && peer_receives("video"), true);
+  gate_screenshare(base);
 }
 
 void Session::wait_for_sender_caps() {
@@ -221,9 +223,11 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     fail(MediaFailure::local_description, error.empty() ? "webrtcbin gave no description" : error);
     return false;
   }
-  std::string sdp(GCharRef(gst_sdp_message_as_text(desc->sdp)).get());
+  std::string text(GCharRef(gst_sdp_message_as_text(desc->sdp)).get());
+  std::string sdp = with_dtmf_negotiated(text, offer);
+  bool munge = sdp != text;
   if (restart_ice) ice_credentials_ = new_ice_credentials();
-  bool munge = ice_credentials_.has_value();
+  munge = munge || ice_credentials_.has_value();
   if (ice_credentials_) sdp = with_ice_credentials(sdp, ice_credentials_->first, ice_credentials_->second);
   // After the first exchange, webrtcbin 1.22 writes a=setup from its own bookkeeping, not from the DTLS role that
   // was negotiated; libwebrtc refuses a flipped role ("Offerer must use current negotiated role for setup
@@ -245,6 +249,7 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     std::lock_guard lock(mu_);
     local_ = *info;
   }
+  note_telephone_events(sdp, false, offer ? "offer" : "answer");
   // The description goes out before set-local-description starts gathering, so no candidate can overtake it.
   emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
   if (restart_ice) restart_ice_streams();
@@ -274,6 +279,7 @@ void Session::create_offer(const op_t::CreateOffer& op) {
       return;
     }
   }
+  if (!update_screenshare(op.screenshare_stream_id)) return;
   bool restart = op.ice_restart || restart_pending_;
   restart_pending_ = false;
   set_transceiver_directions(false);
@@ -356,8 +362,10 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
     if (peer_role == "active") dtls_role_ = "passive";
     if (peer_role == "passive") dtls_role_ = "active";
   }
+  note_telephone_events(op.sdp, true, op.type);
   remote_ = std::move(info);
   remote_type_ = op.type;
+  note_remote_streams(op);
   apply_gates();
 }
 
@@ -411,6 +419,7 @@ void Session::restart_ice() { restart_pending_ = true; }
 void Session::close() {
   if (closed_.exchange(true) || !pipeline_) return;
   stop_watchdog();
+  stop_dtmf();
   g_signal_handlers_disconnect_by_data(webrtc_, this);
   if (ElementRef rtpbin{gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")}) {
     g_signal_handlers_disconnect_by_data(rtpbin.get(), this);
@@ -520,6 +529,7 @@ GstSessionCounters Session::counters() const {
   c.rtp_packets_received_video = recv_video_;
   c.audio_samples_decoded = samples_decoded_;
   c.video_frames_decoded = frames_decoded_;
+  c.screenshare_frames_decoded = screenshare_frames_decoded_;
   c.max_audio_gap_ms = static_cast<double>(max_gap_ns_.load()) / 1e6;
   c.send_audio_open = audio_ && audio_->open;
   c.send_video_open = video_ && video_->open;

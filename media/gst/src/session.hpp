@@ -10,12 +10,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "dtmf_state.hpp"
 #include "gst_handles.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
 #include "sdp_info.hpp"
@@ -67,6 +69,7 @@ class Session final : public GstMediaSession {
   void set_direction(protocol::Direction direction) override;
   void set_muted(const protocol::media_op::SetMuted& op) override;
   void restart_ice() override;
+  void send_dtmf(const protocol::media_op::SendDtmf& op) override;
   void close() override;
   SessionStats stats() const override;
   GstSessionCounters counters() const override;
@@ -76,17 +79,36 @@ class Session final : public GstMediaSession {
   // branches.cpp
   bool build_audio_branch(int payload_type, std::optional<std::uint32_t> mline);
   bool build_video_branch(int payload_type, std::optional<std::uint32_t> mline);
+  bool build_video_sender(const VideoSource& from, const char* source_name, std::optional<SendBranch>& slot,
+                          int payload_type, std::optional<std::uint32_t> mline);
   bool finish_send_branch(std::optional<SendBranch>& slot, std::initializer_list<GstElement*> chain, SendBranch parts,
                           const RtpCodec& codec, int payload_type, std::optional<std::uint32_t> mline);
   bool attach_branch(SendBranch& branch, GstElement* last, std::optional<std::uint32_t> mline, const char* kind);
   void set_payload_type(SendBranch& branch, const RtpCodec& codec, int payload_type);
   void add_receive_branch(GstPad* pad);
   void add_audio_receiver(GstPad* pad);
-  void add_video_receiver(GstPad* pad);
+  void add_video_receiver(GstPad* pad, VideoSink to, std::atomic<std::uint64_t>& frames);
   void add_discarding_receiver(GstPad* pad);
   ElementRef make_audio_sink();
   void add_recvonly_video_transceiver();
   static void on_pad_added(GstElement* webrtc, GstPad* pad, Session* self);
+
+  // screenshare.cpp
+  bool update_screenshare(const std::string& stream_id);
+  void gate_screenshare(bool open);
+  bool screenshare_started(GstPad* pad);
+  void note_remote_streams(const protocol::media_op::SetRemoteDescription& op);
+
+  // dtmf.cpp
+  bool add_dtmf_source(GstElement* mux);
+  void install_dtmf_receiver(GstElement* rtpbin);
+  std::string with_dtmf_negotiated(const std::string& sdp, bool offer);
+  void note_telephone_events(const std::string& sdp, bool remote, const std::string& type);
+  void pace_dtmf();
+  void stop_dtmf();
+  static void on_rtpbin_pad_added(GstElement* rtpbin, GstPad* pad, Session* self);
+  static GstPadProbeReturn on_received_rtp(GstPad* pad, GstPadProbeInfo* info, Session* self);
+  static GstPadProbeReturn on_dtmf_packet_out(GstPad* pad, GstPadProbeInfo* info, Session* self);
 
   // liveness.cpp
   void start_watchdog();
@@ -153,6 +175,19 @@ class Session final : public GstMediaSession {
   std::atomic<double> audio_level_{-1.0};
   std::atomic<std::int64_t> last_audio_ns_{0};
   std::atomic<std::int64_t> max_gap_ns_{0};
+
+  DtmfState dtmf_;
+  // The peer's screen shares (screenshare.cpp), under mu_: the msid stream id of each remote m-line, the ids its
+  // metadata calls m.screenshare, the m-lines webrtcbin gave a pad for such a stream, and those reported active.
+  std::vector<std::string> remote_stream_ids_;
+  std::vector<std::string> screenshare_ids_;
+  std::map<std::uint32_t, std::string> screenshare_pads_;
+  std::map<std::uint32_t, std::string> screenshares_active_;
+  std::atomic<std::uint64_t> screenshare_frames_decoded_{0};
+  // Our own screen shares (app thread): one sender per share, the last one live while screenshare_id_ (its msid
+  // stream id) is set. webrtcbin 1.22 cannot turn an inactive m-line back on, so each share gets an m-line of its own.
+  std::vector<SendBranch> screenshares_;
+  std::string screenshare_id_;
 
   // Liveness watchdog (liveness.cpp).
   std::thread watchdog_;

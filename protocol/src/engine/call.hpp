@@ -135,6 +135,13 @@ class Call {
   void refuse(std::string why);
   bool seen_before(std::string_view event_id);
 
+  // call_media_features.cpp (media features without signalling of their own)
+  void send_dtmf(const action::SendDtmf& request);
+  static std::vector<std::string> screenshare_streams(const std::optional<StreamMetadataMap>& metadata);
+  void share_screen(bool on);
+  std::string screenshare_id_;  // our screen share's msid stream id while we share
+  void on_dtmf(const media_event::DtmfReceived& digit);
+
   // call_media.cpp
   void on_local_description(const media_event::LocalDescription& description, Millis now);
   void on_local_candidate(const media_event::LocalCandidate& candidate, Millis now);

@@ -19,6 +19,10 @@ void Call::on_media(const MediaEventKind& event, Millis now) {
                  },
                  [&](const media_event::IceStateChanged& e) { on_ice(e.state, now); },
                  [&](const media_event::Failed& e) { on_media_failed(e.failure); },
+                 [&](const media_event::DtmfReceived& e) { on_dtmf(e); },
+                 [&](const media_event::RemoteScreenshare& e) {
+                   host_.output(PeerScreenshare{ref_, e.stream_id, e.active});
+                 },
              },
              event);
 }
@@ -217,7 +221,7 @@ void Call::renegotiate() {
     // A new generation of candidates, with its own end marker.
     local_.gathering_complete = local_.end_marker_sent = false;
   }
-  media(media_op::CreateOffer{media_, stream_id(), negotiation_.ice_restart_pending});
+  media(media_op::CreateOffer{media_, stream_id(), negotiation_.ice_restart_pending, screenshare_id_});
   negotiation_.ice_restart_pending = false;
 }
 
@@ -277,7 +281,9 @@ void Call::send_metadata_changed() {
 }
 
 StreamMetadataMap Call::our_metadata(const std::string& stream_id) const {
-  return {{stream_id, StreamMetadata{kPurposeUserMedia, hold_.audio_muted, hold_.video_muted}}};
+  StreamMetadataMap map{{stream_id, StreamMetadata{kPurposeUserMedia, hold_.audio_muted, hold_.video_muted}}};
+  if (!screenshare_id_.empty()) map.emplace_back(screenshare_id_, StreamMetadata{kPurposeScreenshare, true, false});
+  return map;
 }
 
 }  // namespace mxcall::protocol::engine

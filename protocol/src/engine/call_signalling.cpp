@@ -131,6 +131,8 @@ void Call::act(const UserAction& action, Millis now) {
             media_.video = a.video;
             renegotiate();
           },
+          [&](const action::SendDtmf& a) { send_dtmf(a); },
+          [&](const action::ShareScreen& a) { share_screen(a.on); },
       },
       action);
 }
@@ -302,14 +304,16 @@ void Call::on_negotiate(const RoomEvent& event, const Negotiate& negotiate) {
       hold_.peer_held = held;
       host_.output(PeerHeld{ref_, held});
     }
-    media(media_op::SetRemoteDescription{"offer", std::string(negotiate.description.sdp)});
+    media(media_op::SetRemoteDescription{"offer", std::string(negotiate.description.sdp),
+                                         screenshare_streams(negotiate.sdp_stream_metadata)});
     negotiation_.answering_remote_offer = true;
     media(media_op::CreateAnswer{media_, stream_id()});  // rule 54: an offer is always answered
     return;
   }
   if (negotiate.description.type == "answer") {
     if (!negotiation_.making_offer) return ignore(event, "a negotiate answer to no offer of ours");
-    media(media_op::SetRemoteDescription{"answer", std::string(negotiate.description.sdp)});
+    media(media_op::SetRemoteDescription{"answer", std::string(negotiate.description.sdp),
+                                         screenshare_streams(negotiate.sdp_stream_metadata)});
     negotiation_.making_offer = false;
     negotiation_.ice_restart_offer = false;
     timers_.stop(Timer::negotiate_expiry);

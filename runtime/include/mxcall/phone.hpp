@@ -55,6 +55,8 @@ struct MediaChoice {
   AudioSink audio_sink = audio_sink::Null{};
   VideoSource video_source = video_source::TestPattern{};  // used only in a video call; monostate: receive only
   VideoSink video_sink = VideoSink::null;
+  VideoSink screenshare_sink = VideoSink::null;  // the peer's screen share, apart from its camera
+  VideoSource screenshare_source = video_source::TestPattern{640, 360, 10};  // what share_screen sends
 };
 
 struct CallOptions {
@@ -89,6 +91,28 @@ struct PeerMediaState {
   bool on_hold = false;  // the peer holds us: every media section of its last offer is sendonly or inactive (rule 56)
 };
 
+// A DTMF digit the peer sent in band (RFC 4733 telephone-event), for IVRs: reported when the peer released it.
+struct DtmfReceived {
+  CallRef call;
+  char digit = '0';               // 0-9 * # A-D
+  std::uint32_t duration_ms = 0;  // how long the peer held it
+};
+
+// The peer's screen share (a stream of its own, sdp_stream_metadata purpose m.screenshare): started, or ended while
+// the call goes on. Its frames go to MediaChoice::screenshare_sink; CallStats::screenshare_frames_received counts them.
+struct PeerScreenshare {
+  CallRef call;
+  std::string stream_id;
+  bool active = false;
+};
+
+// How send_dtmf plays digits (W3C RTCDTMFSender's bounds: 40-6000 ms tones, gaps of at least 30 ms). The GStreamer
+// engine's rtpdtmfsrc holds every tone for at least 250 ms.
+struct DtmfOptions {
+  std::uint32_t tone_ms = 100;
+  std::uint32_t gap_ms = 70;
+};
+
 // One direction of a call's audio, for level meters and summaries.
 struct AudioFlow {
   std::uint64_t packets = 0;    // audio RTP packets (the GStreamer engine's own counters)
@@ -102,6 +126,7 @@ struct CallStats {
   AudioFlow received;
   std::uint64_t audio_samples_decoded = 0;  // 48 kHz samples out of our decoder: the peer's audio really plays
   std::uint64_t video_frames_received = 0;
+  std::uint64_t screenshare_frames_received = 0;  // decoded frames of the peer's screen share
   std::optional<double> round_trip_ms;
   std::string candidate_pair;  // "local -> remote (type)" once connected
 };
@@ -124,6 +149,9 @@ class PhoneObserver {
   virtual void on_incoming_call(const IncomingCall& /*call*/) {}
   virtual void on_call_state(const CallStateChange& /*change*/) {}
   virtual void on_peer_media_state(const PeerMediaState& /*state*/) {}
+  // The peer pressed a key (in-band DTMF); digits arrive in the order pressed.
+  virtual void on_dtmf(const DtmfReceived& /*digit*/) {}
+  virtual void on_peer_screenshare(const PeerScreenshare& /*share*/) {}
   // Every `stats_interval` of PhoneConfig while a call has media.
   virtual void on_stats(const CallStats& /*stats*/) {}
   // An action could not be carried out (no such call, wrong state, ...): `why` says what to do instead.
@@ -224,8 +252,9 @@ struct PhoneConfig {
   // Transfers the peer asks for (MSC2747); anything but decline advertises m.call.transferee (rule T10).
   TransferPolicy transfers = TransferPolicy::decline;
   MediaChoice transfer_media;  // the replacement call's media with TransferPolicy::accept
-  // Advertise m.call.dtmf (MSC2747) in invites and answers: the media engine sends RFC 4733 digits (rule 71).
-  bool advertise_dtmf = false;
+  // Advertise m.call.dtmf (MSC2747) in invites and answers (rule 71): the GStreamer engine sends and receives RFC 4733
+  // digits (Phone::send_dtmf, on_dtmf); turn it off only for a media engine of your own that cannot.
+  bool advertise_dtmf = true;
 };
 
 // The device's encryption store for `config`: EncryptionConfig::store_path, else "<session_path>.crypto", else empty
@@ -275,6 +304,12 @@ class Phone {
   void hold(const CallRef& call);
   void resume(const CallRef& call);
   void mute(const CallRef& call, bool audio, bool video);
+  // Sends DTMF digits in band on a connected call (0-9 * # A-D, "," pauses 2 s), after any still playing. Refused
+  // (on_action_refused) for a call not connected, on hold, or with digits outside that set.
+  void send_dtmf(const CallRef& call, const std::string& digits, const DtmfOptions& options = {});
+  // Starts or stops sharing the call's MediaChoice::screenshare_source as a screen share (a video m-line of its own,
+  // m.screenshare in sdp_stream_metadata) by renegotiation. Refused for a call not connected or a VoIP v0 peer.
+  void share_screen(const CallRef& call, bool on);
   void set_video(const CallRef& call, bool video);
 
   // Call features (phone_features.hpp). Transfers the call's peer (MSC2747, rule T3): refused (on_action_refused)

@@ -30,6 +30,28 @@ navigator.mediaDevices.getUserMedia = async (constraints = {}) => {
   return new MediaStream(tracks);
 };
 
+// The "screen" js-sdk shares (setScreensharingEnabled asks getDisplayMedia): a canvas that changes every frame, so
+// that the encoder has something to send. Headless Chromium has no screen to capture.
+navigator.mediaDevices.getDisplayMedia = async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 640;
+  canvas.height = 360;
+  const context = canvas.getContext("2d");
+  let frame = 0;
+  const timer = setInterval(() => {
+    context.fillStyle = `hsl(${(frame * 7) % 360} 80% 50%)`;
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.fillStyle = "#fff";
+    context.fillText(`screen ${frame++}`, 20, 40);
+  }, 66);
+  const stream = canvas.captureStream(15);
+  for (const track of stream.getVideoTracks()) {
+    track.addEventListener("ended", () => clearInterval(timer));
+    liveTracks.add(track);
+  }
+  return stream;
+};
+
 // Reads every frame of a track until it ends or stop() is called.
 class TrackReader {
   constructor(track, onFrame) {

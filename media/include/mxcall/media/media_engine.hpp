@@ -55,6 +55,9 @@ class MediaSession {
   virtual void set_direction(protocol::Direction direction) = 0;
   virtual void set_muted(const protocol::media_op::SetMuted& op) = 0;
   virtual void restart_ice() = 0;
+  // Queues the digits behind any still being sent (RFC 4733 telephone-events on the audio stream); a peer that did
+  // not accept telephone-event gets none, and the session logs why.
+  virtual void send_dtmf(const protocol::media_op::SendDtmf& op) = 0;
   virtual void close() = 0;
   virtual SessionStats stats() const = 0;
 };

@@ -127,11 +127,30 @@ struct SetVideo {  // upgrade to video or drop it, by renegotiation
   CallRef call;
   bool video = true;
 };
+// DTMF digits sent in band (RFC 4733) on a connected call. W3C RTCDTMFSender's bounds: 40-6000 ms per tone, at least
+// 30 ms between tones; digits 0-9 * # A-D (lower case accepted) and "," for a 2 s pause, at most kMaxDtmfDigits.
+struct SendDtmf {
+  CallRef call;
+  std::string digits;
+  std::uint32_t duration_ms = 100;
+  std::uint32_t gap_ms = 70;
+};
+inline constexpr std::size_t kMaxDtmfDigits = 256;
+// Starts or stops sharing a screen (a test pattern or the MediaChoice's source) by renegotiation: a video m-line of
+// its own, named m.screenshare in sdp_stream_metadata (rule 56: adding or removing screenshare streams).
+struct ShareScreen {
+  CallRef call;
+  bool on = true;
+};
 }  // namespace action
 
+// What is wrong with a DTMF request (a digit outside 0-9 * # A-D and ",", too many, a duration or gap out of
+// bounds), or nullopt when it can be sent. The CLI checks its --dtmf argument with it before placing a call.
+std::optional<std::string> dtmf_problem(const action::SendDtmf& request);
+
 using UserAction = std::variant<action::Call, action::Answer, action::Reject, action::Hangup, action::Hold,
-                                action::Resume, action::Mute, action::SetVideo, action::Transfer,
-                                action::AnswerTransfer, action::AssertIdentity, action::Busy>;
+                                action::Resume, action::Mute, action::SetVideo, action::SendDtmf, action::ShareScreen,
+                                action::Transfer, action::AnswerTransfer, action::AssertIdentity, action::Busy>;
 
 // Changes to rooms that matter to calls, from the room's state as the client tracks it.
 struct RoomJoinRule {
@@ -186,7 +205,24 @@ struct PeerHeld {
   bool operator==(const PeerHeld&) const = default;
 };
 
-using Output =
-    std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld, CallFeature>;
+// A DTMF digit the peer sent in band (RFC 4733), for an IVR: reported once the peer released it.
+struct DtmfDigit {
+  CallRef call;
+  char digit = '0';  // 0-9 * # A-D
+  std::uint32_t duration_ms = 0;
+  bool operator==(const DtmfDigit&) const = default;
+};
+
+// The peer's screen share (sdp_stream_metadata purpose m.screenshare, a video m-line of its own): its frames began to
+// arrive (active) or it ended; the call goes on either way.
+struct PeerScreenshare {
+  CallRef call;
+  std::string stream_id;
+  bool active = false;
+  bool operator==(const PeerScreenshare&) const = default;
+};
+
+using Output = std::variant<SendEvent, MediaCommand, CallUpdate, Ignored, ActionRefused, PeerMuted, PeerHeld,
+                            CallFeature, DtmfDigit, PeerScreenshare>;
 
 }  // namespace mxcall::protocol

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace mxcall::protocol {
 
@@ -35,6 +36,9 @@ struct CreateOffer {
   MediaWants media;
   std::string stream_id;  // the msid stream id; sdp_stream_metadata names it
   bool ice_restart = false;
+  // Non-empty: we share a screen, as a video m-line of its own with this msid stream id (metadata purpose
+  // m.screenshare). Empty after a share: that m-line stops sending.
+  std::string screenshare_stream_id = {};
   bool operator==(const CreateOffer&) const = default;
 };
 // Answer the remote offer last given with SetRemoteDescription.
@@ -46,6 +50,9 @@ struct CreateAnswer {
 struct SetRemoteDescription {
   std::string type;  // "offer" or "answer", passed as received (rule 16)
   std::string sdp;
+  // The msid stream ids the peer's sdp_stream_metadata names as m.screenshare (rule 64): their video is received
+  // as a screen share of its own, apart from the camera.
+  std::vector<std::string> screenshare_streams = {};
   bool operator==(const SetRemoteDescription&) const = default;
 };
 struct AddRemoteCandidate {
@@ -71,6 +78,14 @@ struct SetMuted {
 struct RestartIce {
   bool operator==(const RestartIce&) const = default;
 };
+// Sends DTMF digits in band as RFC 4733 telephone-events, one after another, as RTCDTMFSender does: each lasts
+// duration_ms, with gap_ms of silence between them ("," is a 2 s pause). Digits were checked by the call engine.
+struct SendDtmf {
+  std::string digits;  // of 0-9 * # A-D and ","
+  std::uint32_t duration_ms = 100;
+  std::uint32_t gap_ms = 70;
+  bool operator==(const SendDtmf&) const = default;
+};
 struct Close {
   bool operator==(const Close&) const = default;
 };
@@ -78,10 +93,10 @@ struct Close {
 
 using MediaOp = std::variant<media_op::CreateOffer, media_op::CreateAnswer, media_op::SetRemoteDescription,
                              media_op::AddRemoteCandidate, media_op::EndOfRemoteCandidates, media_op::SetDirection,
-                             media_op::SetMuted, media_op::RestartIce, media_op::Close>;
+                             media_op::SetMuted, media_op::RestartIce, media_op::Close, media_op::SendDtmf>;
 
 // "create_offer", "create_answer", "set_remote", "add_candidate", "end_of_candidates", "set_direction",
-// "set_muted", "restart_ice", "close": the names `mxcall replay` prints.
+// "set_muted", "restart_ice", "close", "send_dtmf": the names `mxcall replay` prints.
 std::string_view op_name(const MediaOp& op);
 
 struct MediaCommand {
@@ -126,10 +141,23 @@ struct Failed {
   std::string detail;  // one line for logs and the user
   bool operator==(const Failed&) const = default;
 };
+// The peer's screen share started (its frames arrive) or ended (its m-line stopped sending, or left the metadata).
+struct RemoteScreenshare {
+  std::string stream_id;
+  bool active = false;
+  bool operator==(const RemoteScreenshare&) const = default;
+};
+// A DTMF digit the peer sent in band (RFC 4733 telephone-event), reported once the event ended.
+struct DtmfReceived {
+  char digit = '0';               // 0-9 * # A-D
+  std::uint32_t duration_ms = 0;  // how long the peer held it, from the event's own duration field
+  bool operator==(const DtmfReceived&) const = default;
+};
 }  // namespace media_event
 
 using MediaEventKind = std::variant<media_event::LocalDescription, media_event::LocalCandidate,
-                                    media_event::GatheringComplete, media_event::IceStateChanged, media_event::Failed>;
+                                    media_event::GatheringComplete, media_event::IceStateChanged, media_event::Failed,
+                                    media_event::DtmfReceived, media_event::RemoteScreenshare>;
 
 struct MediaEvent {
   CallRef call;

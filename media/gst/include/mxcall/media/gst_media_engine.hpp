@@ -55,6 +55,12 @@ struct GstEngineOptions {
   VideoSource video_source = video_source::TestPattern{};
   AudioSink audio_sink = audio_sink::Null{};
   VideoSink video_sink = VideoSink::null;
+  // Where the peer's screen share (a second video stream, purpose m.screenshare) goes; its frames are counted
+  // either way (GstSessionCounters::screenshare_frames_decoded).
+  VideoSink screenshare_sink = VideoSink::null;
+  // What we share when asked to (protocol::action::ShareScreen): a test pattern, or a V4L2 device standing in for a
+  // screen grabber. monostate: sharing is refused with a local_media failure.
+  VideoSource screenshare_source = video_source::TestPattern{640, 360, 10};
   // Adds 127.0.0.1 to the ICE agent and gathers nothing else: libnice skips loopback interfaces, and tests must
   // never send media anywhere but loopback. Outside tests leave it off and the agent gathers normally.
   bool loopback_only = false;
@@ -79,12 +85,13 @@ struct GstEngineOptions {
 
 // Counters kept by the engine itself (pad probes), independent of webrtcbin's statistics.
 struct GstSessionCounters {
-  std::uint64_t rtp_packets_sent_audio = 0;  // RTP packets that entered webrtcbin from our audio sender
-  std::uint64_t rtp_packets_sent_video = 0;
+  std::uint64_t rtp_packets_sent_audio = 0;      // RTP packets that entered webrtcbin from our audio sender
+  std::uint64_t rtp_packets_sent_video = 0;      // the camera's and our screen share's
   std::uint64_t rtp_packets_received_audio = 0;  // RTP packets that left webrtcbin towards our decoders
   std::uint64_t rtp_packets_received_video = 0;
   std::uint64_t audio_samples_decoded = 0;  // 48 kHz samples out of the Opus decoder
   std::uint64_t video_frames_decoded = 0;
+  std::uint64_t screenshare_frames_decoded = 0;  // the peer's screen share, apart from its camera
   // The greatest distance between consecutive decoded audio buffers' arrival since the last reset, in ms; the
   // benchmark calls a call "gapped" when this exceeds a threshold.
   double max_audio_gap_ms = 0;
