@@ -52,6 +52,7 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
     return;
   }
   gst_bin_add(GST_BIN(pipeline_), webrtc_);
+  jitter_buffer_ms_ = options_.jitter_buffer_ms;
   g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", options_.jitter_buffer_ms,
                nullptr);
 
@@ -266,8 +267,16 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     std::lock_guard lock(mu_);
     local_ = *info;
   }
-  // The description goes out before set-local-description starts gathering, so no candidate can overtake it.
-  emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
+  // The first description waits for gathering (set-local-description starts it), so the candidates found by then
+  // ride inside it (rule 30). Any other goes out before set-local-description, so no candidate can overtake it.
+  bool gather_first = !first_description_done_ && !restart_ice && options_.candidate_gathering_wait_ms > 0;
+  first_description_done_ = true;
+  if (gather_first) {
+    std::lock_guard lock(mu_);
+    collecting_candidates_ = true;
+  } else {
+    emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
+  }
   if (restart_ice) restart_ice_streams();
   reply = run("set-local-description", nullptr, desc, &error);
   gst_webrtc_session_description_free(desc);
@@ -276,6 +285,7 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     return false;
   }
   gst_structure_free(reply);
+  if (gather_first) emit(ev::LocalDescription{offer ? "offer" : "answer", with_gathered_candidates(sdp)});
   // webrtcbin gathers once; after a restart the peer has forgotten our candidates. (Candidates inside the peer's
   // restart offer need nothing: webrtcbin adds them when this answer makes the session stable, after the restart.)
   if (restart_ice) announce_local_candidates();
@@ -286,6 +296,16 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     emit(ev::GatheringComplete{});  // a renegotiation gathers nothing new: say so, as for the first description
   }
   return true;
+}
+
+std::string Session::with_gathered_candidates(const std::string& sdp) {
+  std::unique_lock lock(mu_);
+  gathering_cv_.wait_for(lock, std::chrono::milliseconds(options_.candidate_gathering_wait_ms),
+                         [&] { return gathering_complete_.load() || closed_.load(); });
+  collecting_candidates_ = false;
+  std::vector<GatheredCandidate> gathered = std::move(collected_);
+  collected_.clear();
+  return with_candidates(sdp, gathered, gathering_complete_);
 }
 
 void Session::create_offer(const op_t::CreateOffer& op) {
@@ -475,6 +495,10 @@ void Session::on_ice_candidate(GstElement*, guint mline, gchar* candidate, Sessi
   out.sdp_mline_index = mline;
   {
     std::lock_guard lock(self->mu_);
+    if (self->collecting_candidates_) {
+      self->collected_.push_back({mline, candidate});
+      return;
+    }
     if (mline < self->local_.lines.size() && !self->local_.lines[mline].mid.empty()) {
       out.sdp_mid = self->local_.lines[mline].mid;
     }
@@ -505,6 +529,10 @@ void Session::on_gathering_state(GObject* webrtc, GParamSpec*, Session* self) {
   GstWebRTCICEGatheringState state;
   g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
   if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || self->gathering_complete_.exchange(true)) return;
+  {
+    std::lock_guard lock(self->mu_);  // a waiter checks the flag under mu_: it cannot miss this wakeup
+  }
+  self->gathering_cv_.notify_all();
   self->emit(ev::GatheringComplete{});
 }
 
@@ -558,6 +586,7 @@ GstSessionCounters Session::counters() const {
   c.audio_samples_decoded = samples_decoded_;
   c.video_frames_decoded = frames_decoded_;
   c.max_audio_gap_ms = static_cast<double>(max_gap_ns_.load()) / 1e6;
+  c.jitter_buffer_ms = jitter_buffer_ms_;
   c.send_audio_open = audio_ && audio_->open;
   c.send_video_open = video_ && video_->open;
   std::lock_guard lock(mu_);
