@@ -3,12 +3,30 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <stdexcept>
 
 namespace mxcall::testing {
+
+std::unique_ptr<matrix::Client> logged_in_client(const std::string& server_url, matrix::ClientConfig config) {
+  config.homeserver = server_url;
+  auto client = std::make_unique<matrix::Client>(config);
+  matrix::Session session;
+  session.homeserver = server_url;
+  session.user_id = "@me:hs";
+  session.access_token = "secret-token";
+  client->set_session(session);
+  return client;
+}
+
+long peak_rss_kb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
 
 FakeHomeserver::FakeHomeserver(Handler handler) : handler_(std::move(handler)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -5,8 +5,11 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
+
+#include "mxcall/matrix/client.hpp"
 
 namespace mxcall::testing {
 
@@ -37,5 +40,11 @@ class FakeHomeserver {
   std::atomic<int> requests_{0};
   std::thread thread_;
 };
+
+// A client of `server_url` signed in as @me:hs, as after a login (no request is made).
+std::unique_ptr<matrix::Client> logged_in_client(const std::string& server_url, matrix::ClientConfig config = {});
+
+// The peak resident set of this process so far, in KiB.
+long peak_rss_kb();
 
 }  // namespace mxcall::testing

@@ -3,8 +3,6 @@
 // tree for the "before" column of docs/security.md:
 //   build/tests/matrix/hostile_server_figures [deep|body|retry|instant]
 // Each attack runs in its own process (a crash is a figure too: run one attack per invocation).
-#include <sys/resource.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,31 +18,14 @@
 namespace {
 
 using mxcall::testing::FakeHomeserver;
+using mxcall::testing::logged_in_client;
 using namespace mxcall::matrix;
 using namespace std::chrono_literals;
-
-long peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024;
-}
-
-std::unique_ptr<Client> client_for(const std::string& url) {
-  ClientConfig config;
-  config.homeserver = url;
-  auto client = std::make_unique<Client>(config);
-  Session session;
-  session.homeserver = url;
-  session.user_id = "@me:hs";
-  session.access_token = "token";
-  client->set_session(session);
-  return client;
-}
 
 void report(const char* attack, const std::string& outcome, std::chrono::steady_clock::time_point start, int requests) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   std::printf("%s: %s; %lld ms, %d requests, peak RSS %ld MB\n", attack, outcome.c_str(), static_cast<long long>(ms),
-              requests, peak_rss_mb());
+              requests, mxcall::testing::peak_rss_kb() / 1024);
 }
 
 }  // namespace
@@ -57,14 +38,14 @@ int main(int argc, char** argv) {
     std::string body = R"({"next_batch":"s","rooms":{"join":{"!r:hs":{"timeline":{"events":[)" +
                        std::string(100000, '[') + std::string(100000, ']') + "]}}}}}";
     FakeHomeserver server([&](const std::string&, int fd) { FakeHomeserver::reply(fd, 200, body); });
-    auto client = client_for(server.url());
+    auto client = logged_in_client(server.url());
     auto batch = client->sync(SyncOptions{.timeout = 0ms});
     report("deep", batch ? "read" : "refused: " + batch.error().message, start, server.requests());
   } else if (attack == "body") {
     // A 1 GB reply streamed without a Content-Length.
     constexpr std::size_t kBody = std::size_t{1} << 30;
     FakeHomeserver server([&](const std::string&, int fd) { FakeHomeserver::stream_body(fd, kBody); });
-    auto client = client_for(server.url());
+    auto client = logged_in_client(server.url());
     auto batch = client->sync(SyncOptions{.timeout = 0ms});
     report("body", batch ? "read" : "refused: " + batch.error().message, start, server.requests());
   } else if (attack == "retry") {
@@ -72,7 +53,7 @@ int main(int argc, char** argv) {
     FakeHomeserver server([&](const std::string&, int fd) {
       FakeHomeserver::reply(fd, 429, R"({"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":1e300})");
     });
-    auto client = client_for(server.url());
+    auto client = logged_in_client(server.url());
     auto me = client->whoami();
     report("retry", me ? "answered" : "gave up: " + me.error().message, start, server.requests());
   } else if (attack == "instant") {
@@ -81,7 +62,7 @@ int main(int argc, char** argv) {
     FakeHomeserver server([&](const std::string&, int fd) {
       FakeHomeserver::reply(fd, 200, R"({"next_batch":"s)" + std::to_string(++n) + R"("})");
     });
-    auto client = client_for(server.url());
+    auto client = logged_in_client(server.url());
     std::atomic<int> batches{0};
     SyncerOptions options;
     options.poll_timeout = 0ms;

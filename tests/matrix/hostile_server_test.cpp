@@ -1,7 +1,6 @@
 // A hostile or broken homeserver, played by a scripted server on 127.0.0.1: it can cost the client bounded memory
 // and time, never crash it, never stop its syncing with one bad event, never make it sleep for a server-chosen age.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <memory>
@@ -12,38 +11,21 @@
 #include "mxcall/matrix/client.hpp"
 #include "mxcall/matrix/syncer.hpp"
 #include "mxcall/matrix/turn.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define MXCALL_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MXCALL_UNDER_ASAN 1
-#endif
-#endif
+#include "sanitizers.hpp"
 
 namespace mxcall::matrix {
 namespace {
 
 using testing::FakeHomeserver;
+using testing::peak_rss_kb;
 using namespace std::chrono_literals;
 
-std::unique_ptr<Client> logged_in_client(const std::string& url, ClientConfig config = {}) {
-  config.homeserver = url;
+// Retries 10-20 ms apart: the tests count retries, they need not wait for them.
+std::unique_ptr<Client> logged_in_client(const std::string& url) {
+  ClientConfig config;
   config.retry.initial_backoff = 10ms;
   config.retry.max_backoff = 20ms;
-  auto client = std::make_unique<Client>(config);
-  Session session;
-  session.homeserver = url;
-  session.user_id = "@me:hs";
-  session.access_token = "secret-token";
-  client->set_session(session);
-  return client;
-}
-
-long max_rss_kb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
+  return testing::logged_in_client(url, config);
 }
 
 bool has_control_character(const std::string& text) {
@@ -68,37 +50,24 @@ TEST(HostileServer, DeeplyNestedSyncIsRefusedNotACrash) {
 // ThreadSanitizer keeps 4 bytes of shadow for each byte the program touches, so each megabyte kept costs about 5 of
 // RSS there (ASan's shadow is an eighth, within the margin). Keeping the whole 50 MB body would cost at least 50 times
 // this factor, still over the bound.
-#if defined(__SANITIZE_THREAD__)
-#define MXCALL_TEST_UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MXCALL_TEST_UNDER_TSAN 1
-#endif
-#endif
-#ifdef MXCALL_TEST_UNDER_TSAN
-[[maybe_unused]] constexpr long kRssPerByteTouched = 4;
-#else
-[[maybe_unused]] constexpr long kRssPerByteTouched = 1;
-#endif
+constexpr long kRssPerByteTouched = testing::kUnderThreadSanitizer ? 4 : 1;
 
 TEST(HostileServer, HugeBodyIsCutOffAtTheLimitInBoundedMemory) {
   // 50 MB streamed without a Content-Length (so only the running count can stop it) against the 20 MiB default.
   constexpr std::size_t kBody = 50u << 20;
   FakeHomeserver server([&](const std::string&, int fd) { FakeHomeserver::stream_body(fd, kBody); });
   auto client = logged_in_client(server.url());
-  long before = max_rss_kb();
+  long before = peak_rss_kb();
   auto started = std::chrono::steady_clock::now();
   auto batch = client->sync(SyncOptions{.timeout = 0ms});
-  long grown_mb = (max_rss_kb() - before) / 1024;
+  long grown_mb = (peak_rss_kb() - before) / 1024;
   ASSERT_FALSE(batch);
   EXPECT_EQ(batch.error().code, ErrorCode::bad_response);
   EXPECT_NE(batch.error().message.find("larger than 20971520 bytes"), std::string::npos) << batch.error().message;
   EXPECT_NE(batch.error().message.find("max_body_bytes"), std::string::npos);
-#ifndef MXCALL_UNDER_ASAN  // ASan's quarantine keeps freed memory resident: the figure means nothing there
-  EXPECT_LT(grown_mb, 45 * kRssPerByteTouched) << "the whole body was kept";
-#else
-  (void)grown_mb;
-#endif
+  if (!testing::kUnderAddressSanitizer) {  // ASan's quarantine keeps freed memory resident: the figure means nothing
+    EXPECT_LT(grown_mb, 45 * kRssPerByteTouched) << "the whole body was kept";
+  }
   EXPECT_EQ(server.requests(), 1) << "a too-large reply is not retried";
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
 }

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <string>
 
+#include "gst_handles.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
 #include "session.hpp"
 
@@ -76,19 +77,13 @@ void GstMediaEngine::warm_up() {
   init_gstreamer_once();
   static std::once_flag once;
   // A DTLS element generates the process's certificate when it is made and keeps it for every later session.
-  std::call_once(once, [] {
-    if (GstElement* dtls = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(dtls);
-  });
+  std::call_once(once, [] { gst::make_element("dtlsdec"); });
 }
 
 std::optional<std::string> GstMediaEngine::check_ready() {
   std::string missing, packages;
   for (const auto& required : required_elements(options_)) {
-    GstElementFactory* factory = gst_element_factory_find(required.element);
-    if (factory) {
-      gst_object_unref(factory);
-      continue;
-    }
+    if (gst::GstRef<GstElementFactory>(gst_element_factory_find(required.element))) continue;
     missing += (missing.empty() ? "" : ", ") + std::string(required.element);
     if (packages.find(required.debian_package) == std::string::npos) {
       packages += (packages.empty() ? "" : " ") + std::string(required.debian_package);

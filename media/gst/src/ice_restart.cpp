@@ -9,33 +9,29 @@
 namespace mxcall::media::gst {
 namespace {
 
-NiceAgent* agent_of(GstElement* webrtc) {
-  GObject* ice = nullptr;
-  g_object_get(webrtc, "ice-agent", &ice, nullptr);
+struct CandidateListFree {
+  void operator()(GSList* list) const {
+    g_slist_free_full(list, reinterpret_cast<GDestroyNotify>(&nice_candidate_free));
+  }
+};
+using CandidateList = std::unique_ptr<GSList, CandidateListFree>;
+
+GObjectRef<NiceAgent> agent_of(GstElement* webrtc) {
+  auto ice = object_property<GObjectRef<GObject>>(webrtc, "ice-agent");
   if (!ice) return nullptr;
-  NiceAgent* agent = nullptr;
-  g_object_get(ice, "agent", &agent, nullptr);
-  g_object_unref(ice);
-  return agent;
+  return object_property<GObjectRef<NiceAgent>>(ice.get(), "agent");
 }
 
 // The libnice stream behind our (bundled) transport: transceiver -> receiver -> DTLS transport -> ICE transport.
 std::vector<guint> streams_of(GstPad* sender_pad) {
   std::vector<guint> ids;
-  GstWebRTCRTPTransceiver* transceiver = nullptr;
-  if (sender_pad) g_object_get(sender_pad, "transceiver", &transceiver, nullptr);
-  GstWebRTCRTPReceiver* receiver = nullptr;
-  if (transceiver) g_object_get(transceiver, "receiver", &receiver, nullptr);
-  GstWebRTCDTLSTransport* dtls = nullptr;
-  if (receiver) g_object_get(receiver, "transport", &dtls, nullptr);
-  GstWebRTCICETransport* ice = nullptr;
-  if (dtls) g_object_get(dtls, "transport", &ice, nullptr);
-  if (ice && GST_IS_WEBRTC_NICE_TRANSPORT(ice) && GST_WEBRTC_NICE_TRANSPORT(ice)->stream) {
-    ids.push_back(GST_WEBRTC_ICE_STREAM(GST_WEBRTC_NICE_TRANSPORT(ice)->stream)->stream_id);
-  }
-  for (gpointer o : {static_cast<gpointer>(ice), static_cast<gpointer>(dtls), static_cast<gpointer>(receiver),
-                     static_cast<gpointer>(transceiver)}) {
-    if (o) gst_object_unref(o);
+  if (!sender_pad) return ids;
+  auto transceiver = object_property<TransceiverRef>(sender_pad, "transceiver");
+  auto receiver = transceiver ? object_property<GstRef<GstWebRTCRTPReceiver>>(transceiver.get(), "receiver") : nullptr;
+  auto dtls = receiver ? object_property<GstRef<GstWebRTCDTLSTransport>>(receiver.get(), "transport") : nullptr;
+  auto ice = dtls ? object_property<GstRef<GstWebRTCICETransport>>(dtls.get(), "transport") : nullptr;
+  if (ice && GST_IS_WEBRTC_NICE_TRANSPORT(ice.get()) && GST_WEBRTC_NICE_TRANSPORT(ice.get())->stream) {
+    ids.push_back(GST_WEBRTC_ICE_STREAM(GST_WEBRTC_NICE_TRANSPORT(ice.get())->stream)->stream_id);
   }
   return ids;
 }
@@ -43,37 +39,32 @@ std::vector<guint> streams_of(GstPad* sender_pad) {
 }  // namespace
 
 void Session::restart_ice_streams() {
-  NiceAgent* agent = agent_of(webrtc_);
+  auto agent = agent_of(webrtc_);
   if (!agent) return;
-  for (guint id : streams_of(audio_ ? audio_->webrtc_pad : nullptr)) {
-    nice_agent_restart_stream(agent, id);
+  for (guint id : streams_of(audio_ ? audio_->webrtc_pad.get() : nullptr)) {
+    nice_agent_restart_stream(agent.get(), id);
     // Restarting forgets the peer's credentials too. When we answer, webrtcbin gave them to libnice before this
     // (set-remote-description) and will not again: without them every check fails at once.
     if (remote_ && remote_type_ == "offer" && !remote_->ice_ufrag.empty()) {
-      nice_agent_set_remote_credentials(agent, id, remote_->ice_ufrag.c_str(), remote_->ice_pwd.c_str());
+      nice_agent_set_remote_credentials(agent.get(), id, remote_->ice_ufrag.c_str(), remote_->ice_pwd.c_str());
     }
   }
-  g_object_unref(agent);
 }
 
 void Session::announce_local_candidates() {
-  NiceAgent* agent = agent_of(webrtc_);
+  auto agent = agent_of(webrtc_);
   if (!agent) return;
-  for (guint id : streams_of(audio_ ? audio_->webrtc_pad : nullptr)) {
-    GSList* candidates = nice_agent_get_local_candidates(agent, id, NICE_COMPONENT_TYPE_RTP);
-    for (GSList* c = candidates; c; c = c->next) {
-      gchar* sdp = nice_agent_generate_local_candidate_sdp(agent, static_cast<NiceCandidate*>(c->data));
-      if (sdp) {
-        std::string line(sdp);
-        g_free(sdp);
+  for (guint id : streams_of(audio_ ? audio_->webrtc_pad.get() : nullptr)) {
+    CandidateList candidates(nice_agent_get_local_candidates(agent.get(), id, NICE_COMPONENT_TYPE_RTP));
+    for (GSList* c = candidates.get(); c; c = c->next) {
+      if (GCharRef sdp{nice_agent_generate_local_candidate_sdp(agent.get(), static_cast<NiceCandidate*>(c->data))}) {
+        std::string line(sdp.get());
         if (line.starts_with("a=")) line.erase(0, 2);
         // Bundled: every candidate belongs to the first m-line's transport.
         on_ice_candidate(webrtc_, 0, line.data(), this);
       }
     }
-    g_slist_free_full(candidates, reinterpret_cast<GDestroyNotify>(&nice_candidate_free));
   }
-  g_object_unref(agent);
 }
 
 }  // namespace mxcall::media::gst

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
+#include "gst_handles.hpp"
 #include "session.hpp"
 
 namespace mxcall::media::gst {
@@ -20,32 +22,28 @@ std::uint32_t next_jitter_buffer_ms(std::uint32_t current, std::uint32_t max, co
 
 void Session::adapt_jitter_buffer() {
   if (options_.jitter_buffer_max_ms <= jitter_buffer_ms_) return;
-  GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin");
+  ElementRef rtpbin{gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")};
   if (!rtpbin) return;
   std::uint64_t late_total = 0;
   double jitter_ms = 0;
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(rtpbin));
+  std::unique_ptr<GstIterator, decltype(&gst_iterator_free)> it(gst_bin_iterate_recurse(GST_BIN(rtpbin.get())),
+                                                                &gst_iterator_free);
   GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+  while (gst_iterator_next(it.get(), &item) == GST_ITERATOR_OK) {
     auto* element = GST_ELEMENT(g_value_get_object(&item));
-    GstElementFactory* factory = gst_element_get_factory(element);
+    GstElementFactory* factory = gst_element_get_factory(element);  // borrowed
     if (factory && g_str_equal(GST_OBJECT_NAME(factory), "rtpjitterbuffer")) {
-      GstStructure* stats = nullptr;
-      g_object_get(element, "stats", &stats, nullptr);
-      if (stats) {
+      if (auto stats = object_property<StructureRef>(element, "stats")) {
         guint64 late = 0, jitter_ns = 0;
-        gst_structure_get_uint64(stats, "num-late", &late);
-        gst_structure_get_uint64(stats, "avg-jitter", &jitter_ns);
+        gst_structure_get_uint64(stats.get(), "num-late", &late);
+        gst_structure_get_uint64(stats.get(), "avg-jitter", &jitter_ns);
         late_total += late;
         jitter_ms = std::max(jitter_ms, static_cast<double>(jitter_ns) / 1e6);
-        gst_structure_free(stats);
       }
     }
     g_value_reset(&item);
   }
   g_value_unset(&item);
-  gst_iterator_free(it);
-  gst_object_unref(rtpbin);
 
   // A stream that went away takes its count with it; never read that as a negative number of late packets.
   JitterObservation seen{late_total > late_packets_seen_ ? late_total - late_packets_seen_ : 0, jitter_ms};
@@ -59,7 +57,7 @@ void Session::adapt_jitter_buffer() {
   // webrtcbin hands the value to rtpbin, which sets it on every jitter buffer; then sinks that play in sync (a sound
   // card) must hear of the new pipeline latency.
   g_object_set(webrtc_, "latency", next, nullptr);
-  gst_bin_recalculate_latency(GST_BIN(pipeline_));
+  gst_bin_recalculate_latency(GST_BIN(pipeline_.get()));
 }
 
 }  // namespace mxcall::media::gst

@@ -6,18 +6,15 @@
 
 namespace mxcall::media::gst {
 namespace {
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+constexpr auto kWatchdogPeriod = std::chrono::milliseconds(250);
 }  // namespace
 
-void Session::on_ssrc_active(GstElement*, guint, guint, Session* self) { self->last_rtcp_ns_ = now_ns(); }
+void Session::on_ssrc_active(GstElement*, guint, guint, Session* self) { self->last_rtcp_ns_ = steady_now_ns(); }
 
 void Session::start_watchdog() {
   watchdog_ = std::thread([this] {
     std::unique_lock lock(watchdog_mu_);
-    while (!watchdog_cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return watchdog_stop_; })) {
+    while (!watchdog_cv_.wait_for(lock, kWatchdogPeriod, [&] { return watchdog_stop_; })) {
       lock.unlock();
       watchdog_tick();
       lock.lock();
@@ -37,15 +34,13 @@ void Session::stop_watchdog() {
 void Session::watchdog_tick() {
   if (!rtcp_interval_set_) {
     // RTCP at least every second (rtpsession's default minimum is 5 s), so silence means gone, not held.
-    GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin");
-    GObject* session = nullptr;
-    if (rtpbin) g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
+    ElementRef rtpbin(gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin"));
+    GObjectRef<GObject> session;
+    if (rtpbin) g_signal_emit_by_name(rtpbin.get(), "get-internal-session", 0u, static_cast<GObject**>(out(session)));
     if (session) {
-      g_object_set(session, "rtcp-min-interval", static_cast<guint64>(GST_SECOND), nullptr);
-      g_object_unref(session);
+      g_object_set(session.get(), "rtcp-min-interval", static_cast<guint64>(GST_SECOND), nullptr);
       rtcp_interval_set_ = true;
     }
-    if (rtpbin) gst_object_unref(rtpbin);
   }
   static_assert(std::atomic<std::int64_t>::is_always_lock_free);
   int state = ice_state_;
@@ -54,7 +49,7 @@ void Session::watchdog_tick() {
   if (connected) adapt_jitter_buffer();
   if (!connected && !lost) return;
   // Any RTP counted by our receive probes, or RTCP from any remote SSRC, is a sign of life.
-  std::int64_t now = now_ns();
+  std::int64_t now = steady_now_ns();
   std::uint64_t packets = recv_audio_ + recv_video_;
   if (packets != watchdog_packets_ || last_rtcp_ns_ > watchdog_seen_ns_) {
     watchdog_packets_ = packets;

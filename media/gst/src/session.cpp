@@ -39,33 +39,35 @@ void promise_state_free(gpointer data) { delete static_cast<std::shared_ptr<Prom
 
 bool receives(Direction d) { return d == Direction::sendrecv || d == Direction::recvonly; }
 
+// How long a description waits for new senders' first caps (see wait_for_sender_caps), and how often it looks.
+constexpr auto kSenderCapsWaitLimit = std::chrono::seconds(2);
+constexpr auto kSenderCapsPollInterval = std::chrono::milliseconds(5);
+
 }  // namespace
 
 Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEventSink& sink)
     : options_(options), config_(std::move(config)), sink_(sink) {
-  pipeline_ = gst_pipeline_new(nullptr);
-  webrtc_ = gst_element_factory_make("webrtcbin", "webrtc");
-  if (!pipeline_ || !webrtc_) {
-    if (pipeline_) gst_object_unref(pipeline_);
-    if (webrtc_) gst_object_unref(webrtc_);
-    pipeline_ = webrtc_ = nullptr;
+  ElementRef pipeline = adopt_floating(gst_pipeline_new(nullptr));
+  ElementRef webrtc = make_element("webrtcbin", "webrtc");
+  if (!pipeline || !webrtc) {
     fail(MediaFailure::internal, "webrtcbin is missing: install gstreamer1.0-plugins-bad");
     return;
   }
-  gst_bin_add(GST_BIN(pipeline_), webrtc_);
+  pipeline_ = std::move(pipeline);
+  webrtc_ = webrtc.get();
+  gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
   jitter_buffer_ms_ = options_.jitter_buffer_ms;
   g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", options_.jitter_buffer_ms,
                nullptr);
 
-  GObject* ice = nullptr;
-  g_object_get(webrtc_, "ice-agent", &ice, nullptr);
-  NiceAgent* agent = nullptr;
-  if (ice) g_object_get(ice, "agent", &agent, nullptr);
+  auto ice = object_property<GObjectRef<GObject>>(webrtc_, "ice-agent");
+  auto agent = ice ? object_property<GObjectRef<NiceAgent>>(ice.get(), "agent") : nullptr;
   if (agent) {
     // No UPnP port mapping (browsers do none either): it only adds an HTTP server per call and warnings.
-    g_object_set(agent, "upnp", FALSE, nullptr);
+    g_object_set(agent.get(), "upnp", FALSE, nullptr);
     // Connectivity checks every ice_check_pacing_ms instead of libnice's 20 ms (see GstEngineOptions).
-    g_object_set(agent, "stun-pacing-timer", static_cast<guint>(std::max(options_.ice_check_pacing_ms, 5u)), nullptr);
+    g_object_set(agent.get(), "stun-pacing-timer", static_cast<guint>(std::max(options_.ice_check_pacing_ms, 5u)),
+                 nullptr);
   }
   if (options_.loopback_only && agent) {
     // libnice skips loopback interfaces; an explicit local address also stops it enumerating the others, which is
@@ -73,11 +75,9 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
     NiceAddress address;
     nice_address_init(&address);
     nice_address_set_from_string(&address, "127.0.0.1");
-    nice_agent_add_local_address(agent, &address);
-    g_object_set(ice, "ice-tcp", FALSE, nullptr);
+    nice_agent_add_local_address(agent.get(), &address);
+    g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
   }
-  if (agent) g_object_unref(agent);
-  if (ice) g_object_unref(ice);
 
   WebrtcbinIceConfig servers = to_webrtcbin_ice_config(config_.ice_servers);
   if (servers.stun_server) g_object_set(webrtc_, "stun-server", servers.stun_server->c_str(), nullptr);
@@ -94,26 +94,21 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
   g_signal_connect(webrtc_, "notify::ice-gathering-state", G_CALLBACK(&Session::on_gathering_state), this);
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&Session::on_pad_added), this);
 
-  GstBus* bus = gst_element_get_bus(pipeline_);
-  gst_bus_set_sync_handler(bus, reinterpret_cast<GstBusSyncHandler>(&Session::on_bus_message), this, nullptr);
-  gst_object_unref(bus);
+  BusRef bus(gst_element_get_bus(pipeline_.get()));
+  gst_bus_set_sync_handler(bus.get(), reinterpret_cast<GstBusSyncHandler>(&Session::on_bus_message), this, nullptr);
 
-  if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")) {
-    g_signal_connect(rtpbin, "on-ssrc-active", G_CALLBACK(&Session::on_ssrc_active), this);
-    gst_object_unref(rtpbin);
+  if (ElementRef rtpbin{gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")}) {
+    g_signal_connect(rtpbin.get(), "on-ssrc-active", G_CALLBACK(&Session::on_ssrc_active), this);
   }
 
-  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     fail(MediaFailure::internal, "the pipeline would not start (see check_ready())");
     return;
   }
   start_watchdog();
 }
 
-Session::~Session() {
-  close();
-  if (pipeline_) gst_object_unref(pipeline_);
-}
+Session::~Session() { close(); }
 
 void Session::emit(protocol::MediaEventKind event) {
   if (closed_) return;
@@ -125,50 +120,42 @@ void Session::fail(MediaFailure failure, std::string detail) {
   sink_.on_media_event({config_.call, ev::Failed{failure, std::move(detail)}});
 }
 
-GstStructure* Session::run(const char* signal, GstStructure* options, const GstWebRTCSessionDescription* desc,
-                           std::string* error) {
+// Emits one of webrtcbin's promise signals; desc is the description to set, or null for those whose first argument
+// (options, or the pad of get-stats) we leave unset.
+StructureRef Session::run(const char* signal, const GstWebRTCSessionDescription* desc, std::string* error) {
   auto state = std::make_shared<PromiseState>();
-  GstPromise* promise =
-      gst_promise_new_with_change_func(promise_changed, new std::shared_ptr<PromiseState>(state), promise_state_free);
-  if (desc) {
-    g_signal_emit_by_name(webrtc_, signal, desc, promise);
-  } else {
-    g_signal_emit_by_name(webrtc_, signal, options, promise);
-  }
+  PromiseRef promise(
+      gst_promise_new_with_change_func(promise_changed, new std::shared_ptr<PromiseState>(state), promise_state_free));
+  g_signal_emit_by_name(webrtc_, signal, desc, promise.get());
   bool done;
   {
     std::unique_lock lock(state->m);
     done =
         state->cv.wait_for(lock, std::chrono::milliseconds(options_.operation_timeout_ms), [&] { return state->done; });
   }
-  GstStructure* result = nullptr;
   if (!done) {
-    gst_promise_interrupt(promise);
+    gst_promise_interrupt(promise.get());
     *error = std::string(signal) + " timed out after " + std::to_string(options_.operation_timeout_ms) + " ms";
-  } else if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) {
-    *error = std::string(signal) + " was interrupted";
-  } else if (const GstStructure* reply = gst_promise_get_reply(promise)) {
-    GError* err = nullptr;
-    if (gst_structure_has_field(reply, "error")) {
-      gst_structure_get(reply, "error", G_TYPE_ERROR, &err, nullptr);
-      std::string message = err ? err->message : "failed";
-      if (err) g_error_free(err);
-      // webrtcbin 1.22 refuses any direction change but to inactive, yet only after it has taken the description
-      // (signalling state stable, SDPs current); only its transceiver bookkeeping stays behind. Our valves enforce
-      // the negotiated direction, so hold keeps working on the wire (as matrix-js-sdk expects) and we go on.
-      if (message.find("transceiver direction changes are not implemented") != std::string::npos) {
-        gst_promise_unref(promise);
-        return gst_structure_new_empty("reply");
-      }
-      *error = std::string(signal) + ": " + message;
-    } else {
-      result = gst_structure_copy(reply);
-    }
-  } else {
-    result = gst_structure_new_empty("reply");  // set-*-description replies with nothing on success
+    return nullptr;
   }
-  gst_promise_unref(promise);
-  return result;
+  if (gst_promise_wait(promise.get()) != GST_PROMISE_RESULT_REPLIED) {
+    *error = std::string(signal) + " was interrupted";
+    return nullptr;
+  }
+  const GstStructure* reply = gst_promise_get_reply(promise.get());   // owned by the promise
+  if (!reply) return StructureRef(gst_structure_new_empty("reply"));  // set-*-description replies with nothing
+  if (!gst_structure_has_field(reply, "error")) return StructureRef(gst_structure_copy(reply));
+  ErrorRef err;
+  gst_structure_get(reply, "error", G_TYPE_ERROR, static_cast<GError**>(out(err)), nullptr);
+  std::string message = err ? err->message : "failed";
+  // webrtcbin 1.22 refuses any direction change but to inactive, yet only after it has taken the description
+  // (signalling state stable, SDPs current); only its transceiver bookkeeping stays behind. Our valves enforce
+  // the negotiated direction, so hold keeps working on the wire (as matrix-js-sdk expects) and we go on.
+  if (message.find("transceiver direction changes are not implemented") != std::string::npos) {
+    return StructureRef(gst_structure_new_empty("reply"));
+  }
+  *error = std::string(signal) + ": " + message;
+  return nullptr;
 }
 
 void Session::set_transceiver_directions(bool answering) {
@@ -182,11 +169,8 @@ void Session::set_transceiver_directions(bool answering) {
   }
   for (SendBranch* branch : {audio_ ? &*audio_ : nullptr, video_ ? &*video_ : nullptr}) {
     if (!branch || !branch->webrtc_pad) continue;
-    GstWebRTCRTPTransceiver* t = nullptr;
-    g_object_get(branch->webrtc_pad, "transceiver", &t, nullptr);
-    if (t) {
-      g_object_set(t, "direction", dir, nullptr);
-      gst_object_unref(t);
+    if (auto transceiver = object_property<TransceiverRef>(branch->webrtc_pad.get(), "transceiver")) {
+      g_object_set(transceiver.get(), "direction", dir, nullptr);
     }
   }
 }
@@ -203,9 +187,8 @@ void Session::apply_gates() {
     if (!branch) return;
     if (open && !branch->open && video) {
       // The decoder on the other side waits for a keyframe after a gap; ask for one now instead of in 2 s.
-      GstPad* src = gst_element_get_static_pad(branch->encoder, "src");
-      gst_pad_send_event(src, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-      gst_object_unref(src);
+      PadRef src(gst_element_get_static_pad(branch->encoder, "src"));
+      gst_pad_send_event(src.get(), gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
     }
     branch->open = open;
     g_object_set(branch->valve, "drop", open ? FALSE : TRUE, nullptr);
@@ -217,10 +200,10 @@ void Session::apply_gates() {
 void Session::wait_for_sender_caps() {
   // webrtcbin writes the codec parameters (fmtp) and the ssrc-level msid from the caps a sender has pushed; a
   // description created before the first caps event names neither, and sdp_stream_metadata would name no stream.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto deadline = std::chrono::steady_clock::now() + kSenderCapsWaitLimit;
   for (GstPad* pad : waiting_for_caps_) {
     while (!gst_pad_has_current_caps(pad) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::this_thread::sleep_for(kSenderCapsPollInterval);
     }
   }
   waiting_for_caps_.clear();
@@ -230,23 +213,20 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
   wait_for_sender_caps();
   for (SendBranch* branch : {audio_ ? &*audio_ : nullptr, video_ ? &*video_ : nullptr}) {
     if (branch && branch->webrtc_pad && !stream_id.empty()) {
-      g_object_set(branch->webrtc_pad, "msid", stream_id.c_str(), nullptr);
+      g_object_set(branch->webrtc_pad.get(), "msid", stream_id.c_str(), nullptr);
     }
   }
   std::string error;
-  GstStructure* reply = run(offer ? "create-offer" : "create-answer", nullptr, nullptr, &error);
-  GstWebRTCSessionDescription* desc = nullptr;
-  if (reply) {
-    gst_structure_get(reply, offer ? "offer" : "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
-    gst_structure_free(reply);
+  SessionDescriptionRef desc;
+  if (StructureRef reply = run(offer ? "create-offer" : "create-answer", nullptr, &error)) {
+    gst_structure_get(reply.get(), offer ? "offer" : "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                      static_cast<GstWebRTCSessionDescription**>(out(desc)), nullptr);
   }
   if (!desc) {
     fail(MediaFailure::local_description, error.empty() ? "webrtcbin gave no description" : error);
     return false;
   }
-  gchar* text = gst_sdp_message_as_text(desc->sdp);
-  std::string sdp(text);
-  g_free(text);
+  std::string sdp(GCharRef(gst_sdp_message_as_text(desc->sdp)).get());
   if (restart_ice) ice_credentials_ = new_ice_credentials();
   bool munge = ice_credentials_.has_value();
   if (ice_credentials_) sdp = with_ice_credentials(sdp, ice_credentials_->first, ice_credentials_->second);
@@ -263,7 +243,7 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
   if (munge) {
     GstSDPMessage* munged = nullptr;
     gst_sdp_message_new_from_text(sdp.c_str(), &munged);
-    gst_sdp_message_free(desc->sdp);
+    gst_sdp_message_free(desc->sdp);  // a field of desc, which owns the replacement from here
     desc->sdp = munged;
   }
   if (auto parsed = parse_sdp(sdp); auto* info = std::get_if<SdpInfo>(&parsed)) {
@@ -281,13 +261,10 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
   }
   if (restart_ice) restart_ice_streams();
-  reply = run("set-local-description", nullptr, desc, &error);
-  gst_webrtc_session_description_free(desc);
-  if (!reply) {
+  if (!run("set-local-description", desc.get(), &error)) {
     fail(MediaFailure::local_description, error);
     return false;
   }
-  gst_structure_free(reply);
   if (gather_first) emit(ev::LocalDescription{offer ? "offer" : "answer", with_gathered_candidates(sdp)});
   // webrtcbin gathers once; after a restart the peer has forgotten our candidates. (Candidates inside the peer's
   // restart offer need nothing: webrtcbin adds them when this answer makes the session stable, after the restart.)
@@ -313,11 +290,11 @@ std::string Session::with_gathered_candidates(const std::string& sdp) {
 
 void Session::create_offer(const op_t::CreateOffer& op) {
   if (!pipeline_ || closed_ || failed_) return;
-  if (op.media.audio && !audio_ && !build_audio_branch(111, std::nullopt)) return;
+  if (op.media.audio && !audio_ && !build_audio_branch(kOpus.offered_payload_type, std::nullopt)) return;
   if (op.media.video && !video_) {
     if (std::holds_alternative<std::monostate>(options_.video_source)) {
       add_recvonly_video_transceiver();
-    } else if (!build_video_branch(96, std::nullopt)) {
+    } else if (!build_video_branch(kVp8.offered_payload_type, std::nullopt)) {
       return;
     }
   }
@@ -339,14 +316,14 @@ void Session::create_answer(const op_t::CreateAnswer& op) {
   if (!audio_) {
     if (op.media.audio && !build_audio_branch(opus_pt, *audio_line)) return;
   } else {
-    set_payload_type(*audio_, "audio", "OPUS", 48000, opus_pt);
+    set_payload_type(*audio_, kOpus, opus_pt);
   }
   if (auto video_line = remote_->first("video"); video_line && remote_->lines[*video_line].vp8_pt) {
     int vp8_pt = *remote_->lines[*video_line].vp8_pt;
     if (!video_ && op.media.video && !std::holds_alternative<std::monostate>(options_.video_source)) {
       if (!build_video_branch(vp8_pt, *video_line)) return;
     } else if (video_) {
-      set_payload_type(*video_, "video", "VP8", 90000, vp8_pt);
+      set_payload_type(*video_, kVp8, vp8_pt);
     }
   }
   set_transceiver_directions(true);
@@ -391,15 +368,12 @@ void Session::set_remote_description(const op_t::SetRemoteDescription& op) {
   std::string sdp = op.type == "answer" ? with_inactive_as(op.sdp, "recvonly") : op.sdp;
   GstSDPMessage* msg = nullptr;
   gst_sdp_message_new_from_text(sdp.c_str(), &msg);
-  GstWebRTCSessionDescription* desc = gst_webrtc_session_description_new(type, msg);  // takes msg
+  SessionDescriptionRef desc(gst_webrtc_session_description_new(type, msg));  // takes msg
   std::string error;
-  GstStructure* reply = run("set-remote-description", nullptr, desc, &error);
-  gst_webrtc_session_description_free(desc);
-  if (!reply) {
+  if (!run("set-remote-description", desc.get(), &error)) {
     fail(MediaFailure::remote_description, "remote " + op.type + " refused by webrtcbin: " + error);
     return;
   }
-  gst_structure_free(reply);
   if (op.type == "offer") peer_restarted_ice_ = remote_ && remote_->ice_ufrag != info.ice_ufrag;
   if (op.type == "answer" && !dtls_role_) {
     auto peer_role = setup_of(op.sdp);
@@ -462,33 +436,25 @@ void Session::close() {
   if (closed_.exchange(true) || !pipeline_) return;
   stop_watchdog();
   g_signal_handlers_disconnect_by_data(webrtc_, this);
-  if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")) {
-    g_signal_handlers_disconnect_by_data(rtpbin, this);
-    gst_object_unref(rtpbin);
+  if (ElementRef rtpbin{gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")}) {
+    g_signal_handlers_disconnect_by_data(rtpbin.get(), this);
   }
-  GstElement* wav = nullptr;
+  ElementRef wav;
   {
     std::lock_guard lock(mu_);
-    wav = wav_encoder_;
-    wav_encoder_ = nullptr;
+    wav = std::move(wav_encoder_);
   }
   if (wav) {
     // wavenc writes the RIFF sizes only on EOS; the pad's stream lock orders this after any buffer in flight.
-    GstPad* pad = gst_element_get_static_pad(wav, "sink");
-    gst_pad_send_event(pad, gst_event_new_eos());
-    gst_object_unref(pad);
-    gst_object_unref(wav);
+    PadRef pad(gst_element_get_static_pad(wav.get(), "sink"));
+    gst_pad_send_event(pad.get(), gst_event_new_eos());
   }
-  gst_element_set_state(pipeline_, GST_STATE_NULL);
+  gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   for (SendBranch* branch : {audio_ ? &*audio_ : nullptr, video_ ? &*video_ : nullptr}) {
-    if (branch && branch->webrtc_pad) {
-      gst_object_unref(branch->webrtc_pad);
-      branch->webrtc_pad = nullptr;
-    }
+    if (branch) branch->webrtc_pad.reset();
   }
-  GstBus* bus = gst_element_get_bus(pipeline_);
-  gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
-  gst_object_unref(bus);
+  BusRef bus(gst_element_get_bus(pipeline_.get()));
+  gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
 }
 
 void Session::on_ice_candidate(GstElement*, guint mline, gchar* candidate, Session* self) {
@@ -542,9 +508,9 @@ void Session::on_gathering_state(GObject* webrtc, GParamSpec*, Session* self) {
 GstBusSyncReply Session::on_bus_message(GstBus*, GstMessage* message, Session* self) {
   switch (GST_MESSAGE_TYPE(message)) {
     case GST_MESSAGE_ERROR: {
-      GError* err = nullptr;
-      gchar* debug = nullptr;
-      gst_message_parse_error(message, &err, &debug);
+      ErrorRef err;
+      GCharRef debug;
+      gst_message_parse_error(message, out(err), out(debug));
       std::string source = GST_MESSAGE_SRC_NAME(message) ? GST_MESSAGE_SRC_NAME(message) : "?";
       std::string detail = source + ": " + (err ? err->message : "error");
       // Errors from our sources (device busy, file missing, no camera) are the user's media, not the call's.
@@ -555,8 +521,6 @@ GstBusSyncReply Session::on_bus_message(GstBus*, GstMessage* message, Session* s
         if (name && g_str_equal(name, "vsrc")) local = "video source (vsrc) ";
       }
       self->fail(local ? MediaFailure::local_media : MediaFailure::internal, (local ? local : "") + detail);
-      if (err) g_error_free(err);
-      g_free(debug);
       break;
     }
     case GST_MESSAGE_ELEMENT: {

@@ -8,6 +8,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -15,10 +16,27 @@
 #include <thread>
 #include <vector>
 
+#include "gst_handles.hpp"
 #include "mxcall/media/gst_media_engine.hpp"
 #include "sdp_info.hpp"
 
 namespace mxcall::media::gst {
+
+inline std::int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A codec we send, as RTP caps name it.
+struct RtpCodec {
+  const char* media;
+  const char* encoding;
+  int clock_rate;
+  int offered_payload_type;  // ours when we offer; an answer takes the peer's number instead
+};
+// The dynamic payload types (RFC 3551 section 3) browsers offer these codecs under, so our offers read as theirs.
+inline constexpr RtpCodec kOpus{"audio", "OPUS", 48000, 111};
+inline constexpr RtpCodec kVp8{"video", "VP8", 90000, 96};
 
 // A send branch ending in a webrtcbin sink pad. Elements are owned by the pipeline; pointers stay valid until close.
 struct SendBranch {
@@ -26,7 +44,7 @@ struct SendBranch {
   GstElement* encoder = nullptr;
   GstElement* payloader = nullptr;
   GstElement* rtp_caps = nullptr;  // capsfilter naming the payload type: webrtcbin reads the PT from these caps
-  GstPad* webrtc_pad = nullptr;    // request pad on webrtcbin (ref held)
+  PadRef webrtc_pad{};             // request pad on webrtcbin, released on close
   int payload_type = 0;
   bool open = false;
 };
@@ -58,17 +76,15 @@ class Session final : public GstMediaSession {
   // branches.cpp
   bool build_audio_branch(int payload_type, std::optional<std::uint32_t> mline);
   bool build_video_branch(int payload_type, std::optional<std::uint32_t> mline);
-  struct RtpFormat {
-    const char* media;
-    const char* encoding;
-    int clock_rate;
-    int payload_type;
-  };
-  bool finish_send_branch(std::optional<SendBranch>& slot, std::initializer_list<GstElement*> chain,
-                          const SendBranch& parts, const RtpFormat& format, std::optional<std::uint32_t> mline);
+  bool finish_send_branch(std::optional<SendBranch>& slot, std::initializer_list<GstElement*> chain, SendBranch parts,
+                          const RtpCodec& codec, int payload_type, std::optional<std::uint32_t> mline);
   bool attach_branch(SendBranch& branch, GstElement* last, std::optional<std::uint32_t> mline, const char* kind);
-  void set_payload_type(SendBranch& branch, const char* media, const char* encoding, int clock_rate, int pt);
+  void set_payload_type(SendBranch& branch, const RtpCodec& codec, int payload_type);
   void add_receive_branch(GstPad* pad);
+  void add_audio_receiver(GstPad* pad);
+  void add_video_receiver(GstPad* pad);
+  void add_discarding_receiver(GstPad* pad);
+  ElementRef make_audio_sink();
   void add_recvonly_video_transceiver();
   static void on_pad_added(GstElement* webrtc, GstPad* pad, Session* self);
 
@@ -93,8 +109,7 @@ class Session final : public GstMediaSession {
   void set_transceiver_directions(bool answering);
   void fail(protocol::MediaFailure failure, std::string detail);
   void emit(protocol::MediaEventKind event);
-  GstStructure* run(const char* signal, GstStructure* options, const GstWebRTCSessionDescription* desc,
-                    std::string* error);
+  StructureRef run(const char* signal, const GstWebRTCSessionDescription* desc, std::string* error);
   static void on_ice_candidate(GstElement* webrtc, guint mline, gchar* candidate, Session* self);
   static void on_ice_state(GObject* webrtc, GParamSpec*, Session* self);
   static void on_gathering_state(GObject* webrtc, GParamSpec*, Session* self);
@@ -103,8 +118,8 @@ class Session final : public GstMediaSession {
   GstEngineOptions options_;
   SessionConfig config_;
   MediaEventSink& sink_;
-  GstElement* pipeline_ = nullptr;
-  GstElement* webrtc_ = nullptr;
+  ElementRef pipeline_;
+  GstElement* webrtc_ = nullptr;  // owned by pipeline_
   std::optional<SendBranch> audio_, video_;
   std::vector<GstPad*> waiting_for_caps_;  // new sender pads whose caps webrtcbin has not seen yet
 
@@ -137,7 +152,7 @@ class Session final : public GstMediaSession {
   std::uint64_t candidates_dropped_ = 0;
   std::string last_candidate_drop_;
   bool wav_sink_used_ = false;  // the WAV file records the first audio stream only
-  GstElement* wav_encoder_ = nullptr;
+  ElementRef wav_encoder_;      // sent EOS on close, so the WAV header gets its sizes
   std::atomic<bool> closed_{false};
   std::atomic<bool> failed_{false};
   std::atomic<int> ice_state_{-1};

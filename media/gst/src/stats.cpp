@@ -76,16 +76,14 @@ SessionStats Session::stats() const {
   SessionStats out;
   if (!pipeline_ || closed_) return out;
   std::string error;
-  GstStructure* reply = const_cast<Session*>(this)->run("get-stats", nullptr, nullptr, &error);
-  if (reply) {
+  if (StructureRef reply = const_cast<Session*>(this)->run("get-stats", nullptr, &error)) {
     Collected c;
-    gst_structure_foreach(reply, collect, &c);
+    gst_structure_foreach(reply.get(), collect, &c);
     std::string type;
     std::string local = describe_candidate(c, c.pair_local, &type);
     std::string remote = describe_candidate(c, c.pair_remote, nullptr);
     if (!local.empty() && !remote.empty()) c.stats.candidate_pair = local + " -> " + remote + " (" + type + ")";
     out = std::move(c.stats);
-    gst_structure_free(reply);
   }
   if (double level = audio_level_; level >= 0) out.audio_level = level;
   return out;
