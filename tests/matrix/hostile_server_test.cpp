@@ -18,6 +18,7 @@ namespace {
 
 using testing::FakeHomeserver;
 using testing::peak_rss_kb;
+using testing::syncs_from_instant_server;
 using namespace std::chrono_literals;
 
 // Retries 10-20 ms apart: the tests count retries, they need not wait for them.
@@ -186,22 +187,10 @@ TEST(HostileServer, SyncerKeepsSyncingPastMalformedEventsAndPacesAnInstantServer
 
 TEST(HostileServer, SyncerStartsItsBurstBackToBackThenWaitsAnInterval) {
   // The burst is what lets a caller's sync, woken by its own invite's echo, fetch the answer at once.
-  std::atomic<int> n{0};
-  FakeHomeserver server([&](const std::string&, int fd) {
-    FakeHomeserver::reply(fd, 200, R"({"next_batch":"s)" + std::to_string(++n) + R"("})");
-  });
-  auto client = logged_in_client(server.url());
-  std::atomic<int> batches{0};
   SyncerOptions options;
-  options.poll_timeout = 0ms;
   options.min_interval = 2000ms;
   options.burst = 3;
-  Syncer syncer(
-      *client, [&](const SyncBatch&) { ++batches; }, [](const Error&) {}, options);
-  syncer.start();
-  std::this_thread::sleep_for(1s);
-  syncer.stop();
-  EXPECT_EQ(batches.load(), 3) << "three syncs back to back, then the next only after 2 s";
+  EXPECT_EQ(syncs_from_instant_server(options, 1s), 3) << "three syncs back to back, then the next only after 2 s";
 }
 
 TEST(HostileServer, TurnTtlIsClampedBeforeConversion) {
