@@ -183,7 +183,9 @@ struct End {
 struct Phases {
   double invite, answer, ice, dtls, audio, total;
   // Inside invite: making the offer (until it is handed to the homeserver), then its delivery. Inside answer: the
-  // same for the answer. After connected: until the first RTP reached an mxcall end, then until audio at both.
+  // same for the answer. After connected: until the first RTP left an mxcall end's jitter buffer (the DTLS-SRTP
+  // handshake, the first packet's trip and the buffer's latency; mxcall's counter sits after webrtcbin), then until
+  // audio was decoded at both ends.
   double make_offer, deliver_invite, make_answer, deliver_answer, first_rtp, rtp_to_audio;
 };
 
@@ -367,7 +369,7 @@ void BM_CallSetup(benchmark::State& state) {
     print_table(results, {"invite", "answer", "ice", "dtls", "audio", "total"},
                 {&Phases::invite, &Phases::answer, &Phases::ice, &Phases::dtls, &Phases::audio, &Phases::total});
     std::printf("\nwhere it goes (JS sends are timed when the homeserver accepted them, mxcall's when handed over):\n");
-    print_table(results, {"make offer", "deliver invite", "make answer", "deliver answer", "first rtp", "rtp->audio"},
+    print_table(results, {"make offer", "deliver invite", "make answer", "deliver answer", "rtp out of jb", "then decoded"},
                 {&Phases::make_offer, &Phases::deliver_invite, &Phases::make_answer, &Phases::deliver_answer,
                  &Phases::first_rtp, &Phases::rtp_to_audio});
     double ratio = results[0].column(&Phases::total, 0.5) / results[1].column(&Phases::total, 0.5);
