@@ -262,6 +262,10 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
   }
   if (restart_ice) restart_ice_streams();
   if (!run("set-local-description", desc.get(), &error)) {
+    {
+      std::lock_guard lock(mu_);
+      collecting_candidates_ = false;
+    }
     fail(MediaFailure::local_description, error);
     return false;
   }

@@ -148,7 +148,7 @@ class Session final : public GstMediaSession {
   // Until our first description goes out, on_ice_candidate keeps the candidates here: they ride inside it (rule 30).
   bool collecting_candidates_ = false;
   std::vector<GatheredCandidate> collected_;
-  std::condition_variable gathering_cv_;  // with mu_: a candidate came, or gathering ended
+  std::condition_variable gathering_cv_;  // with mu_: gathering is over
   std::uint64_t candidates_dropped_ = 0;
   std::string last_candidate_drop_;
   bool wav_sink_used_ = false;  // the WAV file records the first audio stream only
