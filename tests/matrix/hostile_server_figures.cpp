@@ -19,6 +19,7 @@ namespace {
 
 using mxcall::testing::FakeHomeserver;
 using mxcall::testing::logged_in_client;
+using mxcall::testing::syncs_from_instant_server;
 using namespace mxcall::matrix;
 using namespace std::chrono_literals;
 
