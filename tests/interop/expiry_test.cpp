@@ -44,9 +44,10 @@ TEST_F(Expiry, JsInviteExpiresWhileMxcallRings) {
   ASSERT_TRUE(hangup) << "matrix-js-sdk ended its call without sending a hangup";
   EXPECT_EQ((*hangup)["reason"], "invite_timeout");
 
-  // Rule 19: the callee whose ringing expired sends nothing, neither a hangup nor a reject.
+  // Rule 19: the callee whose ringing expired sends nothing, neither a hangup nor a reject. (js-sdk also reports
+  // the echo of its own hangup as a received event: only what came from mxcall counts.)
   for (const auto& e : js->events()) {
-    if (e["ev"] == "voip" && e["call_id"] == call_id) {
+    if (e["ev"] == "voip" && e["call_id"] == call_id && e["sender"] == mx_user_.user_id) {
       EXPECT_NE(e["type"], "m.call.hangup") << "mxcall sent a hangup for an invite that expired while ringing";
       EXPECT_NE(e["type"], "m.call.reject") << "mxcall sent a reject for an invite that expired while ringing";
     }
