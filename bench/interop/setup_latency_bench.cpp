@@ -369,7 +369,8 @@ void BM_CallSetup(benchmark::State& state) {
     print_table(results, {"invite", "answer", "ice", "dtls", "audio", "total"},
                 {&Phases::invite, &Phases::answer, &Phases::ice, &Phases::dtls, &Phases::audio, &Phases::total});
     std::printf("\nwhere it goes (JS sends are timed when the homeserver accepted them, mxcall's when handed over):\n");
-    print_table(results, {"make offer", "deliver invite", "make answer", "deliver answer", "rtp out of jb", "then decoded"},
+    print_table(results,
+                {"make offer", "deliver invite", "make answer", "deliver answer", "rtp out of jb", "then decoded"},
                 {&Phases::make_offer, &Phases::deliver_invite, &Phases::make_answer, &Phases::deliver_answer,
                  &Phases::first_rtp, &Phases::rtp_to_audio});
     double ratio = results[0].column(&Phases::total, 0.5) / results[1].column(&Phases::total, 0.5);
