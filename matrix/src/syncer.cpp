@@ -1,5 +1,6 @@
 #include "mxcall/matrix/syncer.hpp"
 
+#include <algorithm>
 #include <optional>
 
 namespace mxcall::matrix {
@@ -29,14 +30,19 @@ void Syncer::stop() {
 
 void Syncer::run() {
   int failures = 0;
-  std::optional<std::chrono::steady_clock::time_point> last_start;
+  // The pacing is a generic cell rate algorithm: `due` moves one min_interval later with each sync, and a sync may
+  // start once it is no more than burst - 1 intervals ahead of now.
+  const auto slack = options_.min_interval * (std::max(options_.burst, 1) - 1);
+  std::optional<std::chrono::steady_clock::time_point> due;
   while (!stop_) {
-    if (last_start) {
+    auto now = std::chrono::steady_clock::now();
+    if (due && now < *due - slack) {
       std::unique_lock lock(sleep_mutex_);
-      sleep_cv_.wait_until(lock, *last_start + options_.min_interval, [this] { return stop_.load(); });
+      sleep_cv_.wait_until(lock, *due - slack, [this] { return stop_.load(); });
       if (stop_) break;
+      now = std::chrono::steady_clock::now();
     }
-    last_start = std::chrono::steady_clock::now();
+    due = std::max(due.value_or(now), now) + options_.min_interval;
     SyncOptions sync_options;
     sync_options.timeout = options_.poll_timeout;
     sync_options.cancel = &stop_;

@@ -120,7 +120,7 @@ export function createParty(host) {
     client.sendEvent = async (roomId, ...rest) => {
       const [type, content] = typeof rest[0] === "string" && typeof rest[1] === "object" ? rest : [rest[1], rest[2]];
       const result = await sendEvent(roomId, ...rest);
-      if (typeof type === "string" && type.includes(".call.")) emit({ ev: "sent", type, call_id: content?.call_id, room_id: roomId });
+      if (typeof type === "string" && type.includes(".call.")) emit({ ev: "sent", type, call_id: content?.call_id, room_id: roomId, reason: content?.reason, lifetime: content?.lifetime });
       return result;
     };
     client.on(sdk.ClientEvent.ReceivedVoipEvent, (event) => {

@@ -22,6 +22,23 @@ std::unique_ptr<matrix::Client> logged_in_client(const std::string& server_url, 
   return client;
 }
 
+int syncs_from_instant_server(matrix::SyncerOptions options, std::chrono::milliseconds duration, int* requests) {
+  std::atomic<int> n{0};
+  FakeHomeserver server([&](const std::string&, int fd) {
+    FakeHomeserver::reply(fd, 200, R"({"next_batch":"s)" + std::to_string(++n) + R"("})");
+  });
+  auto client = logged_in_client(server.url());
+  std::atomic<int> batches{0};
+  options.poll_timeout = std::chrono::milliseconds(0);
+  matrix::Syncer syncer(
+      *client, [&](const matrix::SyncBatch&) { ++batches; }, {}, options);
+  syncer.start();
+  std::this_thread::sleep_for(duration);
+  syncer.stop();
+  if (requests) *requests = server.requests();
+  return batches.load();
+}
+
 long peak_rss_kb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

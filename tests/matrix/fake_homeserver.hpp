@@ -4,12 +4,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "mxcall/matrix/client.hpp"
+#include "mxcall/matrix/syncer.hpp"
 
 namespace mxcall::testing {
 
@@ -43,6 +45,11 @@ class FakeHomeserver {
 
 // A client of `server_url` signed in as @me:hs, as after a login (no request is made).
 std::unique_ptr<matrix::Client> logged_in_client(const std::string& server_url, matrix::ClientConfig config = {});
+
+// A Syncer with `options` (poll_timeout 0) run for `duration` against a server that answers every /sync at once with
+// a new, empty batch. Returns the batches delivered; `requests` gets the server's count.
+int syncs_from_instant_server(matrix::SyncerOptions options, std::chrono::milliseconds duration,
+                              int* requests = nullptr);
 
 // The peak resident set of this process so far, in KiB.
 long peak_rss_kb();

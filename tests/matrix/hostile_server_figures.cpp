@@ -19,6 +19,7 @@ namespace {
 
 using mxcall::testing::FakeHomeserver;
 using mxcall::testing::logged_in_client;
+using mxcall::testing::syncs_from_instant_server;
 using namespace mxcall::matrix;
 using namespace std::chrono_literals;
 
@@ -58,20 +59,9 @@ int main(int argc, char** argv) {
     report("retry", me ? "answered" : "gave up: " + me.error().message, start, server.requests());
   } else if (attack == "instant") {
     // A server that answers every long-poll at once, for 3 s.
-    std::atomic<int> n{0};
-    FakeHomeserver server([&](const std::string&, int fd) {
-      FakeHomeserver::reply(fd, 200, R"({"next_batch":"s)" + std::to_string(++n) + R"("})");
-    });
-    auto client = logged_in_client(server.url());
-    std::atomic<int> batches{0};
-    SyncerOptions options;
-    options.poll_timeout = 0ms;
-    Syncer syncer(
-        *client, [&](const SyncBatch&) { ++batches; }, {}, options);
-    syncer.start();
-    std::this_thread::sleep_for(3s);
-    syncer.stop();
-    report("instant", std::to_string(batches.load()) + " batches in 3 s", start, server.requests());
+    int requests = 0;
+    int batches = syncs_from_instant_server({}, 3s, &requests);
+    report("instant", std::to_string(batches) + " batches in 3 s", start, requests);
   } else {
     std::fprintf(stderr, "usage: hostile_server_figures deep|body|retry|instant\n");
     return 2;

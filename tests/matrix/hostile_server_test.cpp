@@ -18,6 +18,7 @@ namespace {
 
 using testing::FakeHomeserver;
 using testing::peak_rss_kb;
+using testing::syncs_from_instant_server;
 using namespace std::chrono_literals;
 
 // Retries 10-20 ms apart: the tests count retries, they need not wait for them.
@@ -158,7 +159,7 @@ TEST(HostileServer, OneMalformedEventIsSkippedAloneAndNamed) {
 
 TEST(HostileServer, SyncerKeepsSyncingPastMalformedEventsAndPacesAnInstantServer) {
   // Every reply answers at once and carries a malformed event: the syncer must go on (not stop as on a fatal
-  // error), and at no more than one sync per min_interval.
+  // error), and at no more than one sync per min_interval after its burst.
   std::atomic<int> n{0};
   FakeHomeserver server([&](const std::string&, int fd) {
     std::string body = R"({"next_batch":"s)" + std::to_string(++n) +
@@ -171,6 +172,7 @@ TEST(HostileServer, SyncerKeepsSyncingPastMalformedEventsAndPacesAnInstantServer
   SyncerOptions options;
   options.poll_timeout = 0ms;
   options.min_interval = 100ms;
+  options.burst = 4;
   Syncer syncer(
       *client, [&](const SyncBatch&) { ++batches; }, [&](const Error&) { failed = true; }, options);
   syncer.start();
@@ -179,7 +181,16 @@ TEST(HostileServer, SyncerKeepsSyncingPastMalformedEventsAndPacesAnInstantServer
   syncer.stop();
   EXPECT_FALSE(failed);
   EXPECT_GE(batches.load(), 3);
-  EXPECT_LE(batches.load(), 12) << "an instant server drove the syncer faster than min_interval";
+  // The burst, then one per interval: 4 + 10 in a second, and a sync may be in flight at the cut.
+  EXPECT_LE(batches.load(), 15) << "an instant server drove the syncer faster than min_interval";
+}
+
+TEST(HostileServer, SyncerStartsItsBurstBackToBackThenWaitsAnInterval) {
+  // The burst is what lets a caller's sync, woken by its own invite's echo, fetch the answer at once.
+  SyncerOptions options;
+  options.min_interval = 2000ms;
+  options.burst = 3;
+  EXPECT_EQ(syncs_from_instant_server(options, 1s), 3) << "three syncs back to back, then the next only after 2 s";
 }
 
 TEST(HostileServer, TurnTtlIsClampedBeforeConversion) {

@@ -33,7 +33,6 @@ TEST(GstCall, AudioBothWaysCarriesEachSidesTone) {
         << describe(call);
     EXPECT_TRUE(call.a.failures.empty());
     EXPECT_TRUE(call.b.failures.empty());
-    EXPECT_GT(call.a.candidates, 0);
     EXPECT_TRUE(call.a.gathering_complete);
 
     call.pump_for(1500ms);  // RTCP (every ~1 s) brings the round-trip time
@@ -57,6 +56,12 @@ TEST(GstCall, AudioBothWaysCarriesEachSidesTone) {
     EXPECT_NE(offer.find("OPUS/48000/2"), std::string::npos);
     EXPECT_NE(offer.find("a=group:BUNDLE"), std::string::npos);
     EXPECT_NE(offer.find("msid:streamA"), std::string::npos) << offer;
+    // Rule 30: the host candidate, gathered within milliseconds, rides inside the offer and the answer.
+    for (const auto* side : {&call.a, &call.b}) {
+      const std::string& sdp = side->descriptions.at(0).sdp;
+      EXPECT_NE(sdp.find("a=candidate:"), std::string::npos) << sdp;
+      EXPECT_NE(sdp.find(" 127.0.0.1 "), std::string::npos) << sdp;
+    }
     EXPECT_NE(call.b.descriptions.at(0).sdp.find("msid:streamB"), std::string::npos);
   }  // closing both sessions completes the WAV headers
   int rate_a = 0, rate_b = 0;
@@ -72,6 +77,27 @@ TEST(GstCall, AudioBothWaysCarriesEachSidesTone) {
 }
 
 // A WAV file source is paced to real time (not sent as fast as it is read) and arrives as the file's tone.
+// Rule 30: the candidates gathered before the first description went out ride inside it, so the peer can start its
+// checks without an m.call.candidates event. With no trickled candidate delivered at all, the call still connects.
+TEST(GstCall, ConnectsFromTheCandidatesInsideTheDescriptionsAlone) {
+  Pair call(tone_options(kToneA), tone_options(kToneB));
+  call.forward_candidates = false;
+  ASSERT_TRUE(call.connect()) << "ICE did not connect from the candidates in the SDPs: " << describe(call);
+  ASSERT_TRUE(call.pump_until(
+      [&] { return call.a.counters().audio_samples_decoded > 0 && call.b.counters().audio_samples_decoded > 0; }, 10s))
+      << describe(call);
+  for (const auto* side : {&call.a, &call.b}) {
+    const std::string& sdp = side->descriptions.at(0).sdp;
+    // The candidate lines sit in the m-section (after its m= line), as RFC 8839 places them.
+    EXPECT_GT(sdp.find("a=candidate:"), sdp.find("m=audio")) << sdp;
+    // Gathering (host candidates only, no STUN or TURN server) was over before the description went out, unless
+    // this busy machine took longer than the wait; then the marker is left out and candidates trickle.
+    if (side->candidates == 0) {
+      EXPECT_NE(sdp.find("a=end-of-candidates"), std::string::npos) << sdp;
+    }
+  }
+}
+
 TEST(GstCall, WavFileSourceIsSentAtRealTimePace) {
   TempDir tmp;
   const std::string& dir = tmp.path;

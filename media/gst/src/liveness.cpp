@@ -46,6 +46,7 @@ void Session::watchdog_tick() {
   int state = ice_state_;
   bool connected = state == static_cast<int>(protocol::IceState::connected);
   bool lost = state == static_cast<int>(protocol::IceState::disconnected);
+  if (connected) adapt_jitter_buffer();
   if (!connected && !lost) return;
   // Any RTP counted by our receive probes, or RTCP from any remote SSRC, is a sign of life.
   std::int64_t now = steady_now_ns();

@@ -150,6 +150,39 @@ std::string with_setup(const std::string& sdp, std::string_view role) {
   });
 }
 
+std::string with_candidates(const std::string& sdp, const std::vector<GatheredCandidate>& candidates, bool complete) {
+  if (candidates.empty()) return sdp;
+  std::string out;
+  std::string_view eol = "\r\n";
+  std::optional<std::uint32_t> section;  // the m-section the lines so far belong to
+  auto close_section = [&] {
+    if (!section) return;
+    bool any = false;
+    for (const auto& c : candidates) {
+      if (c.mline != *section) continue;
+      out += "a=" + c.candidate + std::string(eol);
+      any = true;
+    }
+    if (any && complete) out += "a=end-of-candidates" + std::string(eol);
+  };
+  std::uint32_t next_mline = 0;
+  std::size_t at = 0;
+  while (at < sdp.size()) {
+    std::size_t end = sdp.find('\n', at);
+    std::string line = sdp.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
+    at = end == std::string::npos ? sdp.size() : end + 1;
+    if (line.starts_with("m=")) {
+      close_section();
+      section = next_mline++;
+      if (!line_break(line).empty()) eol = line_break(line);
+    }
+    out += line;
+  }
+  if (!out.empty() && out.back() != '\n') out += eol;
+  close_section();
+  return out;
+}
+
 std::pair<std::string, std::string> new_ice_credentials() {
   static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   auto make = [](int n) {

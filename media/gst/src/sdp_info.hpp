@@ -46,6 +46,14 @@ std::string with_inactive_as(const std::string& sdp, std::string_view replacemen
 std::optional<std::string> setup_of(const std::string& sdp);
 // The SDP with every `a=setup:` value replaced by `role`.
 std::string with_setup(const std::string& sdp, std::string_view role);
+// The SDP with `a=candidate:` lines added at the end of the m-sections they belong to (by m-line index; candidates
+// for a line the SDP does not have are left out), and `a=end-of-candidates` after them when `complete` (RFC 8840
+// section 8.2). For a description that carries the candidates gathered before it went out (rule 30).
+struct GatheredCandidate {
+  std::uint32_t mline = 0;
+  std::string candidate;  // "candidate:..." as webrtcbin gives it
+};
+std::string with_candidates(const std::string& sdp, const std::vector<GatheredCandidate>& candidates, bool complete);
 // Fresh random credentials (RFC 8839: ufrag >= 4, pwd >= 22 ice-chars).
 std::pair<std::string, std::string> new_ice_credentials();
 

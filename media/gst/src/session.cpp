@@ -3,6 +3,7 @@
 #include <gst/video/video.h>
 #include <nice/agent.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -55,6 +56,7 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
   pipeline_ = std::move(pipeline);
   webrtc_ = webrtc.get();
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
+  jitter_buffer_ms_ = options_.jitter_buffer_ms;
   g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", options_.jitter_buffer_ms,
                nullptr);
 
@@ -63,6 +65,9 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
   if (agent) {
     // No UPnP port mapping (browsers do none either): it only adds an HTTP server per call and warnings.
     g_object_set(agent.get(), "upnp", FALSE, nullptr);
+    // Connectivity checks every ice_check_pacing_ms instead of libnice's 20 ms (see GstEngineOptions).
+    g_object_set(agent.get(), "stun-pacing-timer", static_cast<guint>(std::max(options_.ice_check_pacing_ms, 5u)),
+                 nullptr);
   }
   if (options_.loopback_only && agent) {
     // libnice skips loopback interfaces; an explicit local address also stops it enumerating the others, which is
@@ -250,13 +255,26 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     local_ = *info;
   }
   note_telephone_events(sdp, false, offer ? "offer" : "answer");
-  // The description goes out before set-local-description starts gathering, so no candidate can overtake it.
-  emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
+  // The first description waits for gathering (set-local-description starts it), so the candidates found by then
+  // ride inside it (rule 30). Any other goes out before set-local-description, so no candidate can overtake it.
+  bool gather_first = !first_description_done_ && !restart_ice && options_.candidate_gathering_wait_ms > 0;
+  first_description_done_ = true;
+  if (gather_first) {
+    std::lock_guard lock(mu_);
+    collecting_candidates_ = true;
+  } else {
+    emit(ev::LocalDescription{offer ? "offer" : "answer", sdp});
+  }
   if (restart_ice) restart_ice_streams();
   if (!run("set-local-description", desc.get(), &error)) {
+    {
+      std::lock_guard lock(mu_);
+      collecting_candidates_ = false;
+    }
     fail(MediaFailure::local_description, error);
     return false;
   }
+  if (gather_first) emit(ev::LocalDescription{offer ? "offer" : "answer", with_gathered_candidates(sdp)});
   // webrtcbin gathers once; after a restart the peer has forgotten our candidates. (Candidates inside the peer's
   // restart offer need nothing: webrtcbin adds them when this answer makes the session stable, after the restart.)
   if (restart_ice) announce_local_candidates();
@@ -267,6 +285,16 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     emit(ev::GatheringComplete{});  // a renegotiation gathers nothing new: say so, as for the first description
   }
   return true;
+}
+
+std::string Session::with_gathered_candidates(const std::string& sdp) {
+  std::unique_lock lock(mu_);
+  gathering_cv_.wait_for(lock, std::chrono::milliseconds(options_.candidate_gathering_wait_ms),
+                         [&] { return gathering_complete_.load() || closed_.load(); });
+  collecting_candidates_ = false;
+  std::vector<GatheredCandidate> gathered = std::move(collected_);
+  collected_.clear();
+  return with_candidates(sdp, gathered, gathering_complete_);
 }
 
 void Session::create_offer(const op_t::CreateOffer& op) {
@@ -449,6 +477,10 @@ void Session::on_ice_candidate(GstElement*, guint mline, gchar* candidate, Sessi
   out.sdp_mline_index = mline;
   {
     std::lock_guard lock(self->mu_);
+    if (self->collecting_candidates_) {
+      self->collected_.push_back({mline, candidate});
+      return;
+    }
     if (mline < self->local_.lines.size() && !self->local_.lines[mline].mid.empty()) {
       out.sdp_mid = self->local_.lines[mline].mid;
     }
@@ -479,6 +511,10 @@ void Session::on_gathering_state(GObject* webrtc, GParamSpec*, Session* self) {
   GstWebRTCICEGatheringState state;
   g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
   if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || self->gathering_complete_.exchange(true)) return;
+  {
+    std::lock_guard lock(self->mu_);  // a waiter checks the flag under mu_: it cannot miss this wakeup
+  }
+  self->gathering_cv_.notify_all();
   self->emit(ev::GatheringComplete{});
 }
 
@@ -531,6 +567,7 @@ GstSessionCounters Session::counters() const {
   c.video_frames_decoded = frames_decoded_;
   c.screenshare_frames_decoded = screenshare_frames_decoded_;
   c.max_audio_gap_ms = static_cast<double>(max_gap_ns_.load()) / 1e6;
+  c.jitter_buffer_ms = jitter_buffer_ms_;
   c.send_audio_open = audio_ && audio_->open;
   c.send_video_open = video_ && video_->open;
   std::lock_guard lock(mu_);

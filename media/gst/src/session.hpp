@@ -116,12 +116,16 @@ class Session final : public GstMediaSession {
   void watchdog_tick();
   static void on_ssrc_active(GstElement* rtpbin, guint session, guint ssrc, Session* self);
 
+  // jitter_buffer.cpp
+  void adapt_jitter_buffer();
+
   // ice_restart.cpp
   void restart_ice_streams();
   void announce_local_candidates();
 
   // session.cpp
   void wait_for_sender_caps();
+  std::string with_gathered_candidates(const std::string& sdp);
   bool describe(bool offer, const std::string& stream_id, bool restart_ice);
   void apply_gates();
   void set_transceiver_directions(bool answering);
@@ -157,11 +161,16 @@ class Session final : public GstMediaSession {
   // for the transport") when we were the passive side: every renegotiation matrix-js-sdk starts in a call we placed.
   std::optional<std::string> dtls_role_;
   bool gathering_complete_reported_ = false;
+  bool first_description_done_ = false;
   std::size_t remote_candidates_accepted_ = 0;  // against options_.candidate_limits.max_per_session
 
   // Shared with GStreamer threads.
   mutable std::mutex mu_;
   SdpInfo local_;  // mids for our candidates
+  // Until our first description goes out, on_ice_candidate keeps the candidates here: they ride inside it (rule 30).
+  bool collecting_candidates_ = false;
+  std::vector<GatheredCandidate> collected_;
+  std::condition_variable gathering_cv_;  // with mu_: gathering is over
   std::uint64_t candidates_dropped_ = 0;
   std::string last_candidate_drop_;
   bool wav_sink_used_ = false;  // the WAV file records the first audio stream only
@@ -198,6 +207,9 @@ class Session final : public GstMediaSession {
   bool rtcp_interval_set_ = false;
   std::uint64_t watchdog_packets_ = 0;  // watchdog thread only
   std::int64_t watchdog_seen_ns_ = 0;
+  // The receive jitter buffer now (jitter_buffer.cpp); late packets counted so far (watchdog thread only).
+  std::atomic<std::uint32_t> jitter_buffer_ms_{0};
+  std::uint64_t late_packets_seen_ = 0;
 };
 
 }  // namespace mxcall::media::gst

@@ -20,8 +20,12 @@ struct SyncerOptions {
   int max_consecutive_failures = 5;
   std::chrono::milliseconds pause_after_failure{2000};
   // A server that answers every long-poll at once (hostile or broken) would otherwise drive a tight loop of
-  // requests and session-file writes: a sync starts at least this long after the previous one started.
+  // requests and session-file writes: syncs start at most one per min_interval on average, with up to `burst` of
+  // them back to back (a token bucket). The burst is for call setup: a caller's sync wakes for the echo of its own
+  // invite and candidates just before the answer comes, and a fixed gap after each would hold that answer back
+  // (up to 100 ms per sync, measured in bench/interop).
   std::chrono::milliseconds min_interval{100};
+  int burst = 4;
 };
 
 class Syncer {

@@ -66,10 +66,27 @@ struct GstEngineOptions {
   bool loopback_only = false;
   // Opus encoder complexity (0..10): 10 is GStreamer's default; lower values trade quality for CPU on busy hosts.
   int opus_complexity = 10;
-  // The receive jitter buffer (webrtcbin's `latency`): received audio and video wait this long before decoding. It
-  // is most of the time from "connected" to the first decoded audio (bench/interop: ~200 ms of ~220 with the
-  // default); libwebrtc's adaptive buffer starts at a few tens of ms. 200 is GStreamer's own default.
-  std::uint32_t jitter_buffer_ms = 200;
+  // The receive jitter buffer (webrtcbin's `latency`): received audio and video wait this long before decoding, so
+  // it is most of the time from "connected" to the first decoded audio. A call starts with jitter_buffer_ms and the
+  // buffer grows, up to jitter_buffer_max_ms, when the measured inter-arrival jitter needs more or packets arrive too
+  // late to play (checked every 250 ms; it never shrinks during a call). 60 ms is three 20 ms Opus frames: it holds
+  // the jitter of wired and good Wi-Fi paths (typically under 10-15 ms, so 4x jitter + a frame fits), and a mobile
+  // path's larger jitter grows it within the first second, with Opus concealing the few packets late before that.
+  // libwebrtc's adaptive buffer likewise starts at a few tens of ms. 300 ms stays inside ITU-T G.114's 400 ms
+  // one-way limit for interactive speech with the network's own delay. Equal values: a fixed buffer.
+  std::uint32_t jitter_buffer_ms = 60;
+  std::uint32_t jitter_buffer_max_ms = 300;
+  // Before the first offer or answer goes out, wait this long at most for ICE gathering to finish, so the candidates
+  // found by then ride inside the SDP (rule 30: about 200 ms is suggested) and the peer can start its checks without
+  // waiting for an m.call.candidates event. Host candidates come within milliseconds, and without STUN or TURN
+  // servers gathering ends then, so the wait is that short. Later candidates trickle as before. 0: no wait.
+  std::uint32_t candidate_gathering_wait_ms = 200;
+  // ICE's pacing timer Ta: one connectivity check per this many ms. RFC 8445 section 14.2 allows 5 ms at the least.
+  // libnice's 20 ms default costs three paced steps with the regular nomination webrtcbin 1.22 asks for (check,
+  // the peer's triggered check, the nominating check): ~64 ms from the answer to "connected" on loopback, against
+  // ~7 ms for libwebrtc; 5 ms makes it ~19 ms (bench/interop). A 1:1 call has a few pairs (host, server-reflexive
+  // and relay on each side), so even 5 ms means a short burst of small STUN packets. Values under 5 are read as 5.
+  std::uint32_t ice_check_pacing_ms = 5;
   // How long a webrtcbin operation (create offer/answer, set description) may take before the session fails.
   std::uint32_t operation_timeout_ms = 10000;
   // libnice in 1.22 keeps a vanished peer "connected" for good (no consent freshness). Once connected, a session
@@ -95,7 +112,8 @@ struct GstSessionCounters {
   // The greatest distance between consecutive decoded audio buffers' arrival since the last reset, in ms; the
   // benchmark calls a call "gapped" when this exceeds a threshold.
   double max_audio_gap_ms = 0;
-  bool send_audio_open = false;  // the audio valve state: false when held, muted or refused
+  std::uint32_t jitter_buffer_ms = 0;  // the receive jitter buffer now (see GstEngineOptions::jitter_buffer_ms)
+  bool send_audio_open = false;        // the audio valve state: false when held, muted or refused
   bool send_video_open = false;
   // Remote candidates kept from the ICE agent by check_remote_candidate, and the last one's reason (also logged).
   std::uint64_t remote_candidates_dropped = 0;
