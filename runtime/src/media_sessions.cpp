@@ -92,6 +92,7 @@ std::vector<CallStats> MediaSessions::stats() const {
     stats.received.packets = s.packets_received;
     stats.received.bytes = s.bytes_received;
     stats.received.level = s.audio_level;
+    stats.sent.level = s.sent_audio_level;
     stats.round_trip_ms = s.round_trip_ms;
     stats.candidate_pair = s.candidate_pair;
     if (entry.gst) {

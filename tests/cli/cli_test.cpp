@@ -360,3 +360,30 @@ TEST_F(Cli, TransferMovesThePeerToTheTarget) {
 }  // namespace mxcall::testing
 
 int main(int argc, char** argv) { return mxcall::testing::run_cli_tests(argc, argv); }
+
+TEST_F(Cli, DtmfAndAScreenShareFromTheCallerAreShownByTheAnsweringSide) {
+  Account alice = logged_in("alice");
+  Account bob = logged_in("bob");
+  auto answer = answering(bob, {"--auto", "--count", "1"});
+  auto call = as(alice, {"call", bob.user_id, "--dtmf", "159#", "--share-screen", "--seconds", "8", "--json"}, "call");
+  ASSERT_EQ(call->wait(kCallTimeout), 0) << describe(*call) << describe(*answer);
+  ASSERT_EQ(answer->wait(kCommandTimeout), 0) << describe(*answer);
+
+  auto sent = events(call->out(), "dtmf_sent");
+  ASSERT_EQ(sent.size(), 1u) << describe(*call);
+  EXPECT_EQ(sent[0]["digits"], "159#");
+
+  // In band (RFC 4733, rule 71): each digit arrives once, in order, with the length it was held.
+  std::string heard;
+  for (auto& digit : events(answer->out(), "dtmf")) {
+    heard += digit["digit"].get<std::string>();
+    EXPECT_GE(digit["duration_ms"].get<std::int64_t>(), 40) << digit.dump();
+  }
+  EXPECT_EQ(heard, "159#") << describe(*answer);
+
+  // The caller's m.screenshare stream (rule 56) is reported as its own stream, separate from the call's media.
+  auto shares = events(answer->out(), "peer_screenshare");
+  ASSERT_FALSE(shares.empty()) << describe(*answer);
+  EXPECT_EQ(shares.front()["active"], true);
+  EXPECT_EQ(summary(answer->out())["calls"][0]["outcome"], "completed");
+}

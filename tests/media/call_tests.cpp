@@ -39,14 +39,16 @@ TEST(GstCall, AudioBothWaysCarriesEachSidesTone) {
     SessionStats stats = call.a.session->stats();
     std::cout << "A stats: sent " << stats.packets_sent << " pkts/" << stats.bytes_sent << " B, received "
               << stats.packets_received << " pkts/" << stats.bytes_received << " B, level "
-              << stats.audio_level.value_or(-1) << ", rtt " << stats.round_trip_ms.value_or(-1) << " ms, pair "
-              << stats.candidate_pair << "\n";
+              << stats.audio_level.value_or(-1) << " (sent " << stats.sent_audio_level.value_or(-1) << "), rtt "
+              << stats.round_trip_ms.value_or(-1) << " ms, pair " << stats.candidate_pair << "\n";
     EXPECT_GT(stats.packets_sent, 50u);
     EXPECT_GT(stats.packets_received, 50u);
     EXPECT_GT(stats.bytes_sent, 1000u);
     EXPECT_GT(stats.bytes_received, 1000u);
     ASSERT_TRUE(stats.audio_level.has_value());
     EXPECT_GT(*stats.audio_level, 0.01);
+    ASSERT_TRUE(stats.sent_audio_level.has_value());  // the tone we send, measured before the encoder
+    EXPECT_GT(*stats.sent_audio_level, 0.01);
     EXPECT_NE(stats.candidate_pair.find("127.0.0.1"), std::string::npos) << stats.candidate_pair;
     ASSERT_TRUE(stats.round_trip_ms.has_value());
     EXPECT_LT(*stats.round_trip_ms, 100.0);  // loopback

@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kSendAudioFormat = "audio/x-raw,rate=48000,channels=1";
 constexpr const char* kReceivedAudioFormat = "audio/x-raw,format=S16LE,rate=48000,channels=1";
 constexpr std::size_t kReceivedSampleBytes = 2;  // S16LE mono
-// How often the level element reports the received audio level (SessionStats::audio_level).
+// How often the level elements report the audio levels (SessionStats::audio_level, sent_audio_level).
 constexpr guint64 kLevelInterval = 200 * GST_MSECOND;
 // videotestsrc's "ball" pattern: it moves, so VP8 has work (a still pattern encodes to almost nothing).
 constexpr int kMovingBallPattern = 18;
@@ -149,12 +149,14 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   ElementRef convert = make_element("audioconvert");
   ElementRef resample = make_element("audioresample");
   ElementRef raw_caps = make_element("capsfilter");
+  // The sent level is measured before the mute valve: a meter shows a muted microphone still picking up speech.
+  ElementRef level = make_element("level", kSentLevelName);
   ElementRef valve = make_element("valve");
   ElementRef encoder = make_element("opusenc");
   ElementRef payloader = make_element("rtpopuspay");
   ElementRef caps = make_element("capsfilter");
   ElementRef dtmf_mux = make_element("rtpdtmfmux");  // DTMF (dtmf.cpp) joins the audio stream here
-  if (!all_made(source, convert, resample, raw_caps, valve, encoder, payloader, caps, dtmf_mux)) {
+  if (!all_made(source, convert, resample, raw_caps, level, valve, encoder, payloader, caps, dtmf_mux)) {
     fail(protocol::MediaFailure::local_media,
          "could not create the audio sender (is gstreamer1.0-plugins-base "
          "installed?); see check_ready()");
@@ -162,9 +164,10 @@ bool Session::build_audio_branch(int payload_type, std::optional<std::uint32_t> 
   }
   set_caps(raw_caps.get(), CapsRef(gst_caps_from_string(kSendAudioFormat)));
   g_object_set(encoder.get(), "complexity", options_.opus_complexity, nullptr);
+  g_object_set(level.get(), "interval", kLevelInterval, "post-messages", TRUE, nullptr);
   return finish_send_branch(audio_,
-                            {source.get(), convert.get(), resample.get(), raw_caps.get(), valve.get(), encoder.get(),
-                             payloader.get(), caps.get(), dtmf_mux.get()},
+                            {source.get(), convert.get(), resample.get(), raw_caps.get(), level.get(), valve.get(),
+                             encoder.get(), payloader.get(), caps.get(), dtmf_mux.get()},
                             {valve.get(), encoder.get(), payloader.get(), caps.get()}, kOpus, payload_type, mline) &&
          add_dtmf_source(dtmf_mux.get());
 }

@@ -545,7 +545,9 @@ GstBusSyncReply Session::on_bus_message(GstBus*, GstMessage* message, Session* s
           auto* array = static_cast<GValueArray*>(g_value_get_boxed(rms));
           if (array && array->n_values > 0) {
             double db = g_value_get_double(g_value_array_get_nth(array, 0));
-            self->audio_level_ = std::pow(10.0, db / 20.0);
+            const char* name = GST_OBJECT_NAME(GST_MESSAGE_SRC(message));
+            bool sent = name && std::string_view(name) == kSentLevelName;
+            (sent ? self->sent_audio_level_ : self->audio_level_) = std::pow(10.0, db / 20.0);
           }
         }
         G_GNUC_END_IGNORE_DEPRECATIONS

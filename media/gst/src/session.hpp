@@ -39,6 +39,8 @@ struct RtpCodec {
 // The dynamic payload types (RFC 3551 section 3) browsers offer these codecs under, so our offers read as theirs.
 inline constexpr RtpCodec kOpus{"audio", "OPUS", 48000, 111};
 inline constexpr RtpCodec kVp8{"video", "VP8", 90000, 96};
+// The name of the level element on the audio sender; the bus handler tells the two audio levels apart by it.
+inline constexpr const char* kSentLevelName = "send-level";
 
 // A send branch ending in a webrtcbin sink pad. Elements are owned by the pipeline; pointers stay valid until close.
 struct SendBranch {
@@ -182,6 +184,7 @@ class Session final : public GstMediaSession {
   std::atomic<std::uint64_t> sent_audio_{0}, sent_video_{0}, recv_audio_{0}, recv_video_{0};
   std::atomic<std::uint64_t> samples_decoded_{0}, frames_decoded_{0};
   std::atomic<double> audio_level_{-1.0};
+  std::atomic<double> sent_audio_level_{-1.0};
   std::atomic<std::int64_t> last_audio_ns_{0};
   std::atomic<std::int64_t> max_gap_ns_{0};
 

@@ -86,6 +86,7 @@ SessionStats Session::stats() const {
     out = std::move(c.stats);
   }
   if (double level = audio_level_; level >= 0) out.audio_level = level;
+  if (double level = sent_audio_level_; level >= 0) out.sent_audio_level = level;
   return out;
 }
 

@@ -41,7 +41,10 @@ void Call::on_replaces(const RoomEvent& event, const Replaces& replaces) {
   }
   const std::string_view new_call = replaces.create_call ? *replaces.create_call : replaces.await_call.value_or("");
   if (!is_opaque_id(new_call)) return ignore(event, "the replacement call id breaks the id grammar (rule 8)");
-  ReceivedTransfer& t = received_transfer_.emplace();
+  // Assigned rather than emplace()d: clang decides ReceivedTransfer (a nested class with member initialisers) is not
+  // default-constructible while Call is incomplete, and caches that answer.
+  received_transfer_ = ReceivedTransfer{};
+  ReceivedTransfer& t = *received_transfer_;
   t.replacement_id = std::string(replaces.replacement_id);
   t.target = Identity{std::string(replaces.target_user.id), copy(replaces.target_user.display_name),
                       copy(replaces.target_user.avatar_url)};

@@ -115,9 +115,11 @@ struct DtmfOptions {
 
 // One direction of a call's audio, for level meters and summaries.
 struct AudioFlow {
-  std::uint64_t packets = 0;    // audio RTP packets (the GStreamer engine's own counters)
-  std::uint64_t bytes = 0;      // every RTP stream of this direction, video included (webrtcbin's statistics)
-  std::optional<double> level;  // 0..1, recent peak of the decoded audio: received only (sent: not measured)
+  std::uint64_t packets = 0;  // audio RTP packets (the GStreamer engine's own counters)
+  std::uint64_t bytes = 0;    // every RTP stream of this direction, video included (webrtcbin's statistics)
+  // 0..1 from the RMS of the last 200 ms: received, after decoding; sent, of the source before the mute valve (a
+  // meter then shows a muted microphone still picking up speech)
+  std::optional<double> level;
 };
 
 struct CallStats {

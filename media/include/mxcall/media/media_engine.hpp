@@ -33,7 +33,8 @@ struct SessionStats {
   std::uint64_t packets_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
-  std::optional<double> audio_level;  // 0..1 of the received audio
+  std::optional<double> audio_level;       // 0..1 of the received audio
+  std::optional<double> sent_audio_level;  // 0..1 of the audio source, before the mute valve
   std::optional<double> round_trip_ms;
   std::string candidate_pair;  // "local-address:port -> remote-address:port (type)" when connected
 };
