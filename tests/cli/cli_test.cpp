@@ -356,11 +356,6 @@ TEST_F(Cli, TransferMovesThePeerToTheTarget) {
   EXPECT_EQ(carol_calls[0]["outcome"], "completed");
 }
 
-}  // namespace
-}  // namespace mxcall::testing
-
-int main(int argc, char** argv) { return mxcall::testing::run_cli_tests(argc, argv); }
-
 TEST_F(Cli, DtmfAndAScreenShareFromTheCallerAreShownByTheAnsweringSide) {
   Account alice = logged_in("alice");
   Account bob = logged_in("bob");
@@ -387,3 +382,8 @@ TEST_F(Cli, DtmfAndAScreenShareFromTheCallerAreShownByTheAnsweringSide) {
   EXPECT_EQ(shares.front()["active"], true);
   EXPECT_EQ(summary(answer->out())["calls"][0]["outcome"], "completed");
 }
+
+}  // namespace
+}  // namespace mxcall::testing
+
+int main(int argc, char** argv) { return mxcall::testing::run_cli_tests(argc, argv); }
