@@ -16,6 +16,9 @@
 namespace mxcall::matrix::detail {
 
 // The parts of one /sync response the hook takes (to-device events, device lists, one-time-key counts).
+// The string at `key` of a JSON object, or empty when it is absent or not a string.
+std::string text_of(const nlohmann::json& object, const char* key);
+
 CryptoSyncChanges crypto_sync_changes(const nlohmann::json& sync_response, const std::string& next_batch);
 
 class EncryptionState {
