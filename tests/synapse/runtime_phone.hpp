@@ -44,4 +44,25 @@ struct Party {
   Phone* operator->() { return phone.get(); }
 };
 
+// The callee on two devices: both ring, `answering` answers, the caller connects and `other` stops ringing with
+// answered_elsewhere (rule 37: a select_answer naming another party ends the call on that device).
+inline void answer_on_one_of_two_devices(Runtime& runtime, Party& caller, Party& answering, Party& other,
+                                         const CallRef& call) {
+  using namespace std::chrono_literals;
+  ASSERT_TRUE(runtime.run_until(
+      [&] {
+        return answering.seen.state(call.call_id) == CallState::ringing &&
+               other.seen.state(call.call_id) == CallState::ringing;
+      },
+      30s));
+  answering->answer(call);
+  ASSERT_TRUE(runtime.run_until(
+      [&] {
+        return caller.seen.state(call.call_id) == CallState::connected &&
+               other.seen.state(call.call_id) == CallState::ended;
+      },
+      30s));
+  EXPECT_EQ(other.seen.end_reason(call.call_id), protocol::kEndedAnsweredElsewhere);
+}
+
 }  // namespace mxcall::testing
