@@ -17,7 +17,9 @@ if [ "$which_trees" = main ] || [ "$which_trees" = all ]; then
   if [ -x "$cargo" ]; then
     "$cargo" fetch --locked --manifest-path crypto/rust/Cargo.toml
   fi
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXCALL_WERROR=ON
+  # Crypto is asked for explicitly: a machine without cargo fails here with a message rather than running a suite
+  # that silently lacks the encrypted-room tests.
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXCALL_WERROR=ON -DMXCALL_CRYPTO=ON
   cmake --build build -j "$jobs"
 fi
 if [ "$which_trees" = asan ] || [ "$which_trees" = all ]; then
