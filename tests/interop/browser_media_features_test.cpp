@@ -16,14 +16,11 @@ class BrowserMediaFeatures : public InteropTest {
 
   // matrix-js-sdk calls, mxcall answers, and mxcall hears its tone: the call, or nullopt (the test has failed).
   std::optional<CallRef> js_calls_mx_answers(JsPeer& js, MxParty& mx, std::string& js_call_id) {
-    js_call_id = js_call(js);
-    if (js_call_id.empty()) return fail("matrix-js-sdk could not place the call");
-    auto incoming = mx.wait_incoming();
-    if (!incoming) return fail("mxcall never rang");
-    mx.answer(incoming->call);
-    if (!mx.wait_state(incoming->call, CallState::connected)) return fail("the call never connected");
-    if (!mx.hears(incoming->call, kJsTone)) return fail("no audio from Chromium");
-    return incoming->call;
+    auto call = connected_call_from_js(js, mx);
+    if (!call) return std::nullopt;
+    js_call_id = call->call_id;
+    if (!mx.hears(*call, kJsTone)) return fail("no audio from Chromium");
+    return call;
   }
 
  private:

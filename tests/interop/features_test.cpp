@@ -96,16 +96,6 @@ class Features : public InteropTest {
     EXPECT_TRUE(peer->login(homeserver(), carol_.localpart, carol_.password, kCarolTone));
     return peer;
   }
-  // A call from the JS user to mxcall, answered and connected; its CallRef.
-  std::optional<CallRef> connected_call_from_js(JsPeer& js, FeatureParty& mx) {
-    std::string call_id = js_call(js);
-    auto incoming = mx.wait_incoming();
-    if (call_id.empty() || !incoming) return std::nullopt;
-    mx.answer(incoming->call);
-    if (!mx.wait_state(incoming->call, CallState::connected) || !js.reached(call_id, "connected")) return std::nullopt;
-    return incoming->call;
-  }
-
   // The JS user in a call with mxcall (which accepts transfers), and carol ready as the target.
   struct TransferScene {
     std::unique_ptr<JsPeer> js, carol;

@@ -68,6 +68,21 @@ std::string InteropTest::js_call(JsPeer& js, bool video) {
   return placed ? placed->value("call_id", "") : std::string{};
 }
 
+std::optional<CallRef> InteropTest::connected_call_from_js(JsPeer& js, MxParty& mx) {
+  auto failed = [](const char* why) -> std::optional<CallRef> {
+    ADD_FAILURE() << why;
+    return std::nullopt;
+  };
+  std::string call_id = js_call(js);
+  if (call_id.empty()) return failed("matrix-js-sdk could not place the call");
+  auto incoming = mx.wait_incoming();
+  if (!incoming) return failed("mxcall never rang for matrix-js-sdk's invite");
+  mx.answer(incoming->call);
+  if (!mx.wait_state(incoming->call, CallState::connected)) return failed("mxcall never reached connected");
+  if (!js.reached(call_id, "connected")) return failed("matrix-js-sdk never reached connected");
+  return incoming->call;
+}
+
 ::testing::AssertionResult audio_both_ways(MxParty& mx, const CallRef& call, double js_tone, JsPeer& js,
                                            double mx_tone) {
   bool mx_hears = mx.hears(call, js_tone);

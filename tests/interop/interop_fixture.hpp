@@ -39,6 +39,9 @@ class InteropTest : public ::testing::Test {
   std::unique_ptr<MxParty> start_mx(const std::string& name, double tone_hz, Timeouts timeouts = {});
   // Places a call from `js` in the room and returns its id (empty on failure).
   std::string js_call(JsPeer& js, bool video = false);
+  // matrix-js-sdk calls the room, mxcall answers, and both sides reach connected: mxcall's view of the call, or
+  // nullopt after a failure that names the step that did not happen.
+  std::optional<CallRef> connected_call_from_js(JsPeer& js, MxParty& mx);
 
   static Runtime& runtime();
   std::string homeserver() const;
