@@ -26,8 +26,10 @@ struct PromiseState {
   bool done = false;
 };
 
+// A copy of the shared_ptr, taken before the lock: once the lock is released the waiter may return, and only
+// GstPromise's reference count (atomics TSan cannot see) would keep `data` alive for a read through it after that.
 void promise_changed(GstPromise*, gpointer data) {
-  auto& state = *static_cast<std::shared_ptr<PromiseState>*>(data);
+  std::shared_ptr<PromiseState> state = *static_cast<std::shared_ptr<PromiseState>*>(data);
   {
     std::lock_guard lock(state->m);
     state->done = true;
