@@ -65,6 +65,17 @@ const GlibLocks& glib() {
   return locks;
 }
 
+// Locking: GLib's lock, then the acquire. Unlocking: the release, then GLib's unlock.
+template <typename Lock, typename Fn>
+void lock_then_acquire(Lock* lock, Fn glib_lock) {
+  glib_lock(lock);
+  __tsan_acquire(lock);
+}
+template <typename Lock, typename Fn>
+void release_then_unlock(Lock* lock, Fn glib_unlock) {
+  __tsan_release(lock);
+  glib_unlock(lock);
+}
 template <typename Lock, typename TryFn>
 gboolean acquired_if(Lock* lock, TryFn try_lock) {
   gboolean taken = try_lock(lock);
@@ -76,44 +87,20 @@ gboolean acquired_if(Lock* lock, TryFn try_lock) {
 
 extern "C" {
 
-void g_mutex_lock(GMutex* m) {
-  glib().mutex_lock(m);
-  __tsan_acquire(m);
-}
-void g_mutex_unlock(GMutex* m) {
-  __tsan_release(m);
-  glib().mutex_unlock(m);
-}
+void g_mutex_lock(GMutex* m) { lock_then_acquire(m, glib().mutex_lock); }
+void g_mutex_unlock(GMutex* m) { release_then_unlock(m, glib().mutex_unlock); }
 gboolean g_mutex_trylock(GMutex* m) { return acquired_if(m, glib().mutex_trylock); }
 
-void g_rec_mutex_lock(GRecMutex* m) {
-  glib().rec_mutex_lock(m);
-  __tsan_acquire(m);
-}
-void g_rec_mutex_unlock(GRecMutex* m) {
-  __tsan_release(m);
-  glib().rec_mutex_unlock(m);
-}
+void g_rec_mutex_lock(GRecMutex* m) { lock_then_acquire(m, glib().rec_mutex_lock); }
+void g_rec_mutex_unlock(GRecMutex* m) { release_then_unlock(m, glib().rec_mutex_unlock); }
 gboolean g_rec_mutex_trylock(GRecMutex* m) { return acquired_if(m, glib().rec_mutex_trylock); }
 
 // Readers release too: a writer after them must see what they did before unlocking (reference counts, caches).
-void g_rw_lock_writer_lock(GRWLock* l) {
-  glib().writer_lock(l);
-  __tsan_acquire(l);
-}
-void g_rw_lock_writer_unlock(GRWLock* l) {
-  __tsan_release(l);
-  glib().writer_unlock(l);
-}
+void g_rw_lock_writer_lock(GRWLock* l) { lock_then_acquire(l, glib().writer_lock); }
+void g_rw_lock_writer_unlock(GRWLock* l) { release_then_unlock(l, glib().writer_unlock); }
 gboolean g_rw_lock_writer_trylock(GRWLock* l) { return acquired_if(l, glib().writer_trylock); }
-void g_rw_lock_reader_lock(GRWLock* l) {
-  glib().reader_lock(l);
-  __tsan_acquire(l);
-}
-void g_rw_lock_reader_unlock(GRWLock* l) {
-  __tsan_release(l);
-  glib().reader_unlock(l);
-}
+void g_rw_lock_reader_lock(GRWLock* l) { lock_then_acquire(l, glib().reader_lock); }
+void g_rw_lock_reader_unlock(GRWLock* l) { release_then_unlock(l, glib().reader_unlock); }
 gboolean g_rw_lock_reader_trylock(GRWLock* l) { return acquired_if(l, glib().reader_trylock); }
 
 // Waiting unlocks the mutex and locks it again before returning.
