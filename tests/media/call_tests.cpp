@@ -1,6 +1,10 @@
 // Real calls between two engines over 127.0.0.1: audio verified by frequency, video by decoded frames, and the
 // renegotiations the call engine drives (hold, resume, mutual hold, upgrade, ICE restart).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -98,6 +102,56 @@ TEST(GstCall, ConnectsFromTheCandidatesInsideTheDescriptionsAlone) {
       EXPECT_NE(sdp.find("a=end-of-candidates"), std::string::npos) << sdp;
     }
   }
+}
+
+// A STUN server that never answers: a UDP port on 127.0.0.1 that nobody reads, so gathering (host candidates, then
+// a binding request per socket) cannot end until libnice gives up on it, seconds later.
+class SilentStunServer {
+ public:
+  SilentStunServer() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    auto* generic = reinterpret_cast<sockaddr*>(&address);
+    if (fd_ >= 0 && ::bind(fd_, generic, length) == 0 && ::getsockname(fd_, generic, &length) == 0) {
+      port_ = ntohs(address.sin_port);
+    }
+  }
+  ~SilentStunServer() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SilentStunServer(const SilentStunServer&) = delete;
+  SilentStunServer& operator=(const SilentStunServer&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// Rule 30: the first description waits for gathering, at most candidate_gathering_wait_ms, but on the engine's
+// threads: create_offer returns at once, and the description follows with the candidates found by the deadline.
+TEST(GstCall, FirstDescriptionWaitsForCandidatesWithoutBlockingTheCaller) {
+  SilentStunServer stun;
+  ASSERT_NE(stun.port(), 0);
+  GstEngineOptions a = tone_options(kToneA);
+  a.candidate_gathering_wait_ms = 1500;
+  SessionConfig config;
+  config.ice_servers = {IceServer{{"stun:127.0.0.1:" + std::to_string(stun.port())}, "", ""}};
+  Pair call(a, tone_options(kToneB), config);
+  auto is_description = [](const protocol::MediaEvent& e) {
+    return std::holds_alternative<protocol::media_event::LocalDescription>(e.event);
+  };
+  call.offer(call.a);
+  EXPECT_FALSE(call.a.events.holds(is_description)) << "create_offer waited for gathering on the caller's thread";
+  ASSERT_TRUE(call.pump_until([&] { return !call.a.descriptions.empty(); }, 10s)) << describe(call);
+  const std::string& sdp = call.a.descriptions.at(0).sdp;
+  EXPECT_NE(sdp.find("typ host"), std::string::npos) << sdp;             // the host candidates found by the deadline
+  EXPECT_EQ(sdp.find("a=end-of-candidates"), std::string::npos) << sdp;  // gathering was still going on
+  EXPECT_FALSE(call.a.gathering_complete);
+  ASSERT_TRUE(call.pump_until([&] { return call.a.connected() && call.b.connected(); }, 10s)) << describe(call);
 }
 
 TEST(GstCall, WavFileSourceIsSentAtRealTimePace) {

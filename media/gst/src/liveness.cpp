@@ -1,5 +1,6 @@
 // A vanished peer must become "disconnected" so that the call engine's ICE-disconnect timer can end the call; the
 // libnice of Debian 12 (0.1.21, as webrtcbin 1.22 drives it) never notices on its own.
+#include <algorithm>
 #include <chrono>
 
 #include "session.hpp"
@@ -11,12 +12,26 @@ constexpr auto kWatchdogPeriod = std::chrono::milliseconds(250);
 
 void Session::on_ssrc_active(GstElement*, guint, guint, Session* self) { self->last_rtcp_ns_ = steady_now_ns(); }
 
+// The watchdog thread also releases a first description whose gathering wait is over (early_candidates.cpp): it
+// wakes at that deadline when it comes before the next tick.
 void Session::start_watchdog() {
   watchdog_ = std::thread([this] {
+    using Clock = std::chrono::steady_clock;
     std::unique_lock lock(watchdog_mu_);
-    while (!watchdog_cv_.wait_for(lock, kWatchdogPeriod, [&] { return watchdog_stop_; })) {
+    Clock::time_point next_tick = Clock::now() + kWatchdogPeriod;
+    while (!watchdog_stop_) {
+      Clock::time_point wake_at = next_tick;
+      if (held_description_deadline_) wake_at = std::min(wake_at, *held_description_deadline_);
+      watchdog_cv_.wait_until(lock, wake_at);  // also woken to stop, or for a new deadline
+      if (watchdog_stop_) break;
+      Clock::time_point now = Clock::now();
+      bool release = held_description_deadline_ && now >= *held_description_deadline_;
+      if (release) held_description_deadline_.reset();
+      bool tick = now >= next_tick;
+      if (tick) next_tick = now + kWatchdogPeriod;
       lock.unlock();
-      watchdog_tick();
+      if (release) release_held_description();
+      if (tick) watchdog_tick();
       lock.lock();
     }
   });

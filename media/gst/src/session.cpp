@@ -257,8 +257,9 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     local_ = *info;
   }
   note_telephone_events(sdp, false, offer ? "offer" : "answer");
-  // The first description waits for gathering (set-local-description starts it), so the candidates found by then
-  // ride inside it (rule 30). Any other goes out before set-local-description, so no candidate can overtake it.
+  // The first description is held until gathering ends (set-local-description starts it) or its wait is over, so
+  // the candidates found by then ride inside it (rule 30; early_candidates.cpp). Any other goes out before
+  // set-local-description, so no candidate can overtake it.
   bool gather_first = !first_description_done_ && !restart_ice && options_.candidate_gathering_wait_ms > 0;
   first_description_done_ = true;
   if (gather_first) {
@@ -276,7 +277,7 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     fail(MediaFailure::local_description, error);
     return false;
   }
-  if (gather_first) emit(ev::LocalDescription{offer ? "offer" : "answer", with_gathered_candidates(sdp)});
+  if (gather_first) hold_first_description(offer ? "offer" : "answer", std::move(sdp));
   // webrtcbin gathers once; after a restart the peer has forgotten our candidates. (Candidates inside the peer's
   // restart offer need nothing: webrtcbin adds them when this answer makes the session stable, after the restart.)
   if (restart_ice) announce_local_candidates();
@@ -287,16 +288,6 @@ bool Session::describe(bool offer, const std::string& stream_id, bool restart_ic
     emit(ev::GatheringComplete{});  // a renegotiation gathers nothing new: say so, as for the first description
   }
   return true;
-}
-
-std::string Session::with_gathered_candidates(const std::string& sdp) {
-  std::unique_lock lock(mu_);
-  gathering_cv_.wait_for(lock, std::chrono::milliseconds(options_.candidate_gathering_wait_ms),
-                         [&] { return gathering_complete_.load() || closed_.load(); });
-  collecting_candidates_ = false;
-  std::vector<GatheredCandidate> gathered = std::move(collected_);
-  collected_.clear();
-  return with_candidates(sdp, gathered, gathering_complete_);
 }
 
 void Session::create_offer(const op_t::CreateOffer& op) {
@@ -513,10 +504,7 @@ void Session::on_gathering_state(GObject* webrtc, GParamSpec*, Session* self) {
   GstWebRTCICEGatheringState state;
   g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
   if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || self->gathering_complete_.exchange(true)) return;
-  {
-    std::lock_guard lock(self->mu_);  // a waiter checks the flag under mu_: it cannot miss this wakeup
-  }
-  self->gathering_cv_.notify_all();
+  self->release_held_description();
   self->emit(ev::GatheringComplete{});
 }
 

@@ -127,7 +127,8 @@ class Session final : public GstMediaSession {
 
   // session.cpp
   void wait_for_sender_caps();
-  std::string with_gathered_candidates(const std::string& sdp);
+  void hold_first_description(std::string type, std::string sdp);
+  void release_held_description();
   bool describe(bool offer, const std::string& stream_id, bool restart_ice);
   void apply_gates();
   void set_transceiver_directions(bool answering);
@@ -172,7 +173,12 @@ class Session final : public GstMediaSession {
   // Until our first description goes out, on_ice_candidate keeps the candidates here: they ride inside it (rule 30).
   bool collecting_candidates_ = false;
   std::vector<GatheredCandidate> collected_;
-  std::condition_variable gathering_cv_;  // with mu_: gathering is over
+  // Our first description, held with them until gathering ends or the watchdog finds its deadline passed.
+  struct HeldDescription {
+    std::string type;
+    std::string sdp;
+  };
+  std::optional<HeldDescription> held_description_;
   std::uint64_t candidates_dropped_ = 0;
   std::string last_candidate_drop_;
   bool wav_sink_used_ = false;  // the WAV file records the first audio stream only
@@ -206,6 +212,7 @@ class Session final : public GstMediaSession {
   std::mutex watchdog_mu_;
   std::condition_variable watchdog_cv_;
   bool watchdog_stop_ = false;
+  std::optional<std::chrono::steady_clock::time_point> held_description_deadline_;  // under watchdog_mu_
   std::atomic<std::int64_t> last_rtcp_ns_{0};
   bool rtcp_interval_set_ = false;
   std::uint64_t watchdog_packets_ = 0;  // watchdog thread only

@@ -39,6 +39,9 @@ struct SessionStats {
   std::string candidate_pair;  // "local-address:port -> remote-address:port (type)" when connected
 };
 
+// Receives a session's events. Called from any thread (the caller's, GStreamer's, the engine's own), at times while
+// the session holds its internal lock, so that no candidate overtakes the description it follows: an implementation
+// queues the event and returns, and never calls back into the session from here.
 class MediaEventSink {
  public:
   virtual ~MediaEventSink() = default;
