@@ -42,12 +42,7 @@ TEST(Call, WholeCallInviteAnswerSelectHangup) {
   ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 30s));
   EXPECT_EQ(b.seen.incoming.back().caller, alice.user_id);
   b->answer(*call);
-  ASSERT_TRUE(runtime.run_until(
-      [&] {
-        return a.seen.state(call->call_id) == CallState::connected &&
-               b.seen.state(call->call_id) == CallState::connected;
-      },
-      30s));
+  ASSERT_TRUE(both_connected(runtime, a, b, call->call_id, 30s));
   a->hangup(*call);
   ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ended; }, 30s));
   EXPECT_EQ(a.seen.state(call->call_id), CallState::ended);
@@ -114,9 +109,7 @@ TEST(Call, GlareLeavesOneConnectedCall) {
   bool a_wins = from_a->call_id < from_b->call_id;
   const std::string& survivor = a_wins ? from_a->call_id : from_b->call_id;
   const std::string& loser = a_wins ? from_b->call_id : from_a->call_id;
-  ASSERT_TRUE(runtime.run_until(
-      [&] { return a.seen.state(survivor) == CallState::connected && b.seen.state(survivor) == CallState::connected; },
-      30s));
+  ASSERT_TRUE(both_connected(runtime, a, b, survivor, 30s));
   // The loser's own call gave way; the survivor's placer never rang for the losing one.
   Party& loser_party = a_wins ? b : a;
   Party& winner_party = a_wins ? a : b;
@@ -170,21 +163,7 @@ TEST(Call, SynapseRestartedMidCallEveryEventOnce) {
   auto call = a->call(room);
   ASSERT_TRUE(call.ok());
   ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 30s));
-  auto& server = SynapseEnvironment::server();
-  server.stop();
-  b->answer(*call);  // queued; sent once Synapse is back
-  runtime.run_until([] { return false; }, 500ms);
-  std::string error;
-  ASSERT_TRUE(server.start(&error)) << error;
-  ASSERT_TRUE(runtime.run_until(
-      [&] {
-        return a.seen.state(call->call_id) == CallState::connected &&
-               b.seen.state(call->call_id) == CallState::connected;
-      },
-      60s));
-  a->hangup(*call);
-  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ended; }, 30s));
-  EXPECT_GE(b->homeserver_stats()->transport_errors, 1u);
+  answer_across_a_synapse_restart(runtime, a, b, *call, 500ms);
   a.phone.reset();
   b.phone.reset();
   auto types = call_types(*alice.client, room);

@@ -137,11 +137,7 @@ std::string whole_call(Runtime& runtime, Party& caller, Party& callee, const std
     return {};
   }
   callee->answer(*call);
-  if (!runtime.run_until(
-          [&] {
-            return caller.seen.state(id) == CallState::connected && callee.seen.state(id) == CallState::connected;
-          },
-          30s)) {
+  if (!both_connected(runtime, caller, callee, id, 30s)) {
     ADD_FAILURE() << id << " did not connect; caller:" << seen_by(caller) << "\ncallee:" << seen_by(callee);
     return {};
   }
@@ -388,21 +384,7 @@ TEST(Encrypted, SynapseRestartedMidCallEveryEventOnce) {
   auto call = a->call(room);
   ASSERT_TRUE(call.ok()) << call.error().message;
   ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 30s));
-  auto& server = SynapseEnvironment::server();
-  server.stop();
-  b->answer(*call);  // queued: key sharing and the send wait for Synapse
-  runtime.run_until([] { return false; }, 1s);
-  std::string error;
-  ASSERT_TRUE(server.start(&error)) << error;
-  ASSERT_TRUE(runtime.run_until(
-      [&] {
-        return a.seen.state(call->call_id) == CallState::connected &&
-               b.seen.state(call->call_id) == CallState::connected;
-      },
-      60s));
-  a->hangup(*call);
-  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ended; }, 30s));
-  EXPECT_GE(b->homeserver_stats()->transport_errors, 1u);
+  answer_across_a_synapse_restart(runtime, a, b, *call, 1s);
   std::string alice_device = a->device_id();
   a.phone.reset();  // every send handed over, and alice's store free to open
   b.phone.reset();

@@ -108,12 +108,7 @@ TEST(RateLimit, WholeCallConnectsDespite429) {
   ASSERT_TRUE(call.ok()) << call.error().message;
   ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 60s));
   b->answer(*call);
-  ASSERT_TRUE(runtime.run_until(
-      [&] {
-        return a.seen.state(call->call_id) == CallState::connected &&
-               b.seen.state(call->call_id) == CallState::connected;
-      },
-      60s));
+  ASSERT_TRUE(both_connected(runtime, a, b, call->call_id, 60s));
   // Four mute changes at once: four m.call.sdp_stream_metadata_changed, past the burst of 3, so the server says 429.
   for (bool muted : {true, false, true, false}) a->mute(*call, muted, false);
   a->hangup(*call);

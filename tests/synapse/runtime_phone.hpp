@@ -2,7 +2,9 @@
 // engine, which connects as soon as both descriptions are set. Only signalling is under test here.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <string>
 
 #include "helpers.hpp"
 #include "mxcall/media/fake_media_engine.hpp"
@@ -43,6 +45,32 @@ struct Party {
   Party& operator=(const Party&) = delete;
   Phone* operator->() { return phone.get(); }
 };
+
+// Whether both parties see `call_id` connected within `limit` (the loop runs meanwhile).
+inline bool both_connected(Runtime& runtime, Party& a, Party& b, const std::string& call_id,
+                           std::chrono::milliseconds limit) {
+  return runtime.run_until(
+      [&] { return a.seen.state(call_id) == CallState::connected && b.seen.state(call_id) == CallState::connected; },
+      limit);
+}
+
+// The callee answers while Synapse is down for `down`: the answer waits in the send queue (and, in an encrypted
+// room, its key sharing too) until the server is back; then the call connects, the caller hangs up, and the callee
+// saw at least one transport error on the way.
+inline void answer_across_a_synapse_restart(Runtime& runtime, Party& caller, Party& callee, const CallRef& call,
+                                            std::chrono::milliseconds down) {
+  using namespace std::chrono_literals;
+  auto& server = SynapseEnvironment::server();
+  server.stop();
+  callee->answer(call);
+  runtime.run_until([] { return false; }, down);
+  std::string error;
+  ASSERT_TRUE(server.start(&error)) << error;
+  ASSERT_TRUE(both_connected(runtime, caller, callee, call.call_id, 60s));
+  caller->hangup(call);
+  ASSERT_TRUE(runtime.run_until([&] { return callee.seen.state(call.call_id) == CallState::ended; }, 30s));
+  EXPECT_GE(callee->homeserver_stats()->transport_errors, 1u);
+}
 
 // The callee on two devices: both ring, `answering` answers, the caller connects and `other` stops ringing with
 // answered_elsewhere (rule 37: a select_answer naming another party ends the call on that device).
