@@ -34,6 +34,21 @@ import { enableRustCrypto } from "./rust_crypto.mjs";
 const toStderr = (...args) => process.stderr.write(args.map(String).join(" ") + "\n");
 console.log = console.info = console.debug = console.warn = console.error = toStderr;
 logger.setLevel(process.env.MXCALL_INTEROP_JS_LOG ?? "warn");
+// js-sdk sets each child logger (one per room's encryptor, ...) to debug whatever its parent's level: make children
+// take their parent's level, so that the level above holds for them too.
+function childrenFollowLevel(parent) {
+  const makeChild = parent.getChild;
+  parent.getChild = (prefix) => {
+    const child = makeChild.call(parent, prefix);
+    child.setLevel(parent.getLevel(), false);
+    if (!child.followsParentLevel) {
+      child.followsParentLevel = true;
+      childrenFollowLevel(child);
+    }
+    return child;
+  };
+}
+childrenFollowLevel(logger);
 
 const party = createParty({
   emit: (event) => process.stdout.write(JSON.stringify(event) + "\n"),

@@ -16,28 +16,13 @@ function sendLikeElement(crypto) {
   crypto.setDeviceIsolationMode(new AllDevicesIsolationMode(false));
 }
 
-// A logger that passes on warnings and errors only, its children too. js-sdk sets each child logger (the one of every
-// room's encryptor, ...) to debug whatever its parent's level, about ten lines on stderr per encrypted event.
-function warningsOnly(base) {
-  const drop = () => {};
-  return {
-    trace: drop,
-    debug: drop,
-    info: drop,
-    warn: (...args) => base.warn(...args),
-    error: (...args) => base.error(...args),
-    getChild: (prefix) => warningsOnly(base.getChild(prefix)),
-  };
-}
-
 // Turns Rust crypto on for `client` (made with userId and deviceId, not started yet). `emit` reports decryption
 // failures as {"ev": "undecryptable", ...}: an event the party could not read is otherwise silently not a call event.
 export async function enableRustCrypto(client, emit) {
-  const debug = process.env.MXCALL_INTEROP_JS_LOG === "debug";  // the party's log level (peer.mjs)
-  if (!debug) client.logger = warningsOnly(client.logger);  // read by initRustCrypto for everything it makes
   await client.initRustCrypto({ useIndexedDB: false });
-  // initRustCrypto turns the crate's own tracing on at debug level (hundreds of lines a call, on stderr).
-  if (!debug) new Tracing(LoggerLevel.Warn).turnOn();
+  // initRustCrypto turns the crate's own tracing on at debug level (hundreds of lines a call, on stderr): the party's
+  // log level decides instead (MXCALL_INTEROP_JS_LOG, peer.mjs).
+  if (process.env.MXCALL_INTEROP_JS_LOG !== "debug") new Tracing(LoggerLevel.Warn).turnOn();
   const crypto = client.getCrypto();
   if (!crypto) throw new Error("initRustCrypto left the client without crypto");
   sendLikeElement(crypto);

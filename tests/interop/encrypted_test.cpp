@@ -1,0 +1,207 @@
+// mxcall against matrix-js-sdk 37.5.0 with its Rust crypto (`initRustCrypto`: matrix-sdk-crypto in WebAssembly, as
+// Element Web runs it; tests/interop/rust_crypto.mjs) in end-to-end encrypted direct chats, both call directions:
+// js-sdk creates the chat as Element does and calls mxcall, and mxcall creates it as `mxcall create-dm --encrypted`
+// does and calls js-sdk. Each test checks both sides' end state and reason, audio both ways by frequency, and that
+// the call really travelled encrypted: every call event js-sdk received came as m.room.encrypted, and the room as
+// the homeserver stores it holds only m.room.encrypted events where the call events are (no plain m.call.*).
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "interop_fixture.hpp"
+
+namespace mxcall::interop {
+namespace {
+
+// Session files and crypto stores of this program's mxcall devices, removed at the end.
+const std::filesystem::path& state_dir() {
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() / ("mxcall-interop-e2ee-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+struct RemoveStateDir : ::testing::Environment {
+  void TearDown() override { std::filesystem::remove_all(state_dir()); }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveStateDir);
+
+class Encrypted : public InteropTest {
+ protected:
+  // A js-sdk party with Rust crypto on, logged in and synced, its device keys on the homeserver.
+  std::unique_ptr<JsPeer> start_encrypted_js(const std::string& name, int tone_hz) {
+    auto peer = std::make_unique<JsPeer>(name);
+    EXPECT_TRUE(peer->login(homeserver(), js_user_.localpart, js_user_.password, tone_hz, {}, Json{{"crypto", true}}));
+    return peer;
+  }
+
+  // An mxcall party whose device keys live in a crypto store beside its session file (encryption is on), joining the
+  // rooms it is invited to when `join_invites`. Fails the test when encryption did not come up.
+  std::unique_ptr<MxParty> start_encrypted_mx(const std::string& name, double tone_hz, bool join_invites = false) {
+    static int counter = 0;
+    auto session = (state_dir() / (name + "-" + std::to_string(++counter) + ".json")).string();
+    auto mx = std::make_unique<MxParty>(runtime(), name, homeserver(), mx_user_.localpart, mx_user_.password, tone_hz,
+                                        Timeouts{}, [&](PhoneConfig& config) {
+                                          config.session_path = session;
+                                          config.join_invites = join_invites;
+                                        });
+    EXPECT_TRUE(mx->ok() && mx->phone().device_identity()) << name << ": end-to-end encryption is off";
+    return mx;
+  }
+
+  // Waits until js-sdk finds mxcall's device keys on the homeserver, and checks they are the ones mxcall holds.
+  ::testing::AssertionResult js_sees_mx_device(JsPeer& js, MxParty& mx) {
+    auto found = js.command(
+        {{"cmd", "await_device_keys"}, {"user_id", mx_user_.user_id}, {"device_id", mx.phone().device_id()}});
+    if (!found) return ::testing::AssertionFailure() << "mxcall's device keys never reached the homeserver";
+    const auto identity = mx.phone().device_identity();
+    if ((*found)["keys"].value("curve25519", "") != identity->curve25519 ||
+        (*found)["keys"].value("ed25519", "") != identity->ed25519) {
+      return ::testing::AssertionFailure()
+             << "the homeserver holds other keys for mxcall's device: " << (*found)["keys"];
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // Waits until js-sdk saw `user_id` join `room`.
+  static bool js_saw_join(JsPeer& js, const std::string& room, const std::string& user_id) {
+    return js
+        .wait_for(
+            [&](const Json& e) {
+              return e["ev"] == "member" && e["room_id"] == room && e["user_id"] == user_id &&
+                     e["membership"] == "join";
+            },
+            15s)
+        .has_value();
+  }
+
+  // The call events of `call_id` js-sdk received from mxcall, by type; fails the test for one that came unencrypted.
+  std::map<std::string, int> js_received_from_mx(JsPeer& js, const std::string& call_id) {
+    std::map<std::string, int> types;
+    for (const auto& e : js.events()) {
+      if (e["ev"] != "voip" || e.value("call_id", "") != call_id || e.value("sender", "") != mx_user_.user_id) continue;
+      EXPECT_TRUE(e.value("encrypted", false)) << "mxcall's " << e["type"] << " reached js-sdk in plain text";
+      ++types[e.value("type", "")];
+    }
+    return types;
+  }
+
+  // Neither side met an event it could not decrypt, and mxcall reported no encryption trouble (an undecryptable event,
+  // a failed key request, an encrypted room it cannot read: every such notice names encryption).
+  static void no_encryption_trouble(JsPeer& js, const MxParty& mx) {
+    for (const auto& e : js.events()) EXPECT_NE(e["ev"], "undecryptable") << "js-sdk: " << e.dump();
+    for (const auto& notice : mx.notices()) EXPECT_EQ(notice.find("crypt"), std::string::npos) << "mxcall: " << notice;
+  }
+
+  // The room as the homeserver stores it: every call event in it is m.room.encrypted, none is a plain m.call.* (or
+  // org.matrix.call.*), and there are at least `at_least` encrypted events.
+  ::testing::AssertionResult encrypted_on_the_wire(const std::string& room, int at_least) {
+    std::map<std::string, int> types;
+    for (const auto& event : testing::room_events(*mx_user_.client, room)) ++types[event.value("type", "")];
+    std::string plain;
+    for (const auto& [type, count] : types) {
+      if (type.rfind("m.call.", 0) == 0 || type.rfind("org.matrix.call.", 0) == 0) plain += " " + type;
+    }
+    if (!plain.empty()) return ::testing::AssertionFailure() << "call events went out in plain text:" << plain;
+    if (types["m.room.encrypted"] < at_least) {
+      return ::testing::AssertionFailure()
+             << "the room holds " << types["m.room.encrypted"] << " m.room.encrypted events, fewer than the "
+             << at_least << " call events the parties exchanged";
+    }
+    return ::testing::AssertionSuccess();
+  }
+};
+
+// js-sdk makes the encrypted direct chat as Element does (m.room.encryption in the initial state), mxcall joins it
+// on the invite, js-sdk calls, mxcall answers; js-sdk hangs up.
+TEST_F(Encrypted, JsCallsMxcallInAnEncryptedDirectChatJsCreated) {
+  auto js = start_encrypted_js("js", kJsTone);
+  auto mx = start_encrypted_mx("mx", kMxTone, /*join_invites=*/true);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  ASSERT_TRUE(js_sees_mx_device(*js, *mx));
+  auto created = js->command({{"cmd", "create_room"}, {"invite", {mx_user_.user_id}}, {"encrypted", true}});
+  ASSERT_TRUE(created);
+  const std::string room = (*created)["room_id"];
+  ASSERT_TRUE(js_saw_join(*js, room, mx_user_.user_id)) << "mxcall did not join js-sdk's direct chat";
+  auto encrypted = js->command({{"cmd", "room_encrypted"}, {"room_id", room}});
+  ASSERT_TRUE(encrypted && (*encrypted)["encrypted"].get<bool>());
+
+  auto placed = js->command({{"cmd", "call"}, {"room_id", room}});
+  ASSERT_TRUE(placed);
+  const std::string call_id = (*placed)["call_id"];
+  auto incoming = mx->wait_incoming();
+  ASSERT_TRUE(incoming) << "mxcall never rang for js-sdk's encrypted invite";
+  EXPECT_EQ(incoming->call.call_id, call_id);
+  EXPECT_EQ(incoming->call.room_id, room);
+  EXPECT_EQ(incoming->caller, js_user_.user_id);
+  mx->answer(incoming->call);
+  ASSERT_TRUE(mx->wait_state(incoming->call, CallState::connected));
+  ASSERT_TRUE(js->reached(call_id, "connected")) << "js-sdk never reached connected (did it decrypt our answer?)";
+  EXPECT_TRUE(audio_both_ways(*mx, incoming->call, kJsTone, *js, kMxTone));
+
+  ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call_id}}));
+  auto ended = mx->wait_ended(incoming->call);
+  ASSERT_TRUE(ended) << "js-sdk's encrypted hangup did not end mxcall's call";
+  EXPECT_EQ(ended->reason, "user_hangup");
+  EXPECT_FALSE(ended->local);
+  auto js_end = js->wait_event("hangup", call_id, 5s);
+  ASSERT_TRUE(js_end);
+  EXPECT_EQ((*js_end)["party"], "local");
+
+  // js-sdk sent invite, select_answer and hangup; mxcall sent its answer and at least one candidates event (rule 32).
+  auto from_mx = js_received_from_mx(*js, call_id);
+  EXPECT_EQ(from_mx["m.call.answer"], 1);
+  EXPECT_GE(from_mx["m.call.candidates"], 1);
+  no_encryption_trouble(*js, *mx);
+  mx.reset();  // every send handed over before the room is read back
+  EXPECT_TRUE(encrypted_on_the_wire(room, 5));
+}
+
+// mxcall makes the encrypted direct chat as `mxcall create-dm --encrypted` does (matrix::Client::create_dm),
+// js-sdk joins on the invite, mxcall calls, js-sdk answers; mxcall hangs up.
+TEST_F(Encrypted, MxcallCallsJsInAnEncryptedDirectChatMxcallCreated) {
+  auto js = start_encrypted_js("js", kJsTone);
+  auto mx = start_encrypted_mx("mx", kMxTone);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  ASSERT_TRUE(js_sees_mx_device(*js, *mx));
+  auto created = mx_user_.client->create_dm(js_user_.user_id, /*encrypted=*/true);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  const std::string room = *created;
+  ASSERT_TRUE(js_saw_join(*js, room, js_user_.user_id)) << "js-sdk did not join mxcall's direct chat";
+  auto encrypted = js->command({{"cmd", "room_encrypted"}, {"room_id", room}});
+  ASSERT_TRUE(encrypted && (*encrypted)["encrypted"].get<bool>()) << "js-sdk does not see the room as encrypted";
+
+  auto call = mx->call(room);
+  ASSERT_TRUE(call);
+  auto incoming = js_rings(*js, call->call_id);
+  ASSERT_TRUE(incoming) << "js-sdk never rang for mxcall's encrypted invite";
+  EXPECT_EQ((*incoming)["caller"], mx_user_.user_id);
+  ASSERT_TRUE(js->command({{"cmd", "answer"}, {"call_id", call->call_id}}));
+  ASSERT_TRUE(mx->wait_state(*call, CallState::connected)) << "mxcall never connected (did it decrypt the answer?)";
+  EXPECT_TRUE(js->reached(call->call_id, "connected"));
+  EXPECT_TRUE(audio_both_ways(*mx, *call, kJsTone, *js, kMxTone));
+
+  mx->phone().hangup(*call);
+  auto ended = mx->wait_ended(*call);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->reason, "user_hangup");
+  EXPECT_TRUE(ended->local);
+  auto js_end = js->wait_event("hangup", call->call_id, 10s);
+  ASSERT_TRUE(js_end) << "mxcall's encrypted hangup did not end js-sdk's call";
+  EXPECT_EQ((*js_end)["party"], "remote");
+  EXPECT_EQ((*js_end)["reason"], "user_hangup");
+
+  // mxcall sent invite, candidates, select_answer and hangup; js-sdk its answer.
+  auto from_mx = js_received_from_mx(*js, call->call_id);
+  EXPECT_EQ(from_mx["m.call.invite"], 1);
+  EXPECT_EQ(from_mx["m.call.select_answer"], 1);
+  EXPECT_EQ(from_mx["m.call.hangup"], 1);
+  no_encryption_trouble(*js, *mx);
+  mx.reset();
+  EXPECT_TRUE(encrypted_on_the_wire(room, 5));
+}
+
+}  // namespace
+}  // namespace mxcall::interop
