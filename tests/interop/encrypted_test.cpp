@@ -30,10 +30,12 @@ const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveState
 
 class Encrypted : public InteropTest {
  protected:
-  // A js-sdk party with Rust crypto on, logged in and synced, its device keys on the homeserver.
-  std::unique_ptr<JsPeer> start_encrypted_js(const std::string& name, int tone_hz) {
+  // A js-sdk party with Rust crypto on, logged in and synced, its device keys on the homeserver. It joins the rooms
+  // it is invited to at once unless `auto_join` is false.
+  std::unique_ptr<JsPeer> start_encrypted_js(const std::string& name, int tone_hz, bool auto_join = true) {
     auto peer = std::make_unique<JsPeer>(name);
-    EXPECT_TRUE(peer->login(homeserver(), js_user_.localpart, js_user_.password, tone_hz, {}, Json{{"crypto", true}}));
+    EXPECT_TRUE(peer->login(homeserver(), js_user_.localpart, js_user_.password, tone_hz, {},
+                            Json{{"crypto", true}, {"auto_join", auto_join}}));
     return peer;
   }
 
@@ -198,6 +200,47 @@ TEST_F(Encrypted, MxcallCallsJsInAnEncryptedDirectChatMxcallCreated) {
   EXPECT_EQ(from_mx["m.call.invite"], 1);
   EXPECT_EQ(from_mx["m.call.select_answer"], 1);
   EXPECT_EQ(from_mx["m.call.hangup"], 1);
+  no_encryption_trouble(*js, *mx);
+  mx.reset();
+  EXPECT_TRUE(encrypted_on_the_wire(room, 5));
+}
+
+// `mxcall create-dm --encrypted @js` then `mxcall call @js` (the direct chat found by user id in m.direct): the
+// invite goes out while js-sdk is only invited, so mxcall shares the room key with the invited member's device (as
+// Element does); js-sdk accepts the chat while the call is ringing, reads the invite from the room's history and
+// rings, answers, and hangs up.
+TEST_F(Encrypted, MxcallCallsJsByUserIdWhileJsHasOnlyBeenInvited) {
+  auto js = start_encrypted_js("js", kJsTone, /*auto_join=*/false);
+  auto mx = start_encrypted_mx("mx", kMxTone);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  auto created = mx_user_.client->create_dm(js_user_.user_id, /*encrypted=*/true);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  const std::string room = *created;
+  ASSERT_TRUE(js->wait_for(
+      [&](const Json& e) {
+        return e["ev"] == "member" && e["room_id"] == room && e["user_id"] == js_user_.user_id &&
+               e["membership"] == "invite";
+      },
+      15s));
+
+  auto call = mx->call(js_user_.user_id);
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->room_id, room) << "mxcall did not find the direct chat in m.direct";
+  ASSERT_TRUE(mx->wait_state(*call, CallState::invite_sent));
+  EXPECT_FALSE(js->has_event("incoming", call->call_id));
+  ASSERT_TRUE(js->command({{"cmd", "join"}, {"room_id", room}}));
+  auto incoming = js_rings(*js, call->call_id);
+  ASSERT_TRUE(incoming) << "js-sdk did not ring for the invite sent before it joined";
+  ASSERT_TRUE(js->command({{"cmd", "answer"}, {"call_id", call->call_id}}));
+  ASSERT_TRUE(mx->wait_state(*call, CallState::connected));
+  EXPECT_TRUE(audio_both_ways(*mx, *call, kJsTone, *js, kMxTone));
+
+  ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call->call_id}}));
+  auto ended = mx->wait_ended(*call);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->reason, "user_hangup");
+  EXPECT_FALSE(ended->local);
+  EXPECT_EQ(js_received_from_mx(*js, call->call_id)["m.call.invite"], 1);
   no_encryption_trouble(*js, *mx);
   mx.reset();
   EXPECT_TRUE(encrypted_on_the_wire(room, 5));
