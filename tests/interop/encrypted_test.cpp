@@ -246,5 +246,42 @@ TEST_F(Encrypted, MxcallCallsJsByUserIdWhileJsHasOnlyBeenInvited) {
   EXPECT_TRUE(encrypted_on_the_wire(room, 5));
 }
 
+// js-sdk's user on two devices (Element Web and Desktop, say), both with their own keys: mxcall's invite is
+// decrypted and rings on both, one answers, and the other stops ringing (answered_elsewhere) because it can read its
+// sibling's encrypted answer (js-sdk shares its room key with its user's other devices).
+TEST_F(Encrypted, JsCalleeOnTwoDevicesBothDecryptOneAnswersTheOtherStopsRinging) {
+  auto first = start_encrypted_js("js-a", kJsTone);
+  auto second = start_encrypted_js("js-b", kJsSecondTone);
+  auto mx = start_encrypted_mx("mx", kMxTone);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  ASSERT_TRUE(js_sees_mx_device(*second, *mx));
+  auto created = mx_user_.client->create_dm(js_user_.user_id, /*encrypted=*/true);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  const std::string room = *created;
+  ASSERT_TRUE(js_saw_join(*first, room, js_user_.user_id) && js_saw_join(*second, room, js_user_.user_id));
+
+  auto call = mx->call(room);
+  ASSERT_TRUE(call);
+  ASSERT_TRUE(js_rings(*first, call->call_id)) << "the first device could not read the invite";
+  ASSERT_TRUE(js_rings(*second, call->call_id)) << "the second device could not read the invite";
+  ASSERT_TRUE(second->command({{"cmd", "answer"}, {"call_id", call->call_id}}));
+  ASSERT_TRUE(mx->wait_state(*call, CallState::connected));
+  auto stopped = first->wait_event("hangup", call->call_id, 10s);
+  ASSERT_TRUE(stopped) << "the device that did not answer kept ringing";
+  EXPECT_EQ((*stopped)["reason"], "answered_elsewhere");
+  EXPECT_TRUE(audio_both_ways(*mx, *call, kJsSecondTone, *second, kMxTone));
+
+  mx->phone().hangup(*call);
+  auto js_end = second->wait_event("hangup", call->call_id, 10s);
+  ASSERT_TRUE(js_end);
+  EXPECT_EQ((*js_end)["reason"], "user_hangup");
+  for (JsPeer* device : {first.get(), second.get()}) {
+    EXPECT_EQ(js_received_from_mx(*device, call->call_id)["m.call.invite"], 1) << device->name();
+    no_encryption_trouble(*device, *mx);
+  }
+  mx.reset();
+  EXPECT_TRUE(encrypted_on_the_wire(room, 5));
+}
+
 }  // namespace
 }  // namespace mxcall::interop
