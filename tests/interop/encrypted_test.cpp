@@ -1,11 +1,10 @@
 // mxcall against matrix-js-sdk 37.5.0 with its Rust crypto (`initRustCrypto`: matrix-sdk-crypto in WebAssembly, as
 // Element Web runs it; tests/interop/rust_crypto.mjs) in end-to-end encrypted direct chats, both call directions:
 // js-sdk creates the chat as Element does and calls mxcall, and mxcall creates it as `mxcall create-dm --encrypted`
-// does and calls js-sdk. Each test checks both sides' end state and reason, audio both ways by frequency, and that
-// the call really travelled encrypted: every call event js-sdk received came as m.room.encrypted, and the room as
-// the homeserver stores it holds only m.room.encrypted events where the call events are (no plain m.call.*).
-#include <unistd.h>
-
+// does and calls js-sdk (by room, and by user id while js-sdk is only invited); a js-sdk callee on two devices. Each
+// test checks both sides' end state and reason, audio both ways by frequency, and that the call really travelled
+// encrypted: every call event js-sdk received from mxcall came as m.room.encrypted, and the room as the homeserver
+// stores it holds no plain m.call.* event.
 #include <filesystem>
 #include <map>
 
@@ -13,20 +12,6 @@
 
 namespace mxcall::interop {
 namespace {
-
-// Session files and crypto stores of this program's mxcall devices, removed at the end.
-const std::filesystem::path& state_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("mxcall-interop-e2ee-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-struct RemoveStateDir : ::testing::Environment {
-  void TearDown() override { std::filesystem::remove_all(state_dir()); }
-};
-const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveStateDir);
 
 class Encrypted : public InteropTest {
  protected:
@@ -43,7 +28,7 @@ class Encrypted : public InteropTest {
   // rooms it is invited to when `join_invites`. Fails the test when encryption did not come up.
   std::unique_ptr<MxParty> start_encrypted_mx(const std::string& name, double tone_hz, bool join_invites = false) {
     static int counter = 0;
-    auto session = (state_dir() / (name + "-" + std::to_string(++counter) + ".json")).string();
+    auto session = (testing::state_dir() / (name + "-" + std::to_string(++counter) + ".json")).string();
     auto mx = std::make_unique<MxParty>(runtime(), name, homeserver(), mx_user_.localpart, mx_user_.password, tone_hz,
                                         Timeouts{}, [&](PhoneConfig& config) {
                                           config.session_path = session;
@@ -65,6 +50,17 @@ class Encrypted : public InteropTest {
              << "the homeserver holds other keys for mxcall's device: " << (*found)["keys"];
     }
     return ::testing::AssertionSuccess();
+  }
+
+  // A direct chat made by mxcall's user as `mxcall create-dm --encrypted` makes one (matrix::Client::create_dm,
+  // recorded in m.direct), js-sdk's user invited. Empty after a failure (reported).
+  std::string mx_creates_encrypted_dm() {
+    auto created = mx_user_.client->create_dm(js_user_.user_id, /*encrypted=*/true);
+    if (!created) {
+      ADD_FAILURE() << "create_dm: " << created.error().message;
+      return {};
+    }
+    return *created;
   }
 
   // Waits until js-sdk saw `user_id` join `room`.
@@ -168,9 +164,8 @@ TEST_F(Encrypted, MxcallCallsJsInAnEncryptedDirectChatMxcallCreated) {
   auto mx = start_encrypted_mx("mx", kMxTone);
   ASSERT_FALSE(::testing::Test::HasFailure());
   ASSERT_TRUE(js_sees_mx_device(*js, *mx));
-  auto created = mx_user_.client->create_dm(js_user_.user_id, /*encrypted=*/true);
-  ASSERT_TRUE(created.ok()) << created.error().message;
-  const std::string room = *created;
+  const std::string room = mx_creates_encrypted_dm();
+  ASSERT_FALSE(room.empty());
   ASSERT_TRUE(js_saw_join(*js, room, js_user_.user_id)) << "js-sdk did not join mxcall's direct chat";
   auto encrypted = js->command({{"cmd", "room_encrypted"}, {"room_id", room}});
   ASSERT_TRUE(encrypted && (*encrypted)["encrypted"].get<bool>()) << "js-sdk does not see the room as encrypted";
@@ -213,9 +208,8 @@ TEST_F(Encrypted, MxcallCallsJsByUserIdWhileJsHasOnlyBeenInvited) {
   auto js = start_encrypted_js("js", kJsTone, /*auto_join=*/false);
   auto mx = start_encrypted_mx("mx", kMxTone);
   ASSERT_FALSE(::testing::Test::HasFailure());
-  auto created = mx_user_.client->create_dm(js_user_.user_id, /*encrypted=*/true);
-  ASSERT_TRUE(created.ok()) << created.error().message;
-  const std::string room = *created;
+  const std::string room = mx_creates_encrypted_dm();
+  ASSERT_FALSE(room.empty());
   ASSERT_TRUE(js->wait_for(
       [&](const Json& e) {
         return e["ev"] == "member" && e["room_id"] == room && e["user_id"] == js_user_.user_id &&
@@ -255,9 +249,8 @@ TEST_F(Encrypted, JsCalleeOnTwoDevicesBothDecryptOneAnswersTheOtherStopsRinging)
   auto mx = start_encrypted_mx("mx", kMxTone);
   ASSERT_FALSE(::testing::Test::HasFailure());
   ASSERT_TRUE(js_sees_mx_device(*second, *mx));
-  auto created = mx_user_.client->create_dm(js_user_.user_id, /*encrypted=*/true);
-  ASSERT_TRUE(created.ok()) << created.error().message;
-  const std::string room = *created;
+  const std::string room = mx_creates_encrypted_dm();
+  ASSERT_FALSE(room.empty());
   ASSERT_TRUE(js_saw_join(*first, room, js_user_.user_id) && js_saw_join(*second, room, js_user_.user_id));
 
   auto call = mx->call(room);
