@@ -24,15 +24,27 @@ class Encrypted : public InteropTest {
     return peer;
   }
 
-  // An mxcall party whose device keys live in a crypto store beside its session file (encryption is on), joining the
-  // rooms it is invited to when `join_invites`. Fails the test when encryption did not come up.
-  std::unique_ptr<MxParty> start_encrypted_mx(const std::string& name, double tone_hz, bool join_invites = false) {
+  // A session file for a new mxcall device; its crypto store goes beside it.
+  static std::string new_session_file(const std::string& name) {
     static int counter = 0;
-    auto session = (testing::state_dir() / (name + "-" + std::to_string(++counter) + ".json")).string();
+    return (testing::state_dir() / (name + "-" + std::to_string(++counter) + ".json")).string();
+  }
+
+  // An mxcall party whose device keys live in a crypto store beside its session file (encryption is on), joining the
+  // rooms it is invited to when `join_invites`. A new device logged in to `session_file` (a new one when empty), or
+  // with `resume` the device of that file (a restart: the file and the store are all that is left). Fails the test
+  // when encryption did not come up.
+  std::unique_ptr<MxParty> start_encrypted_mx(const std::string& name, double tone_hz, bool join_invites = false,
+                                              std::string session_file = {}, bool resume = false) {
+    if (session_file.empty()) session_file = new_session_file(name);
     auto mx = std::make_unique<MxParty>(runtime(), name, homeserver(), mx_user_.localpart, mx_user_.password, tone_hz,
                                         Timeouts{}, [&](PhoneConfig& config) {
-                                          config.session_path = session;
+                                          config.session_path = session_file;
                                           config.join_invites = join_invites;
+                                          if (resume) {  // the session file alone
+                                            config.user.clear();
+                                            config.password.clear();
+                                          }
                                         });
     EXPECT_TRUE(mx->ok() && mx->phone().device_identity()) << name << ": end-to-end encryption is off";
     return mx;
@@ -274,6 +286,55 @@ TEST_F(Encrypted, JsCalleeOnTwoDevicesBothDecryptOneAnswersTheOtherStopsRinging)
   }
   mx.reset();
   EXPECT_TRUE(encrypted_on_the_wire(room, 5));
+}
+
+// mxcall's process ends between calls and starts again on the same device (each `mxcall` command is such a
+// restart): its keys, Olm sessions and the room keys it received come back from its store, so js-sdk, which keeps
+// its sessions with that device, reads mxcall's answer, and mxcall reads js-sdk's invite, with no new device.
+TEST_F(Encrypted, MxcallRestartedBetweenCallsStillTalksToJs) {
+  auto js = start_encrypted_js("js", kJsTone);
+  const std::string session = new_session_file("mx");
+  auto before = start_encrypted_mx("mx", kMxTone, /*join_invites=*/false, session);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string device = before->phone().device_id();
+  const auto identity = *before->phone().device_identity();
+  ASSERT_TRUE(js_sees_mx_device(*js, *before));
+  const std::string room = mx_creates_encrypted_dm();
+  ASSERT_FALSE(room.empty());
+  ASSERT_TRUE(js_saw_join(*js, room, js_user_.user_id));
+  auto first = before->call(room);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(js_rings(*js, first->call_id));
+  ASSERT_TRUE(js->command({{"cmd", "answer"}, {"call_id", first->call_id}}));
+  ASSERT_TRUE(before->wait_state(*first, CallState::connected));
+  ASSERT_TRUE(js->reached(first->call_id, "connected"));
+  before->phone().hangup(*first);
+  ASSERT_TRUE(js->wait_event("hangup", first->call_id, 10s));
+  no_encryption_trouble(*js, *before);
+  before.reset();  // the process is gone; its session file and store stay
+
+  auto after = start_encrypted_mx("mx-restarted", kMxSecondTone, /*join_invites=*/false, session, /*resume=*/true);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  EXPECT_EQ(after->phone().device_id(), device) << "the restart logged in a new device";
+  EXPECT_EQ(after->phone().device_identity()->curve25519, identity.curve25519) << "the restart made new keys";
+  auto placed = js->command({{"cmd", "call"}, {"room_id", room}});
+  ASSERT_TRUE(placed);
+  const std::string call_id = (*placed)["call_id"];
+  auto incoming = after->wait_incoming();
+  ASSERT_TRUE(incoming) << "the restarted mxcall could not read js-sdk's invite";
+  EXPECT_EQ(incoming->call.call_id, call_id);
+  after->answer(incoming->call);
+  ASSERT_TRUE(after->wait_state(incoming->call, CallState::connected));
+  ASSERT_TRUE(js->reached(call_id, "connected")) << "js-sdk could not read the restarted mxcall's answer";
+  EXPECT_TRUE(audio_both_ways(*after, incoming->call, kJsTone, *js, kMxSecondTone));
+  ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call_id}}));
+  auto ended = after->wait_ended(incoming->call);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->reason, "user_hangup");
+  EXPECT_EQ(js_received_from_mx(*js, call_id)["m.call.answer"], 1);
+  no_encryption_trouble(*js, *after);
+  after.reset();
+  EXPECT_TRUE(encrypted_on_the_wire(room, 10));
 }
 
 }  // namespace
