@@ -1,10 +1,10 @@
 // mxcall against matrix-js-sdk 37.5.0 with its Rust crypto (`initRustCrypto`: matrix-sdk-crypto in WebAssembly, as
 // Element Web runs it; tests/interop/rust_crypto.mjs) in end-to-end encrypted direct chats, both call directions:
 // js-sdk creates the chat as Element does and calls mxcall, and mxcall creates it as `mxcall create-dm --encrypted`
-// does and calls js-sdk (by room, and by user id while js-sdk is only invited); a js-sdk callee on two devices. Each
-// test checks both sides' end state and reason, audio both ways by frequency, and that the call really travelled
-// encrypted: every call event js-sdk received from mxcall came as m.room.encrypted, and the room as the homeserver
-// stores it holds no plain m.call.* event.
+// does and calls js-sdk (by room, and by user id while js-sdk is only invited); a js-sdk callee on two devices; mxcall
+// restarted between calls. Each test checks both sides' end state and reason, audio both ways by frequency, and that
+// the call really travelled encrypted: every call event js-sdk received from mxcall came as m.room.encrypted, and the
+// room as the homeserver stores it holds no plain m.call.* event.
 #include <filesystem>
 #include <map>
 
@@ -56,6 +56,7 @@ class Encrypted : public InteropTest {
         {{"cmd", "await_device_keys"}, {"user_id", mx_user_.user_id}, {"device_id", mx.phone().device_id()}});
     if (!found) return ::testing::AssertionFailure() << "mxcall's device keys never reached the homeserver";
     const auto identity = mx.phone().device_identity();
+    if (!identity) return ::testing::AssertionFailure() << "mxcall's phone has no device identity";
     if ((*found)["keys"].value("curve25519", "") != identity->curve25519 ||
         (*found)["keys"].value("ed25519", "") != identity->ed25519) {
       return ::testing::AssertionFailure()

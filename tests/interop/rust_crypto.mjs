@@ -3,7 +3,6 @@
 // matrix-js-sdk depends on), as Element Web runs it. Node needs no shim: the WASM package's "node" export reads its
 // .wasm file with fs, and Node 20 has WebCrypto as globalThis.crypto. Node has no IndexedDB, so the store is the
 // in-memory one (`useIndexedDB: false`): keys live as long as the process, which is what a test device needs.
-import { LoggerLevel, Tracing } from "@matrix-org/matrix-sdk-crypto-wasm";
 import * as sdk from "matrix-js-sdk";
 import { AllDevicesIsolationMode } from "matrix-js-sdk/lib/crypto-api/index.js";
 
@@ -22,7 +21,11 @@ export async function enableRustCrypto(client, emit) {
   await client.initRustCrypto({ useIndexedDB: false });
   // initRustCrypto turns the crate's own tracing on at debug level (hundreds of lines a call, on stderr): the party's
   // log level decides instead (MXCALL_INTEROP_JS_LOG, peer.mjs).
-  if (process.env.MXCALL_INTEROP_JS_LOG !== "debug") new Tracing(LoggerLevel.Warn).turnOn();
+  // Imported here, not at the top: the plain parties never load the WASM package.
+  if (process.env.MXCALL_INTEROP_JS_LOG !== "debug") {
+    const { LoggerLevel, Tracing } = await import("@matrix-org/matrix-sdk-crypto-wasm");
+    new Tracing(LoggerLevel.Warn).turnOn();
+  }
   const crypto = client.getCrypto();
   if (!crypto) throw new Error("initRustCrypto left the client without crypto");
   sendLikeElement(crypto);
