@@ -139,21 +139,15 @@ TEST_F(Encrypted, JsCallsMxcallInAnEncryptedDirectChatJsCreated) {
   auto encrypted = js->command({{"cmd", "room_encrypted"}, {"room_id", room}});
   ASSERT_TRUE(encrypted && (*encrypted)["encrypted"].get<bool>());
 
-  auto placed = js->command({{"cmd", "call"}, {"room_id", room}});
-  ASSERT_TRUE(placed);
-  const std::string call_id = (*placed)["call_id"];
-  auto incoming = mx->wait_incoming();
-  ASSERT_TRUE(incoming) << "mxcall never rang for js-sdk's encrypted invite";
-  EXPECT_EQ(incoming->call.call_id, call_id);
-  EXPECT_EQ(incoming->call.room_id, room);
-  EXPECT_EQ(incoming->caller, js_user_.user_id);
-  mx->answer(incoming->call);
-  ASSERT_TRUE(mx->wait_state(incoming->call, CallState::connected));
-  ASSERT_TRUE(js->reached(call_id, "connected")) << "js-sdk never reached connected (did it decrypt our answer?)";
-  EXPECT_TRUE(audio_both_ways(*mx, incoming->call, kJsTone, *js, kMxTone));
+  room_ = room;  // the fixture's calls from js-sdk go to this chat
+  auto call = connected_call_from_js(*js, *mx);
+  ASSERT_TRUE(call) << "(could each side decrypt the other's events?)";
+  EXPECT_EQ(call->room_id, room);
+  const std::string call_id = call->call_id;
+  EXPECT_TRUE(audio_both_ways(*mx, *call, kJsTone, *js, kMxTone));
 
   ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call_id}}));
-  auto ended = mx->wait_ended(incoming->call);
+  auto ended = mx->wait_ended(*call);
   ASSERT_TRUE(ended) << "js-sdk's encrypted hangup did not end mxcall's call";
   EXPECT_EQ(ended->reason, "user_hangup");
   EXPECT_FALSE(ended->local);
@@ -318,21 +312,15 @@ TEST_F(Encrypted, MxcallRestartedBetweenCallsStillTalksToJs) {
   ASSERT_FALSE(::testing::Test::HasFailure());
   EXPECT_EQ(after->phone().device_id(), device) << "the restart logged in a new device";
   EXPECT_EQ(after->phone().device_identity()->curve25519, identity.curve25519) << "the restart made new keys";
-  auto placed = js->command({{"cmd", "call"}, {"room_id", room}});
-  ASSERT_TRUE(placed);
-  const std::string call_id = (*placed)["call_id"];
-  auto incoming = after->wait_incoming();
-  ASSERT_TRUE(incoming) << "the restarted mxcall could not read js-sdk's invite";
-  EXPECT_EQ(incoming->call.call_id, call_id);
-  after->answer(incoming->call);
-  ASSERT_TRUE(after->wait_state(incoming->call, CallState::connected));
-  ASSERT_TRUE(js->reached(call_id, "connected")) << "js-sdk could not read the restarted mxcall's answer";
-  EXPECT_TRUE(audio_both_ways(*after, incoming->call, kJsTone, *js, kMxSecondTone));
-  ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call_id}}));
-  auto ended = after->wait_ended(incoming->call);
+  room_ = room;  // the fixture's calls from js-sdk go to this chat
+  auto call = connected_call_from_js(*js, *after);
+  ASSERT_TRUE(call) << "(could the restarted mxcall and js-sdk decrypt each other's events?)";
+  EXPECT_TRUE(audio_both_ways(*after, *call, kJsTone, *js, kMxSecondTone));
+  ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call->call_id}}));
+  auto ended = after->wait_ended(*call);
   ASSERT_TRUE(ended);
   EXPECT_EQ(ended->reason, "user_hangup");
-  EXPECT_EQ(js_received_from_mx(*js, call_id)["m.call.answer"], 1);
+  EXPECT_EQ(js_received_from_mx(*js, call->call_id)["m.call.answer"], 1);
   no_encryption_trouble(*js, *after);
   after.reset();
   EXPECT_TRUE(encrypted_on_the_wire(room, 10));
