@@ -288,6 +288,17 @@ void MxParty::on_signalling(const SignallingTrace& trace) {
                trace.type.c_str(), trace.call_id.c_str(), trace.detail.c_str());
 }
 
+void MxParty::on_notice(const std::string& message) {
+  if (std::getenv("MXCALL_INTEROP_TRACE")) std::fprintf(stderr, "[%s] notice: %s\n", name_.c_str(), message.c_str());
+  std::lock_guard lock(mutex_);
+  notices_.push_back(message);
+}
+
+std::vector<std::string> MxParty::notices() const {
+  std::lock_guard lock(mutex_);
+  return notices_;
+}
+
 void MxParty::on_fatal_error(const Error& error) { ADD_FAILURE() << name_ << ": fatal phone error: " << error.message; }
 
 }  // namespace mxcall::interop

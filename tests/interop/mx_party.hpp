@@ -65,7 +65,8 @@ class MxParty : public PhoneObserver {
   // The peer's screen share, once its latest change says `active`.
   bool wait_screenshare(const CallRef& call, bool active, std::chrono::milliseconds timeout = 15s);
   std::vector<DtmfReceived> wait_dtmf(const CallRef& call, std::size_t count, std::chrono::milliseconds timeout = 15s);
-  bool rang(const CallRef& call) const;  // the call reached ringing here
+  bool rang(const CallRef& call) const;      // the call reached ringing here
+  std::vector<std::string> notices() const;  // what the phone reported via on_notice (undecryptable events, ...)
 
   // The dominant frequency of the last half second recorded, polled until it is `hz` (2%) or `timeout` passes.
   bool hears(const CallRef& call, double hz, std::chrono::milliseconds timeout = 10s);
@@ -87,6 +88,7 @@ class MxParty : public PhoneObserver {
   void on_peer_screenshare(const PeerScreenshare& share) override;
   void on_stats(const CallStats& stats) override;
   void on_action_refused(const CallRef& call, const std::string& why) override;
+  void on_notice(const std::string& message) override;
   void on_fatal_error(const Error& error) override;
   void on_signalling(const SignallingTrace& trace) override;  // printed when MXCALL_INTEROP_TRACE is set
 
@@ -108,6 +110,7 @@ class MxParty : public PhoneObserver {
   std::map<CallRef, std::vector<DtmfReceived>> dtmf_;
   std::map<CallRef, std::vector<PeerScreenshare>> screenshares_;
   std::map<CallRef, CallStats> stats_;
+  std::vector<std::string> notices_;
 };
 
 }  // namespace mxcall::interop

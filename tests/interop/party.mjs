@@ -4,11 +4,13 @@
 // is set and stopped.
 //
 // host = { emit(event), listenAudio(track, onFirstAudio) -> listener, listenVideo(track) -> listener,
-//          setTone(hz), stopMedia(), exit() }; a listener has report() and stop().
+//          setTone(hz), stopMedia(), exit(), crypto? }; a listener has report() and stop(). `crypto` is present where
+//          end-to-end encryption can run (Node: rust_crypto.mjs); login's `crypto` flag asks for it.
 import * as sdk from "matrix-js-sdk";
 import { CallEvent } from "matrix-js-sdk/lib/webrtc/call.js";
 import { CallEventHandlerEvent } from "matrix-js-sdk/lib/webrtc/callEventHandler.js";
 import { CallFeedEvent } from "matrix-js-sdk/lib/webrtc/callFeed.js";
+import { awaitDeviceKeys, encryptionState } from "./rust_crypto.mjs";
 
 export function createParty(host) {
   const now = () => performance.timeOrigin + performance.now();
@@ -96,7 +98,8 @@ export function createParty(host) {
     return entry;
   }
 
-  async function login({ homeserver, user, password, device_id, tone_hz, auto_join, auto_answer, supports_call_transfer }) {
+  async function login({ homeserver, user, password, device_id, tone_hz, auto_join, auto_answer, supports_call_transfer, crypto }) {
+    if (crypto && !host.crypto) throw new Error("this peer cannot run end-to-end encryption (the Node peer can)");
     if (tone_hz) host.setTone(tone_hz);
     autoJoin = auto_join ?? true;
     autoAnswer = Boolean(auto_answer);
@@ -125,7 +128,7 @@ export function createParty(host) {
     };
     client.on(sdk.ClientEvent.ReceivedVoipEvent, (event) => {
       const content = event.getContent();
-      emit({ ev: "voip", type: event.getType(), call_id: content.call_id, sender: event.getSender(), party_id: content.party_id, reason: content.reason });
+      emit({ ev: "voip", type: event.getType(), call_id: content.call_id, sender: event.getSender(), party_id: content.party_id, reason: content.reason, encrypted: event.isEncrypted() });
     });
     client.on(CallEventHandlerEvent.Incoming, (call) => {
       remember(call);
@@ -151,11 +154,15 @@ export function createParty(host) {
       };
       client.on(sdk.ClientEvent.Sync, onSync);
     });
+    // Rust crypto before the first sync, as Element does: that sync's to-device events and device lists go to it.
+    if (crypto) await host.crypto.enable(client, emit);
     await client.startClient({ initialSyncLimit: 5, lazyLoadMembers: false });
     await firstSync;
+    // Others can encrypt to this device only once its keys are on the homeserver (uploaded after the first sync).
+    const keys = crypto ? await awaitDeviceKeys(client, client.getUserId(), client.getDeviceId()) : null;
     // Calls in the initial sync are never handled (js-sdk-peer note 1): only now may the other side place a call.
     emit({ ev: "ready", user_id: client.getUserId(), device_id: client.getDeviceId() });
-    return { user_id: client.getUserId(), device_id: client.getDeviceId() };
+    return { user_id: client.getUserId(), device_id: client.getDeviceId(), ...(keys ? { keys } : {}) };
   }
 
   const handlers = {
@@ -164,9 +171,20 @@ export function createParty(host) {
       host.setTone(hz);
       return {};
     },
-    async create_room({ invite }) {
-      const { room_id } = await client.createRoom({ invite, is_direct: true, preset: "trusted_private_chat" });
+    async create_room({ invite, encrypted }) {
+      // An encrypted direct chat as Element makes one: m.room.encryption in the initial state.
+      const initial_state = encrypted ? [encryptionState] : [];
+      const { room_id } = await client.createRoom({ invite, is_direct: true, preset: "trusted_private_chat", initial_state });
       return { room_id };
+    },
+    // Whether js-sdk treats the room as encrypted (its crypto has seen m.room.encryption).
+    async room_encrypted({ room_id }) {
+      const crypto = client.getCrypto();
+      return { encrypted: crypto ? await crypto.isEncryptionEnabledInRoom(room_id) : false };
+    },
+    // Waits until the homeserver holds another device's keys (so that js-sdk can encrypt to it).
+    async await_device_keys({ user_id, device_id }) {
+      return { keys: await awaitDeviceKeys(client, user_id, device_id) };
     },
     async join({ room_id }) {
       await client.joinRoom(room_id);

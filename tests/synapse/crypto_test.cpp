@@ -21,20 +21,6 @@ const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new Synapse
   return options;
 }()));
 
-// Session files and crypto stores of this program, removed at the end.
-const std::filesystem::path& state_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("mxcall-e2ee-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-struct RemoveStateDir : ::testing::Environment {
-  void TearDown() override { std::filesystem::remove_all(state_dir()); }
-};
-const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveStateDir);
-
 // A phone on `user`'s device with a session file (and so a crypto store beside it) of its own.
 PhoneConfig encrypted_config(const TestUser& user, matrix::RetryPolicy retry = test_config().retry) {
   static std::atomic<int> counter{0};

@@ -66,6 +66,25 @@ std::vector<json> room_events(matrix::Client& client, const std::string& room_id
   return events;
 }
 
+namespace {
+struct RemovedAtExit {
+  std::filesystem::path path;
+  ~RemovedAtExit() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+}  // namespace
+
+const std::filesystem::path& state_dir() {
+  static const RemovedAtExit dir = [] {
+    auto path = std::filesystem::temp_directory_path() / ("mxcall-test-state-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path);
+    return RemovedAtExit{path};
+  }();
+  return dir.path;
+}
+
 bool sync_until(matrix::Client& client, const std::function<bool(const matrix::SyncBatch&)>& seen,
                 std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,10 @@ std::string shared_room(TestUser& a, TestUser& b, bool encrypted = false);
 // The room's events from /messages, oldest first, only those of `type` (all when empty).
 std::vector<nlohmann::json> room_events(matrix::Client& client, const std::string& room_id,
                                         const std::string& type = {}, int limit = 500);
+
+// Session files and crypto stores of this program: a folder of its own under the temp directory, made on first use
+// and removed when the program exits.
+const std::filesystem::path& state_dir();
 
 // Syncs (committing each batch) until `seen` returns true for a batch or `timeout` passes.
 bool sync_until(matrix::Client& client, const std::function<bool(const matrix::SyncBatch&)>& seen,
