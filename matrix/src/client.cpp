@@ -410,6 +410,11 @@ void Client::set_crypto_hook(std::shared_ptr<CryptoHook> hook) {
   state_->hook = std::move(hook);
 }
 
+bool Client::encrypts() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->hook != nullptr;
+}
+
 bool Client::room_encrypted(const std::string& room_id) const {
   std::lock_guard lock(state_->mutex);
   return state_->encrypted_rooms.count(room_id) != 0;

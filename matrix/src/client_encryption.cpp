@@ -119,3 +119,26 @@ Result<std::string> Client::encrypt_for_room(CryptoHook& hook, const std::string
 }
 
 }  // namespace mxcall::matrix
+
+namespace mxcall::matrix {
+
+Result<std::vector<std::string>> Client::devices_with_keys(const std::string& user_id) {
+  constexpr std::size_t kMaxDevices = 1000;  // the homeserver's answer, bounded
+  auto response =
+      api("POST", "/_matrix/client/v3/keys/query", json{{"device_keys", {{user_id, json::array()}}}}.dump());
+  if (!response) return response.error();
+  json body = json::parse(response->body, nullptr, false);
+  if (!body.is_object()) return detail::bad_response(state_->config.homeserver, "/keys/query", "not a JSON object");
+  std::vector<std::string> devices;
+  auto keys = body.find("device_keys");
+  if (keys == body.end() || !keys->is_object()) return devices;
+  auto of_user = keys->find(user_id);
+  if (of_user == keys->end() || !of_user->is_object()) return devices;
+  for (const auto& [device_id, device] : of_user->items()) {
+    if (devices.size() == kMaxDevices) break;
+    if (device.is_object() && device.contains("keys")) devices.push_back(device_id);
+  }
+  return devices;
+}
+
+}  // namespace mxcall::matrix

@@ -1,5 +1,6 @@
 #include "encryption_setup.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -35,14 +36,9 @@ namespace {
 // Whether the homeserver holds device keys for this device (uploaded by an earlier run with its store).
 Result<bool> server_has_device_keys(matrix::Client& client) {
   auto session = client.session();
-  nlohmann::json query = {{"device_keys", {{session.user_id, {session.device_id}}}}};
-  auto answer = client.api("POST", "/_matrix/client/v3/keys/query", query.dump());
-  if (!answer) return answer.error();
-  auto body = nlohmann::json::parse(answer->body, nullptr, false);
-  const auto* keys = body.is_object() ? &body["device_keys"] : nullptr;
-  if (keys == nullptr || !keys->is_object() || !keys->contains(session.user_id)) return false;
-  const auto& devices = (*keys)[session.user_id];
-  return devices.is_object() && devices.contains(session.device_id);
+  auto devices = client.devices_with_keys(session.user_id);
+  if (!devices) return devices.error();
+  return std::find(devices->begin(), devices->end(), session.device_id) != devices->end();
 }
 
 }  // namespace

@@ -119,7 +119,16 @@ Result<std::string> HomeserverTransport::resolve_target(const std::string& targe
   auto existing = client_->find_dm(target);
   if (!existing) return existing.error();
   if (*existing) return **existing;
-  auto created = client_->create_dm(target);
+  // As Element does: the new direct chat is encrypted when we can encrypt and the peer has a device with keys (one
+  // whose clients do no encryption could not read the invite). A failed key query fails the call rather than
+  // making a plain chat that should have been encrypted.
+  bool encrypted = false;
+  if (client_->encrypts()) {
+    auto devices = client_->devices_with_keys(target);
+    if (!devices) return devices.error();
+    encrypted = !devices->empty();
+  }
+  auto created = client_->create_dm(target, encrypted);
   if (!created) return created.error();
   if (auto recorded = client_->add_direct(target, *created); !recorded) return recorded.error();
   return *created;

@@ -259,6 +259,49 @@ TEST(Encrypted, LateJoiningCalleeDeviceRingsAndAnswers) {
   if (HasFatalFailure()) return;
 }
 
+// Calling a user with no direct chat yet makes one, as Element does: encrypted when the peer has a device with keys,
+// plain when it has none (its clients could not read an encrypted invite).
+bool state_has_encryption(matrix::Client& client, const std::string& room) {
+  return client.api("GET", "/_matrix/client/v3/rooms/" + matrix::Client::escape(room) + "/state/m.room.encryption/")
+      .ok();
+}
+
+TEST(Encrypted, CallingAUserWithKeysMakesAnEncryptedDirectChat) {
+  auto alice = new_user("alice");
+  auto bob = new_user("bob");
+  Runtime runtime;
+  auto bob_config = encrypted_config(bob);
+  bob_config.join_invites = true;
+  Party a(runtime, encrypted_config(alice)), b(runtime, bob_config);  // bob's phone has uploaded his device keys
+  ASSERT_TRUE(a.phone && b.phone);
+  auto call = a->call(bob.user_id);
+  ASSERT_TRUE(call.ok()) << call.error().message;
+  EXPECT_TRUE(state_has_encryption(*alice.client, call->room_id)) << "the new direct chat is not encrypted";
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ringing; }, 30s));
+  b->answer(*call);
+  ASSERT_TRUE(both_connected(runtime, a, b, call->call_id, 30s));
+  a->hangup(*call);
+  ASSERT_TRUE(runtime.run_until([&] { return b.seen.state(call->call_id) == CallState::ended; }, 30s));
+  a.phone.reset();
+  b.phone.reset();
+  EXPECT_EQ(plain_call_events(stored_types(*alice.client, call->room_id)), 0) << "a call event went out in plain text";
+}
+
+TEST(Encrypted, CallingAUserWithoutKeysMakesAPlainDirectChat) {
+  auto alice = new_user("alice");
+  auto carol = new_user("carol");  // logged in, but no client of hers ever uploaded device keys
+  Runtime runtime;
+  auto carol_config = phone_config(carol);  // an access token alone: no store, so no encryption
+  carol_config.join_invites = true;
+  Party a(runtime, encrypted_config(alice)), c(runtime, carol_config);
+  ASSERT_TRUE(a.phone && c.phone);
+  auto call = a->call(carol.user_id);
+  ASSERT_TRUE(call.ok()) << call.error().message;
+  EXPECT_FALSE(state_has_encryption(*alice.client, call->room_id)) << "carol could not have read an encrypted invite";
+  ASSERT_TRUE(runtime.run_until([&] { return c.seen.state(call->call_id) == CallState::ringing; }, 30s));
+  a->hangup(*call);
+}
+
 // A room key that reaches the callee after the invite it encrypts: the invite waits, is decrypted when the key
 // arrives, and rings then. Alice is driven by hand to hold her room key back.
 TEST(Encrypted, InviteWaitingForItsRoomKeyRingsWhenTheKeyArrives) {

@@ -146,7 +146,11 @@ class Client {
 
   // --- encryption
   void set_crypto_hook(std::shared_ptr<CryptoHook> hook);
+  bool encrypts() const;  // a CryptoHook is set: this client can read and write encrypted rooms
   bool room_encrypted(const std::string& room_id) const;
+  // The ids of `user_id`'s devices whose identity keys the homeserver holds (POST /keys/query): empty for a user
+  // whose clients do no end-to-end encryption. At most 1000 ids are read.
+  Result<std::vector<std::string>> devices_with_keys(const std::string& user_id);
   // Sends what the hook asks for now (keys upload, key queries, ...); sync() does this after every response.
   Status flush_crypto_requests(const std::atomic<bool>* cancel = nullptr);
   // Whom a room key of an encrypted room goes to: its joined and invited members (GET /members, cached until a
