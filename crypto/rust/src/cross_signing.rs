@@ -69,8 +69,7 @@ impl Machine {
         if holds_keys && status["device_signed"] == json!(true) {
             return Ok(json!({"status": status, "requests": []}));
         }
-        let bootstrap =
-            self.runtime().block_on(self.olm().bootstrap_cross_signing(false)).map_err(AbiError::store)?;
+        let bootstrap = self.runtime().block_on(self.olm().bootstrap_cross_signing(false)).map_err(AbiError::store)?;
         let mut out = Vec::new();
         if let Some(upload) = &bootstrap.upload_keys_req {
             out.push(requests::outgoing_json(upload)?);

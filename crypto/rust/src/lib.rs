@@ -229,7 +229,11 @@ mod tests {
         (handle, dir)
     }
 
-    fn call(f: unsafe extern "C" fn(*const MxcMachine, *const c_char) -> *mut c_char, h: *mut MxcMachine, text: &str) -> Value {
+    fn call(
+        f: unsafe extern "C" fn(*const MxcMachine, *const c_char) -> *mut c_char,
+        h: *mut MxcMachine,
+        text: &str,
+    ) -> Value {
         let text = CString::new(text).unwrap();
         take(unsafe { f(h, text.as_ptr()) })
     }
@@ -239,8 +243,12 @@ mod tests {
         let (handle, dir) = open_temp("verify");
         assert_eq!(call(mxc_verification, handle, "not json")["error"]["code"], "bad_json");
         assert_eq!(call(mxc_verification, handle, r#"{"action": "dance"}"#)["error"]["code"], "bad_argument");
-        assert_eq!(call(mxc_verification, handle, r#"{"action": "accept", "user_id": "nobody"}"#)["error"]["code"], "bad_argument");
-        let unknown = call(mxc_verification, handle, r#"{"action": "confirm", "user_id": "@b:example.org", "flow_id": "f1"}"#);
+        assert_eq!(
+            call(mxc_verification, handle, r#"{"action": "accept", "user_id": "nobody"}"#)["error"]["code"],
+            "bad_argument"
+        );
+        let unknown =
+            call(mxc_verification, handle, r#"{"action": "confirm", "user_id": "@b:example.org", "flow_id": "f1"}"#);
         assert_eq!(unknown["error"]["code"], "unknown_flow");
         let long = format!(r#"{{"action": "state", "user_id": "@b:example.org", "flow_id": "{}"}}"#, "x".repeat(300));
         assert_eq!(call(mxc_verification, handle, &long)["error"]["code"], "bad_argument");
@@ -248,11 +256,15 @@ mod tests {
         assert_eq!(list["ok"]["flows"], json!([]));
         // A user whose devices are not known yet: the answer is the key query to send first.
         let first = call(mxc_verification, handle, r#"{"action": "request", "user_id": "@b:example.org"}"#);
-        let kinds: Vec<&str> = first["ok"]["requests"].as_array().unwrap().iter().filter_map(|r| r["kind"].as_str()).collect();
+        let kinds: Vec<&str> =
+            first["ok"]["requests"].as_array().unwrap().iter().filter_map(|r| r["kind"].as_str()).collect();
         assert!(kinds.contains(&"keys_query"), "{first}");
         assert!(first["ok"].get("flow").is_none());
         assert_eq!(call(mxc_cross_signing, handle, r#"{"action": "reset"}"#)["error"]["code"], "bad_argument");
-        assert_eq!(call(mxc_cross_signing, std::ptr::null_mut(), r#"{"action": "status"}"#)["error"]["code"], "bad_argument");
+        assert_eq!(
+            call(mxc_cross_signing, std::ptr::null_mut(), r#"{"action": "status"}"#)["error"]["code"],
+            "bad_argument"
+        );
         unsafe { mxc_close(handle) };
         let _ = std::fs::remove_dir_all(dir);
     }

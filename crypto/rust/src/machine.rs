@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use matrix_sdk_crypto::{
-    types::{events::room::encrypted::EncryptedEvent, requests::{AnyIncomingResponse, AnyOutgoingRequest}},
-    CryptoStoreError, DecryptionSettings, EncryptionSettings,
-    EncryptionSyncChanges, MegolmError, OlmMachine, TrustRequirement,
+    types::{
+        events::room::encrypted::EncryptedEvent,
+        requests::{AnyIncomingResponse, AnyOutgoingRequest},
+    },
+    CryptoStoreError, DecryptionSettings, EncryptionSettings, EncryptionSyncChanges, MegolmError, OlmMachine,
+    TrustRequirement,
 };
 use matrix_sdk_sqlite::{OpenStoreError, SqliteCryptoStore};
 use ruma::{
@@ -286,7 +289,9 @@ impl Machine {
                 R::ToDevice(r) => self.olm.mark_request_as_sent(&id, r).await,
                 R::SignatureUpload(r) => self.olm.mark_request_as_sent(&id, r).await,
                 R::RoomMessage(r) => self.olm.mark_request_as_sent(&id, r).await,
-                R::SigningKeysUpload(r) => self.olm.mark_request_as_sent(&id, AnyIncomingResponse::SigningKeysUpload(r)).await,
+                R::SigningKeysUpload(r) => {
+                    self.olm.mark_request_as_sent(&id, AnyIncomingResponse::SigningKeysUpload(r)).await
+                }
             }
         });
         result.map_err(|e| AbiError::new("response_rejected", format!("the {kind} response was not taken: {e}")))?;

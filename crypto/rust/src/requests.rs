@@ -88,22 +88,34 @@ pub fn outgoing_json(request: &OutgoingRequest) -> AbiResult<Value> {
 
 fn room_message_json(id: &str, r: &RoomMessageRequest) -> AbiResult<Value> {
     let event_type = ruma::events::MessageLikeEventContent::event_type(r.content.as_ref()).to_string();
-    let path =
-        format!("{API}/rooms/{}/send/{}/{}", segment(r.room_id.as_str()), segment(&event_type), segment(r.txn_id.as_str()));
+    let path = format!(
+        "{API}/rooms/{}/send/{}/{}",
+        segment(r.room_id.as_str()),
+        segment(&event_type),
+        segment(r.txn_id.as_str())
+    );
     Ok(describe(id, "room_message", "PUT", path, to_value("room message", &r.content)?))
 }
 
 pub fn signature_upload_json(id: &str, r: &upload_signatures::v3::Request) -> AbiResult<Value> {
-    Ok(describe(id, "signature_upload", "POST", format!("{API}/keys/signatures/upload"), to_value("signatures", &r.signed_keys)?))
+    Ok(describe(
+        id,
+        "signature_upload",
+        "POST",
+        format!("{API}/keys/signatures/upload"),
+        to_value("signatures", &r.signed_keys)?,
+    ))
 }
 
 /// The cross-signing keys; the homeserver may answer 401 asking for user-interactive auth, which the caller adds as
 /// `auth` to this body.
 pub fn signing_keys_upload_json(id: &str, r: &UploadSigningKeysRequest) -> AbiResult<Value> {
     let mut body = serde_json::Map::new();
-    for (name, key) in
-        [("master_key", &r.master_key), ("self_signing_key", &r.self_signing_key), ("user_signing_key", &r.user_signing_key)]
-    {
+    for (name, key) in [
+        ("master_key", &r.master_key),
+        ("self_signing_key", &r.self_signing_key),
+        ("user_signing_key", &r.user_signing_key),
+    ] {
         if let Some(key) = key {
             body.insert(name.into(), to_value(name, key)?);
         }

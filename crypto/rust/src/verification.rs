@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 
 use matrix_sdk_crypto::{
-    types::requests::OutgoingVerificationRequest,
-    CancelInfo, Sas, Verification, VerificationRequest, VerificationRequestState,
+    types::requests::OutgoingVerificationRequest, CancelInfo, Sas, Verification, VerificationRequest,
+    VerificationRequestState,
 };
 use ruma::{
     events::key::verification::{cancel::CancelCode, VerificationMethod},
@@ -293,10 +293,8 @@ impl Machine {
                 ),
             )
         })?;
-        let (request, out) = self
-            .runtime()
-            .block_on(own.request_verification_with_methods(sas_only()))
-            .map_err(AbiError::store)?;
+        let (request, out) =
+            self.runtime().block_on(own.request_verification_with_methods(sas_only())).map_err(AbiError::store)?;
         self.remember(user);
         self.answer(&request, Some(out))
     }

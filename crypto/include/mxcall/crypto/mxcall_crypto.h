@@ -8,16 +8,17 @@
  * stable for programs. Codes: bad_argument, bad_json, store_missing, store_unavailable, store_unreadable,
  * store_mismatch, wrong_passphrase, store_error, sync_changes_failed, response_rejected, room_key_not_shared,
  * encrypt_failed, missing_room_key (retryable), unknown_message_index (retryable), room_key_withheld,
- * undecryptable, unknown_flow, wrong_state, unknown_device, several_devices, cross_signing_exists, internal, panic. A NULL or non-UTF-8 argument is an error (bad_argument), never undefined
- * behaviour; a panic inside the library is caught and reported (panic). Calls on one handle are serialised by the
- * handle (any thread may call); different handles are independent. The homeserver's requests are described, never
- * sent: the caller sends them and reports each answer with mxc_mark_request_sent.
+ * undecryptable, unknown_flow, wrong_state, unknown_device, several_devices, cross_signing_exists, internal, panic. A
+ * NULL or non-UTF-8 argument is an error (bad_argument), never undefined behaviour; a panic inside the library is
+ * caught and reported (panic). Calls on one handle are serialised by the handle (any thread may call); different
+ * handles are independent. The homeserver's requests are described, never sent: the caller sends them and reports each
+ * answer with mxc_mark_request_sent.
  *
  * A request (in the arrays below) is {"id", "kind", "method", "path", "body"}: send `body` (JSON) with `method` to
  * the homeserver's base URL + `path` (already escaped), and pass the 2xx answer body back. Kinds: keys_upload,
  * keys_query, keys_claim, to_device, signature_upload, room_message, signing_keys_upload (the cross-signing keys:
- * the homeserver may ask for user-interactive auth, which the caller adds to the body as "auth"). A failed request is simply not marked: the
- * machine asks for it again (to_device ones are re-issued by the next mxc_encrypt of that room).
+ * the homeserver may ask for user-interactive auth, which the caller adds to the body as "auth"). A failed request is
+ * simply not marked: the machine asks for it again (to_device ones are re-issued by the next mxc_encrypt of that room).
  */
 #ifndef MXCALL_CRYPTO_H
 #define MXCALL_CRYPTO_H
