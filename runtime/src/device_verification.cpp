@@ -125,7 +125,7 @@ Result<std::unique_ptr<DeviceVerification>> DeviceVerification::open(const Phone
   return std::unique_ptr<DeviceVerification>(new DeviceVerification(std::move(impl)));
 }
 
-Status DeviceVerification::sync_once(std::chrono::milliseconds wait) {
+matrix::Status DeviceVerification::sync_once(std::chrono::milliseconds wait) {
   matrix::SyncOptions options;
   options.timeout = wait;
   auto batch = impl_->client->sync(options);
@@ -141,10 +141,10 @@ Result<VerificationFlow> DeviceVerification::request(const std::string& user_id,
   return read_flow((*value)["flow"]);
 }
 
-Status DeviceVerification::watch(const std::string& user_id) {
+matrix::Status DeviceVerification::watch(const std::string& user_id) {
   auto value = impl_->run_until(false, {{"action", "watch"}, {"user_id", user_id}}, "flow");
   if (!value) return value.error();
-  return Ok{};
+  return matrix::Ok{};
 }
 
 Result<std::vector<VerificationFlow>> DeviceVerification::flows() {
@@ -238,9 +238,9 @@ Result<CrossSigningStatus> DeviceVerification::bootstrap_cross_signing(const std
 #else
 
 Result<std::unique_ptr<DeviceVerification>> DeviceVerification::open(const PhoneConfig&) { return not_built(); }
-Status DeviceVerification::sync_once(std::chrono::milliseconds) { return not_built(); }
+matrix::Status DeviceVerification::sync_once(std::chrono::milliseconds) { return not_built(); }
 Result<VerificationFlow> DeviceVerification::request(const std::string&, const std::string&) { return not_built(); }
-Status DeviceVerification::watch(const std::string&) { return not_built(); }
+matrix::Status DeviceVerification::watch(const std::string&) { return not_built(); }
 Result<std::vector<VerificationFlow>> DeviceVerification::flows() { return not_built(); }
 Result<VerificationFlow> DeviceVerification::accept(const VerificationFlow&) { return not_built(); }
 Result<VerificationFlow> DeviceVerification::start_sas(const VerificationFlow&) { return not_built(); }

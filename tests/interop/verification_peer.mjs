@@ -19,7 +19,12 @@ import { VerificationPhase, VerificationRequestEvent, VerifierEvent } from "matr
 import { serveCommands } from "./command_lines.mjs";
 import { startCryptoClient } from "./verify_crypto.mjs";
 
-const toStderr = (...args) => process.stderr.write(args.map(String).join(" ") + "\n");
+const debug = process.env.MXCALL_INTEROP_JS_LOG === "debug";
+// matrix-sdk-crypto-wasm traces at debug level through the console (js-sdk turns that on): kept only when asked.
+const toStderr = (...args) => {
+  const text = args.map(String).join(" ");
+  if (debug || !/^(DEBUG|TRACE) /.test(text)) process.stderr.write(text + "\n");
+};
 console.log = console.info = console.debug = console.warn = console.error = toStderr;
 logger.setLevel(process.env.MXCALL_INTEROP_JS_LOG ?? "warn");
 

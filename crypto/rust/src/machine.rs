@@ -49,11 +49,15 @@ pub struct Machine {
     store_dir: PathBuf,
     /// See verification::MAX_VERIFICATION_USERS.
     verification_users: Mutex<Vec<OwnedUserId>>,
+    /// See verification::MAX_TRACKED_FLOWS.
+    tracked_flows: Mutex<Vec<crate::verification::TrackedFlow>>,
 }
 
 impl Drop for Machine {
     fn drop(&mut self) {
         let _context = self.runtime.enter();
+        // The kept verification objects hold store handles too.
+        self.tracked_flows().clear();
         // SAFETY: dropped once, here, and never used afterwards.
         unsafe { ManuallyDrop::drop(&mut self.olm) };
     }
@@ -180,7 +184,13 @@ impl Machine {
         let olm = runtime
             .block_on(OlmMachine::with_store(&user, device, store, None))
             .map_err(|e| machine_error(e, &store_dir, passphrase.is_some()))?;
-        Ok(Machine { olm: ManuallyDrop::new(olm), runtime, store_dir, verification_users: Mutex::new(Vec::new()) })
+        Ok(Machine {
+            olm: ManuallyDrop::new(olm),
+            runtime,
+            store_dir,
+            verification_users: Mutex::new(Vec::new()),
+            tracked_flows: Mutex::new(Vec::new()),
+        })
     }
 
     pub(crate) fn olm(&self) -> &OlmMachine {
@@ -193,6 +203,10 @@ impl Machine {
 
     pub(crate) fn verification_users(&self) -> MutexGuard<'_, Vec<OwnedUserId>> {
         self.verification_users.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn tracked_flows(&self) -> MutexGuard<'_, Vec<crate::verification::TrackedFlow>> {
+        self.tracked_flows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Whatever the machine has queued, when it holds a key query (a user's devices being fetched): the caller sends

@@ -25,6 +25,9 @@ use crate::requests;
 /// Users whose verification requests the machine is asked about (those we asked, those who asked us). Bounded: a
 /// stranger may send requests, but only this many users are remembered; the oldest is forgotten first.
 pub const MAX_VERIFICATION_USERS: usize = 32;
+/// Flows remembered after the library forgets them (it drops finished ones at the next sync), so their end (done,
+/// cancelled with its reason) and the emoji compared can still be read; the oldest is forgotten first.
+pub const MAX_TRACKED_FLOWS: usize = 32;
 /// A flow id is a transaction id the other side chose; Matrix ids are at most 255 bytes.
 const MAX_FLOW_ID_BYTES: usize = 255;
 
@@ -34,6 +37,18 @@ fn sas_only() -> Vec<VerificationMethod> {
 
 fn cancel_json(info: &CancelInfo) -> Value {
     json!({"code": info.cancel_code().as_str(), "reason": info.reason(), "by_us": info.cancelled_by_us()})
+}
+
+/// A request and the SAS it turned into, kept past the library's garbage collection.
+pub struct TrackedFlow {
+    request: VerificationRequest,
+    sas: Option<Box<Sas>>,
+}
+
+impl TrackedFlow {
+    fn is(&self, user: &str, flow_id: &str) -> bool {
+        self.request.other_user().as_str() == user && self.request.flow_id().as_str() == flow_id
+    }
 }
 
 fn sas_of(verification: Option<Verification>) -> Option<Box<Sas>> {
@@ -67,7 +82,7 @@ fn sas_json(sas: &Sas, flow: &mut Value) -> &'static str {
 
 /// `{"user_id", "device_id", "flow_id", "we_started", "self_verification", "state", "emoji"?, "decimals"?,
 /// "cancel"?}`; `state` is one of requested, ready, started, keys_exchanged, confirmed, done, cancelled.
-pub fn flow_json(machine: &Machine, request: &VerificationRequest) -> Value {
+fn flow_json(machine: &Machine, request: &VerificationRequest) -> Value {
     let mut flow = json!({
         "user_id": request.other_user().as_str(),
         "device_id": request.other_device_id().map(|d| d.to_string()),
@@ -75,7 +90,7 @@ pub fn flow_json(machine: &Machine, request: &VerificationRequest) -> Value {
         "we_started": request.we_started(),
         "self_verification": request.is_self_verification(),
     });
-    let sas = sas_of(machine.olm().get_verification(request.other_user(), request.flow_id().as_str()));
+    let sas = machine.sas_for(request);
     let state = match request.state() {
         VerificationRequestState::Cancelled(info) => {
             flow["cancel"] = cancel_json(&info);
@@ -104,6 +119,35 @@ fn described(requests: impl IntoIterator<Item = OutgoingVerificationRequest>) ->
 }
 
 impl Machine {
+    /// Keeps `request` (and later its SAS) past the library's garbage collection.
+    fn track(&self, request: &VerificationRequest) {
+        let mut flows = self.tracked_flows();
+        if flows.iter().any(|f| f.is(request.other_user().as_str(), request.flow_id().as_str())) {
+            return;
+        }
+        if flows.len() >= MAX_TRACKED_FLOWS {
+            flows.remove(0);
+        }
+        flows.push(TrackedFlow { request: request.clone(), sas: None });
+    }
+
+    /// The flow's SAS from the library while it has it, else the one kept when it last did.
+    fn sas_for(&self, request: &VerificationRequest) -> Option<Box<Sas>> {
+        let (user, flow_id) = (request.other_user().as_str(), request.flow_id().as_str());
+        let live = sas_of(self.olm().get_verification(request.other_user(), flow_id));
+        let mut flows = self.tracked_flows();
+        let tracked = flows.iter_mut().find(|f| f.is(user, flow_id));
+        match (live, tracked) {
+            (Some(sas), Some(tracked)) => {
+                tracked.sas = Some(sas.clone());
+                Some(sas)
+            }
+            (Some(sas), None) => Some(sas),
+            (None, Some(tracked)) => tracked.sas.clone(),
+            (None, None) => None,
+        }
+    }
+
     fn remember(&self, user: &OwnedUserId) {
         let mut users = self.verification_users();
         if users.iter().any(|u| u == user) {
@@ -137,13 +181,19 @@ impl Machine {
         if flow_id.is_empty() || flow_id.len() > MAX_FLOW_ID_BYTES {
             return Err(AbiError::bad_argument(format!("'flow_id' is empty or longer than {MAX_FLOW_ID_BYTES} bytes")));
         }
-        self.olm().get_verification_request(&user, flow_id).ok_or_else(|| {
+        let request = self
+            .olm()
+            .get_verification_request(&user, flow_id)
+            .or_else(|| self.tracked_flows().iter().find(|f| f.is(user.as_str(), flow_id)).map(|f| f.request.clone()));
+        let request = request.ok_or_else(|| {
             AbiError::new("unknown_flow", format!("no verification {flow_id} with {user} (it may have timed out)"))
-        })
+        })?;
+        self.track(&request);
+        Ok(request)
     }
 
     fn sas_of_request(&self, request: &VerificationRequest) -> AbiResult<Box<Sas>> {
-        sas_of(self.olm().get_verification(request.other_user(), request.flow_id().as_str())).ok_or_else(|| {
+        self.sas_for(request).ok_or_else(|| {
             AbiError::new("wrong_state", format!("verification {} has no SAS flow yet", request.flow_id().as_str()))
         })
     }
@@ -152,6 +202,8 @@ impl Machine {
     /// are to be sent now (then marked as sent). An answer without "flow" to "request" means: the user's devices are
     /// being fetched; send the requests and ask again.
     pub fn verification(&self, input: &Value) -> AbiResult<Value> {
+        // Verification objects hold store handles, which must be dropped inside the runtime (an evicted flow, say).
+        let _context = self.runtime().enter();
         let action = str_field(input, "action")?;
         match action {
             "request" => self.request_verification(input),
@@ -167,11 +219,12 @@ impl Machine {
                 if !users.iter().any(|u| u.as_str() == self.olm().user_id().as_str()) {
                     users.push(self.olm().user_id().to_owned());
                 }
-                let flows: Vec<Value> = users
-                    .iter()
-                    .flat_map(|u| self.olm().get_verification_requests(u))
-                    .map(|r| flow_json(self, &r))
-                    .collect();
+                for request in users.iter().flat_map(|u| self.olm().get_verification_requests(u)) {
+                    self.track(&request);
+                }
+                let requests: Vec<VerificationRequest> =
+                    self.tracked_flows().iter().map(|f| f.request.clone()).collect();
+                let flows: Vec<Value> = requests.iter().map(|r| flow_json(self, r)).collect();
                 Ok(json!({"flows": flows, "requests": []}))
             }
             "state" => {
@@ -216,7 +269,7 @@ impl Machine {
             }
             "cancel" => {
                 let request = self.find_request(input)?;
-                let out = match sas_of(self.olm().get_verification(request.other_user(), request.flow_id().as_str())) {
+                let out = match self.sas_for(&request) {
                     Some(sas) => sas.cancel(),
                     None => request.cancel(),
                 };
@@ -279,6 +332,7 @@ impl Machine {
         })?;
         let (request, out) = device.request_verification_with_methods(sas_only());
         self.remember(&user);
+        self.track(&request);
         self.answer(&request, Some(out))
     }
 

@@ -55,14 +55,14 @@ class DeviceVerification {
 
   // One /sync, held by the server at most `wait`: verification messages reach the machine and what it answers on its
   // own (keys, MAC, done) is sent.
-  Status sync_once(std::chrono::milliseconds wait);
+  matrix::Status sync_once(std::chrono::milliseconds wait);
 
   // Asks `user_id`'s device (all our own other devices, or another user's only device, when `device_id` is empty) to
   // verify; the user's devices are fetched first. Errors name unknown devices and list the known ones.
   Result<VerificationFlow> request(const std::string& user_id, const std::string& device_id = {});
   // Fetches `user_id`'s devices so that a request from one of them is taken (requests from unknown devices are
   // dropped by the library). Our own devices are known without this.
-  Status watch(const std::string& user_id);
+  matrix::Status watch(const std::string& user_id);
   // Every flow with the users asked or asking (our own user's always).
   Result<std::vector<VerificationFlow>> flows();
 
