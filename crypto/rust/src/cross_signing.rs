@@ -39,7 +39,7 @@ impl Machine {
 
     /// `{"action": "status"}` → `{"status": {...}, "requests": []}`;
     /// `{"action": "bootstrap"}` → `{"status": {...}, "requests": [keys_upload?, signing_keys_upload,
-    /// signature_upload]}`, to be sent in that order (the signing keys upload may need user-interactive auth).
+    /// signature_upload, keys_query (our own, to read the signature back)]}`, to be sent in that order (the signing keys upload may need user-interactive auth).
     /// Either may answer `{"requests": [...]}` alone first: our own keys are being queried; send and ask again.
     /// A cross-signing identity on the server whose private keys this store lacks is never replaced
     /// (`cross_signing_exists`): that would reset the trust every other device and user has in this account.
@@ -78,6 +78,10 @@ impl Machine {
         out.push(requests::signing_keys_upload_json(id.as_str(), &bootstrap.upload_signing_keys_req)?);
         let id = ruma::TransactionId::new();
         out.push(requests::signature_upload_json(id.as_str(), &bootstrap.upload_signatures_req)?);
+        // Our own keys again, last: the stored copy of this device then carries the new signature, which is what
+        // "device_signed" reads (from the server, not from what we meant to upload).
+        let (id, query) = self.olm().query_keys_for_users([self.olm().user_id()]);
+        out.push(requests::keys_query_json(id.as_str(), &query)?);
         Ok(json!({"status": status, "requests": out}))
     }
 }

@@ -2,8 +2,8 @@
 //! client to send, and the homeserver's answers turned back into the typed responses the machine expects.
 
 use matrix_sdk_crypto::types::requests::{
-    AnyOutgoingRequest, OutgoingRequest, OutgoingVerificationRequest, RoomMessageRequest, ToDeviceRequest,
-    UploadSigningKeysRequest,
+    AnyOutgoingRequest, KeysQueryRequest, OutgoingRequest, OutgoingVerificationRequest, RoomMessageRequest,
+    ToDeviceRequest, UploadSigningKeysRequest,
 };
 use ruma::api::{
     client::{
@@ -68,13 +68,7 @@ pub fn outgoing_json(request: &OutgoingRequest) -> AbiResult<Value> {
             }
             Ok(describe(id, "keys_upload", "POST", format!("{API}/keys/upload"), Value::Object(body)))
         }
-        AnyOutgoingRequest::KeysQuery(r) => {
-            let mut body = json!({"device_keys": to_value("device list", &r.device_keys)?});
-            if let Some(timeout) = r.timeout {
-                body["timeout"] = json!(timeout.as_millis() as u64);
-            }
-            Ok(describe(id, "keys_query", "POST", format!("{API}/keys/query"), body))
-        }
+        AnyOutgoingRequest::KeysQuery(r) => keys_query_json(id, r),
         AnyOutgoingRequest::KeysClaim(r) => Ok(claim_json(id, r)?),
         AnyOutgoingRequest::ToDeviceRequest(r) => {
             let mut value = to_device_json(r)?;
@@ -129,6 +123,14 @@ pub fn verification_json(request: &OutgoingVerificationRequest) -> AbiResult<Val
         OutgoingVerificationRequest::ToDevice(r) => to_device_json(r),
         OutgoingVerificationRequest::InRoom(r) => room_message_json(r.txn_id.as_str(), r),
     }
+}
+
+pub fn keys_query_json(id: &str, r: &KeysQueryRequest) -> AbiResult<Value> {
+    let mut body = json!({"device_keys": to_value("device list", &r.device_keys)?});
+    if let Some(timeout) = r.timeout {
+        body["timeout"] = json!(timeout.as_millis() as u64);
+    }
+    Ok(describe(id, "keys_query", "POST", format!("{API}/keys/query"), body))
 }
 
 pub fn claim_json(id: &str, request: &claim_keys::v3::Request) -> AbiResult<Value> {

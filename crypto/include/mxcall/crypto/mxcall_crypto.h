@@ -90,9 +90,10 @@ char* mxc_verification(const MxcMachine* handle, const char* command_json);
 /* Cross-signing of our own device. command: {"action": "status"} or {"action": "bootstrap"}. Value: {"status":
  * {"has_master", "has_self_signing", "has_user_signing" (private keys in this store), "identity_on_server",
  * "device_signed" (our self-signing key signed this device)}, "requests": [...]}: for bootstrap, keys_upload (if the
- * device keys are not up yet), signing_keys_upload, signature_upload, to send in that order; none when the device is
- * already signed. A value with "requests" alone: our own keys are being fetched; send them and ask again. An identity
- * on the server whose private keys this store lacks is never replaced: cross_signing_exists. */
+ * device keys are not up yet), signing_keys_upload, signature_upload, keys_query (our own keys read back, so that
+ * device_signed says what the server holds), to send in that order; none when the device is already signed. A value
+ * with "requests" alone: our own keys are being fetched; send them and ask again. An identity on the server whose
+ * private keys this store lacks is never replaced: cross_signing_exists. */
 char* mxc_cross_signing(const MxcMachine* handle, const char* command_json);
 
 /* Frees a string returned by any function above (NULL is ignored). */
