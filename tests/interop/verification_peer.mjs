@@ -8,10 +8,11 @@
 //   request {user_id, device_id}   requests verification of that device (once js-sdk's crypto knows it: the two
 //                                  users share an encrypted room, as with Element)
 //   status {user_id, device_id}    -> done {known, locally_verified, cross_signing_verified, signed_by_owner, verified}
+//   phase {flow_id}                -> done {phase}: requested, ready, started, cancelled or done, read now
 //   join {room_id}
 //   quit
 // Events: verification {flow_id, phase, initiated_by_me, other_user, other_device} at every phase change;
-//   sas {flow_id, emoji: [{symbol, name}], decimals}; verification_done {flow_id};
+//   sas {flow_id, emoji: [{symbol, name}], decimals}; verification_done {flow_id, by: "request" | "verifier", phase};
 //   verification_cancelled {flow_id, code}.
 import { logger } from "matrix-js-sdk/lib/logger.js";
 import { CryptoEvent } from "matrix-js-sdk/lib/crypto-api/index.js";
@@ -20,10 +21,10 @@ import { serveCommands } from "./command_lines.mjs";
 import { startCryptoClient } from "./verify_crypto.mjs";
 
 const debug = process.env.MXCALL_INTEROP_JS_LOG === "debug";
-// matrix-sdk-crypto-wasm traces at debug level through the console (js-sdk turns that on): kept only when asked.
+// matrix-sdk-crypto-wasm traces at debug level through the console (INFO and below kept only when asked; js-sdk turns tracing on).
 const toStderr = (...args) => {
   const text = args.map(String).join(" ");
-  if (debug || !/^(DEBUG|TRACE) /.test(text)) process.stderr.write(text + "\n");
+  if (debug || !/^(DEBUG|TRACE|INFO) /.test(text)) process.stderr.write(text + "\n");
 };
 console.log = console.info = console.debug = console.warn = console.error = toStderr;
 logger.setLevel(process.env.MXCALL_INTEROP_JS_LOG ?? "warn");
@@ -54,6 +55,14 @@ async function knownDevice(userId, deviceId) {
 }
 let policy = { sas: "confirm", start: false };
 const verifiers = new WeakSet();
+const doneFlows = new Set();
+const requests = new Map();  // flow id -> js-sdk's VerificationRequest
+
+function reportDone(request, by) {
+  if (doneFlows.has(request.transactionId)) return;
+  doneFlows.add(request.transactionId);
+  emit({ ev: "verification_done", flow_id: request.transactionId, by, phase: phaseNames[request.phase] ?? null });
+}
 
 function followVerifier(request, verifier) {
   if (verifiers.has(verifier)) return;
@@ -66,10 +75,16 @@ function followVerifier(request, verifier) {
     else if (policy.sas === "mismatch") callbacks.mismatch();
     else callbacks.cancel();
   });
-  verifier.verify().catch((error) => toStderr(`verifier of ${flowId} ended: ${error?.message ?? error}`));
+  // verify() resolves once both MACs are checked and done is exchanged. js-sdk does not always emit a request change
+  // for that last step (seen when the other device is cross-signed), so this reports done as well, once per flow.
+  verifier
+    .verify()
+    .then(() => reportDone(request, "verifier"))
+    .catch((error) => toStderr(`verifier of ${flowId} ended: ${error?.message ?? error}`));
 }
 
 function follow(request) {
+  requests.set(request.transactionId, request);
   let last = null;
   const update = async () => {
     const flowId = request.transactionId;
@@ -83,7 +98,7 @@ function follow(request) {
         other_user: request.otherUserId,
         other_device: request.otherDeviceId ?? null,
       });
-      if (request.phase === VerificationPhase.Done) emit({ ev: "verification_done", flow_id: flowId });
+      if (request.phase === VerificationPhase.Done) reportDone(request, "request");
       if (request.phase === VerificationPhase.Cancelled) {
         emit({ ev: "verification_cancelled", flow_id: flowId, code: request.cancellationCode });
       }
@@ -128,6 +143,12 @@ async function run(command) {
         signed_by_owner: status.signedByOwner,
         verified: status.isVerified(),
       };
+    }
+    case "phase": {
+      // The request's phase now, read rather than waited for: js-sdk does not always emit a change for the last step.
+      const request = requests.get(command.flow_id);
+      if (!request) throw new Error(`no verification ${command.flow_id}`);
+      return { phase: phaseNames[request.phase] ?? String(request.phase) };
     }
     case "join":
       await client.joinRoom(command.room_id);

@@ -236,12 +236,7 @@ int run_verify(const std::vector<std::string>& args) {
     out.error(why);
     return kExitUsage;
   }
-  PhoneConfig config;
-  config.homeserver = source.homeserver;
-  config.session_path = source.session_file;
-  config.access_token = source.access_token;
-  config.allow_insecure_http = source.allow_insecure_http;
-  config.encryption.passphrase = *passphrase;
+  PhoneConfig config = phone_config_for(source, *passphrase);
   auto verification = DeviceVerification::open(config);
   if (!verification) {
     out.error(store_error_hint(verification.error()), matrix::to_string(verification.error().code));
