@@ -46,16 +46,15 @@ std::string usage() {
          "emoji did not match), 4 timed out, 6 homeserver or encryption store error.\n";
 }
 
+// One line (text output escapes control characters, newlines included): each emoji with its name, then the numbers.
 std::string emoji_line(const VerificationFlow& flow) {
-  std::string symbols;
-  std::string names;
-  for (const auto& e : flow.emoji) {
-    symbols += e.symbol + "  ";
-    names += (names.empty() ? "" : ", ") + e.name;
+  std::string text;
+  for (const auto& e : flow.emoji) text += "   " + e.symbol + " " + e.name;
+  if (flow.decimals.size() == 3) {
+    text += "   (numbers " + std::to_string(flow.decimals[0]) + " " + std::to_string(flow.decimals[1]) + " " +
+            std::to_string(flow.decimals[2]) + ")";
   }
-  std::string decimals;
-  for (int d : flow.decimals) decimals += (decimals.empty() ? "" : " ") + std::to_string(d);
-  return symbols + "\n  " + names + (decimals.empty() ? "" : "\n  numbers: " + decimals);
+  return text;
 }
 
 std::string joined_emoji(const VerificationFlow& flow, bool names) {
@@ -74,8 +73,9 @@ bool ask_match() {
 
 class VerifyRun {
  public:
-  VerifyRun(DeviceVerification& verification, Output& out, bool auto_yes, Clock::time_point deadline)
-      : v_(verification), out_(out), auto_yes_(auto_yes), deadline_(deadline) {}
+  VerifyRun(DeviceVerification& verification, Output& out, bool auto_yes, Clock::time_point deadline,
+            std::string device)
+      : v_(verification), out_(out), auto_yes_(auto_yes), deadline_(deadline), device_(std::move(device)) {}
 
   // Follows `flow_id` (or, when empty, the first request another device sends us) to its end.
   int follow(std::string flow_id, const std::string& from_user) {
@@ -106,7 +106,11 @@ class VerifyRun {
 
  private:
   // One look at the flow: the step that is ours to take, or the end. nullopt: keep going.
-  std::optional<int> advance(const VerificationFlow& flow, std::optional<Clock::time_point>& ready_since) {
+  std::optional<int> advance(const VerificationFlow& seen, std::optional<Clock::time_point>& ready_since) {
+    // The library names the other device only between ready and done: keep the name once known.
+    if (!seen.device_id.empty()) device_ = seen.device_id;
+    VerificationFlow flow = seen;
+    flow.device_id = device_;
     if (flow.state != last_state_) {
       last_state_ = flow.state;
       out_.fact("verification_state", {{"state", flow.state}, {"user_id", flow.user_id}, {"device_id", flow.device_id}},
@@ -133,7 +137,7 @@ class VerifyRun {
                                   ? std::to_string(flow.decimals[0]) + " " + std::to_string(flow.decimals[1]) + " " +
                                         std::to_string(flow.decimals[2])
                                   : std::string()}},
-                "Compare with the other device:\n  " + emoji_line(flow));
+                "compare with the other device:" + emoji_line(flow));
       bool match = auto_yes_ || ask_match();
       auto answered = match ? v_.confirm(flow) : v_.mismatch(flow);
       if (!answered) return fail(answered.error());
@@ -163,6 +167,7 @@ class VerifyRun {
   Output& out_;
   bool auto_yes_;
   Clock::time_point deadline_;
+  std::string device_;  // the other device, once named (by the user or by the flow)
   std::string last_state_;
   bool sas_started_ = false;
   bool answered_ = false;
@@ -248,7 +253,7 @@ int run_verify(const std::vector<std::string>& args) {
     if (status != kExitOk || (user.empty() && !wait)) return status;
   }
   auto deadline = Clock::now() + std::chrono::seconds(seconds);
-  VerifyRun run(v, out, options.has("yes"), deadline);
+  VerifyRun run(v, out, options.has("yes"), deadline, device);
   if (wait) {
     if (!user.empty() && user != v.user_id()) {
       if (auto watched = v.watch(user); !watched) {
@@ -267,9 +272,9 @@ int run_verify(const std::vector<std::string>& args) {
               flow.error().errcode.empty() ? matrix::to_string(flow.error().code) : flow.error().errcode);
     return flow.error().code == ErrorCode::bad_request ? kExitUsage : exit_code_for(flow.error());
   }
-  out.fact("verification_request",
-           {{"user_id", flow->user_id}, {"device_id", flow->device_id}, {"flow_id", flow->flow_id}},
-           "asked " + flow->user_id + (flow->device_id.empty() ? "" : " (device " + flow->device_id + ")") +
+  std::string asked = flow->device_id.empty() ? device : flow->device_id;
+  out.fact("verification_request", {{"user_id", flow->user_id}, {"device_id", asked}, {"flow_id", flow->flow_id}},
+           "asked " + flow->user_id + (asked.empty() ? " (all their other devices)" : " (device " + asked + ")") +
                " to verify; accept it there");
   return run.follow(flow->flow_id, user);
 }
