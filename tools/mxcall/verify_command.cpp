@@ -1,6 +1,7 @@
 // mxcall verify: interactive device verification (SAS) with another device, and cross-signing for this one.
 // The flow is matrix-sdk-crypto's (mxcall::DeviceVerification); this file follows it, shows the emoji and asks.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "account.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "interrupts.hpp"
 #include "mxcall/verification.hpp"
 #include "output.hpp"
 
@@ -77,12 +79,16 @@ class VerifyRun {
             std::string device)
       : v_(verification), out_(out), auto_yes_(auto_yes), deadline_(deadline), device_(std::move(device)) {}
 
+  // Called on the interrupt watcher's thread: the loop below cancels at its next turn (within a second).
+  void interrupt() { interrupted_ = true; }
+
   // Follows `flow_id` (or, when empty, the first request another device sends us) to its end.
   int follow(std::string flow_id, const std::string& from_user) {
     std::optional<Clock::time_point> ready_since;
     while (Clock::now() < deadline_) {
       auto flows = v_.flows();
       if (!flows) return fail(flows.error());
+      if (interrupted_) return cancel_on_interrupt(*flows, flow_id);
       for (const auto& flow : *flows) {
         if (flow_id.empty() && !flow.we_started && flow.state == "requested" &&
             (from_user.empty() ? flow.user_id == v_.user_id() : flow.user_id == from_user)) {
@@ -158,6 +164,18 @@ class VerifyRun {
     return std::nullopt;
   }
 
+  int cancel_on_interrupt(const std::vector<VerificationFlow>& flows, const std::string& flow_id) {
+    for (const auto& flow : flows) {
+      if (!flow_id.empty() && flow.flow_id == flow_id && flow.state != "done" && flow.state != "cancelled") {
+        (void)v_.cancel(flow);  // best effort: the other side times out otherwise
+      }
+    }
+    out_.error(flow_id.empty() ? std::string("interrupted before any verification request")
+                               : std::string("interrupted: the verification was cancelled here (m.user)"),
+               "interrupted");
+    return kExitRejected;
+  }
+
   int fail(const Error& error) {
     out_.error(error.message, error.errcode.empty() ? matrix::to_string(error.code) : error.errcode);
     return error.code == ErrorCode::bad_request ? kExitUsage : exit_code_for(error);
@@ -172,6 +190,7 @@ class VerifyRun {
   bool sas_started_ = false;
   bool answered_ = false;
   std::set<std::string> accepted_sas_;
+  std::atomic<bool> interrupted_{false};
 };
 
 int bootstrap(DeviceVerification& verification, const ParsedOptions& options, Output& out) {
@@ -254,6 +273,8 @@ int run_verify(const std::vector<std::string>& args) {
   }
   auto deadline = Clock::now() + std::chrono::seconds(seconds);
   VerifyRun run(v, out, options.has("yes"), deadline, device);
+  // Ctrl-C cancels the flow (the other side is told, m.user) at the loop's next turn; a second one quits at once.
+  InterruptWatcher interrupts([&run](int) { run.interrupt(); });
   if (wait) {
     if (!user.empty() && user != v.user_id()) {
       if (auto watched = v.watch(user); !watched) {
