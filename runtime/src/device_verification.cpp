@@ -54,6 +54,7 @@ struct DeviceVerification::Impl {
 
 namespace {
 
+#ifdef MXCALL_RUNTIME_CRYPTO
 VerificationFlow read_flow(const json& value) {
   VerificationFlow flow;
   if (!value.is_object()) return flow;
@@ -90,6 +91,7 @@ CrossSigningStatus read_status(const json& value) {
   status.device_signed = value.value("device_signed", false);
   return status;
 }
+#endif
 
 [[maybe_unused]] Error not_built() {
   return Error{ErrorCode::crypto_store,
