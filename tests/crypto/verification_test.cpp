@@ -162,7 +162,6 @@ TEST_F(Verification, UnknownDeviceListsTheKnownOnes) {
       alice.machine->verification(json{{"action", "request"}, {"user_id", kBob}, {"device_id", "NOSUCH"}}.dump());
   for (int round = 0; round < 3 && reply.ok(); ++round) {  // the key query for Bob first
     json value = json::parse(*reply.value);
-    if (getenv("VDEBUG")) fprintf(stderr, "UNKNOWN %s\n", value.dump().c_str());
     for (const auto& request : value["requests"]) {
       alice.machine->mark_request_sent(request["id"].get<std::string>(), request["kind"].get<std::string>(),
                                        server.answer(kAlice, "ALICEDEV", request).dump());
