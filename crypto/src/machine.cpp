@@ -87,4 +87,16 @@ Reply Machine::decrypt(std::string_view room_id, std::string_view event_json) co
   return take(mxc_decrypt(handle_, room->c_str(), event->c_str()));
 }
 
+Reply Machine::verification(std::string_view command_json) const {
+  auto command = c_string(command_json);
+  if (!command) return nul_error("the verification command");
+  return take(mxc_verification(handle_, command->c_str()));
+}
+
+Reply Machine::cross_signing(std::string_view command_json) const {
+  auto command = c_string(command_json);
+  if (!command) return nul_error("the cross-signing command");
+  return take(mxc_cross_signing(handle_, command->c_str()));
+}
+
 }  // namespace mxcall::crypto

@@ -28,6 +28,15 @@ std::vector<matrix::CryptoRequest> read_requests(const json& array, std::string*
 
 std::string describe(const CryptoError& error) { return error.message + " [" + error.code + "]"; }
 
+OlmCryptoHook::CommandReply command_reply(const Reply& reply) {
+  if (!reply.ok()) return {std::nullopt, {}, reply.error};
+  auto value = json::parse(*reply.value, nullptr, false);
+  std::string error;
+  auto requests = read_requests(value.is_object() ? value.value("requests", json::array()) : json{}, &error);
+  if (!error.empty()) return {std::nullopt, {}, CryptoError{"internal", error, false}};
+  return {*reply.value, std::move(requests), {}};
+}
+
 }  // namespace
 
 bool starts_call(std::string_view type) {
@@ -68,6 +77,14 @@ std::string OlmCryptoHook::curve25519_key() const {
   auto identity = machine_->identity();
   if (!identity.ok()) return {};
   return json::parse(*identity.value, nullptr, false).value("curve25519", "");
+}
+
+OlmCryptoHook::CommandReply OlmCryptoHook::verification(std::string_view command_json) {
+  return command_reply(machine_->verification(command_json));
+}
+
+OlmCryptoHook::CommandReply OlmCryptoHook::cross_signing(std::string_view command_json) {
+  return command_reply(machine_->cross_signing(command_json));
 }
 
 matrix::DecryptOutcome OlmCryptoHook::decrypt(std::string_view room_id, std::string_view event_json) {

@@ -52,6 +52,17 @@ Status Client::flush_crypto_requests(const std::atomic<bool>* cancel) {
   return Ok{};
 }
 
+Status Client::send_hook_requests(const std::vector<CryptoRequest>& requests, const std::atomic<bool>* cancel) {
+  std::shared_ptr<CryptoHook> hook;
+  {
+    std::lock_guard lock(state_->mutex);
+    hook = state_->hook;
+  }
+  if (!hook) return Error{ErrorCode::bad_request, "no encryption hook to send requests for"};
+  std::lock_guard flow(state_->encryption.flow);
+  return send_crypto_requests(*hook, requests, cancel);
+}
+
 Result<bool> Client::needs_encryption(const std::string& room_id, const std::atomic<bool>* cancel) {
   {
     std::lock_guard lock(state_->mutex);

@@ -10,6 +10,10 @@
 
 namespace mxcall::runtime {
 
+// A homeserver client logged in from `config` as Phone::connect does: an access token, else a user and password,
+// else the saved session file.
+Result<std::unique_ptr<matrix::Client>> log_in(const PhoneConfig& config);
+
 struct Encryption {
   std::shared_ptr<matrix::CryptoHook> hook;  // null: encryption is off (see EncryptionConfig)
   std::optional<DeviceIdentity> identity;

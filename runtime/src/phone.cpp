@@ -21,6 +21,10 @@ std::unique_ptr<Phone::Impl> make_impl(Runtime& runtime, protocol::LocalParty me
   return impl;
 }
 
+}  // namespace
+
+namespace runtime {
+
 Result<std::unique_ptr<matrix::Client>> log_in(const PhoneConfig& config) {
   matrix::ClientConfig client_config;
   client_config.homeserver = config.homeserver;
@@ -41,7 +45,7 @@ Result<std::unique_ptr<matrix::Client>> log_in(const PhoneConfig& config) {
   return client;
 }
 
-}  // namespace
+}  // namespace runtime
 
 Phone::Phone(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -49,7 +53,7 @@ Result<std::unique_ptr<Phone>> Phone::connect(Runtime& runtime, PhoneConfig conf
   if (config.homeserver.empty() && config.session_path.empty()) {
     return Error{ErrorCode::not_logged_in, "no homeserver given: pass its base URL (https://matrix.example.org)"};
   }
-  auto client = log_in(config);
+  auto client = runtime::log_in(config);
   if (!client) return client.error();
   matrix::Session session = (*client)->session();
   // Before the first /sync, so that its keys and to-device messages reach the store.
@@ -158,7 +162,7 @@ Result<std::optional<DeviceIdentity>> prepare_encryption(const PhoneConfig& conf
   if (!encryption_built() || !config.encryption.enabled || encryption_store_path(config).empty()) {
     return std::optional<DeviceIdentity>{};
   }
-  auto client = log_in(config);
+  auto client = runtime::log_in(config);
   if (!client) return client.error();
   auto encryption = runtime::open_encryption(**client, config);
   if (!encryption) return encryption.error();

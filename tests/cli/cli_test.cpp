@@ -147,7 +147,8 @@ TEST_F(Cli, UsageErrorsExitTwoAndSayWhatToDo) {
 TEST_F(Cli, HelpListsEveryCommandAndOption) {
   auto help = start({"--help"}, {}, "help");
   ASSERT_EQ(help->wait(kCommandTimeout), 0);
-  for (const char* command : {"login", "whoami", "logout", "call", "answer", "transfer", "validate", "replay"}) {
+  for (const char* command :
+       {"login", "whoami", "logout", "call", "answer", "transfer", "verify", "validate", "replay"}) {
     EXPECT_NE(help->out().find(std::string("  ") + command), std::string::npos) << command;
   }
   auto answer = start({"answer", "--help"}, {}, "answer-help");
@@ -168,6 +169,14 @@ TEST_F(Cli, HelpListsEveryCommandAndOption) {
   for (const char* option : {"--after", "--transfer-timeout", "--identity", "--tone", "--json"}) {
     EXPECT_NE(transfer->out().find(option), std::string::npos) << option;
   }
+  auto verify = start({"verify", "--help"}, {}, "verify-help");
+  ASSERT_EQ(verify->wait(kCommandTimeout), 0);
+  for (const char* option : {"--wait", "--bootstrap", "--yes", "--timeout", "--password-file", "--json"}) {
+    EXPECT_NE(verify->out().find(option), std::string::npos) << option;
+  }
+  auto not_a_user = start({"verify", "bob"}, {}, "verify-usage");
+  ASSERT_EQ(not_a_user->wait(kCommandTimeout), 2);
+  EXPECT_NE(not_a_user->err().find("not a Matrix user id"), std::string::npos) << not_a_user->err();
   // --busy declines calls beyond --max-calls, so without --auto it is a usage error that says so.
   auto busy = start({"answer", "--busy"}, {}, "busy-usage");
   EXPECT_EQ(busy->wait(kCommandTimeout), 2);

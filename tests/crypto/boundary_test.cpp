@@ -91,6 +91,32 @@ TEST(CAbi, BadJsonIsAnErrorNamingWhatWasWrong) {
   EXPECT_TRUE(machine->outgoing_requests().ok());
 }
 
+TEST(CAbi, VerificationCommandsAreCheckedAndUnknownFlowsNamed) {
+  TestDir dir;
+  auto machine = open_ok({"@alice:example.org", "ALICEDEV", dir / "store", "", true});
+  ASSERT_TRUE(machine);
+  auto code = [](const crypto::Reply& reply) { return reply.ok() ? std::string("ok") : reply.error.code; };
+  EXPECT_EQ(take(mxc_verification(nullptr, R"({"action":"list"})"))["error"]["code"], "bad_argument");
+  EXPECT_EQ(take(mxc_cross_signing(nullptr, R"({"action":"status"})"))["error"]["code"], "bad_argument");
+  EXPECT_EQ(code(machine->verification("{")), "bad_json");
+  EXPECT_EQ(code(machine->verification("{}")), "bad_argument");
+  EXPECT_EQ(code(machine->verification(R"({"action":"explode"})")), "bad_argument");
+  EXPECT_EQ(code(machine->verification(R"({"action":"confirm","user_id":"bob"})")), "bad_argument");
+  EXPECT_EQ(code(machine->verification(R"({"action":"confirm","user_id":"@bob:example.org"})")), "bad_argument");
+  auto unknown = machine->verification(R"({"action":"confirm","user_id":"@bob:example.org","flow_id":"f1"})");
+  EXPECT_EQ(code(unknown), "unknown_flow");
+  EXPECT_NE(unknown.error.message.find("f1"), std::string::npos);
+  EXPECT_EQ(code(machine->verification(R"({"action":"request","user_id":"@bob:example.org","device_id":7})")),
+            "bad_argument");
+  EXPECT_EQ(code(machine->verification(std::string(R"({"action":"list"})") + std::string("\0", 1))), "bad_argument");
+  EXPECT_EQ(code(machine->cross_signing(R"({"action":"reset"})")), "bad_argument");
+  EXPECT_EQ(code(machine->cross_signing("[]")), "bad_argument");
+  // Nobody asked and nobody was asked: no flows.
+  auto list = machine->verification(R"({"action":"list"})");
+  ASSERT_TRUE(list.ok()) << list.error.message;
+  EXPECT_EQ(json::parse(*list.value)["flows"], json::array());
+}
+
 TEST(Store, MissingStoreIsNamedAndNotRecreated) {
   TestDir dir;
   auto error = open_error({"@alice:example.org", "ALICEDEV", dir / "gone", "", false});

@@ -193,6 +193,16 @@ matrix::ClientConfig cli_client_config(const std::string& homeserver, const std:
   return config;
 }
 
+PhoneConfig phone_config_for(const SessionSource& source, const std::string& passphrase) {
+  PhoneConfig config;
+  config.homeserver = source.homeserver;
+  config.session_path = source.session_file;
+  config.access_token = source.access_token;
+  config.allow_insecure_http = source.allow_insecure_http;
+  config.encryption.passphrase = passphrase;
+  return config;
+}
+
 SessionSource find_session(const ParsedOptions& options) {
   SessionSource source;
   source.allow_insecure_http = options.has("insecure-http");

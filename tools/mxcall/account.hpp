@@ -11,6 +11,7 @@
 #include "cli_options.hpp"
 #include "exit_codes.hpp"
 #include "mxcall/matrix/client.hpp"
+#include "mxcall/phone.hpp"
 #include "output.hpp"
 
 namespace mxcall::tools {
@@ -91,6 +92,9 @@ SessionSource find_session(const ParsedOptions& options);
 
 // A client logged in from `source` (resumed and checked with whoami), or the homeserver's error.
 matrix::Result<std::unique_ptr<matrix::Client>> logged_in_client(const SessionSource& source);
+
+// The Phone settings of a session found by find_session, with the encryption store's passphrase.
+PhoneConfig phone_config_for(const SessionSource& source, const std::string& passphrase);
 
 // find_session and logged_in_client for a command: the client (and in `used` where its session came from), or the
 // exit status after the error was printed.

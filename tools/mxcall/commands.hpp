@@ -13,5 +13,6 @@ int run_call(const std::vector<std::string>& args);
 int run_answer(const std::vector<std::string>& args);
 int run_create_dm(const std::vector<std::string>& args);
 int run_transfer(const std::vector<std::string>& args);
+int run_verify(const std::vector<std::string>& args);
 
 }  // namespace mxcall::tools

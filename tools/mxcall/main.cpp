@@ -26,6 +26,8 @@ constexpr std::string_view kUsage =
     "  logout                      log the saved session out and delete its file and encryption store\n"
     "  create-dm @user [--encrypted]\n"
     "                              create a direct chat with a user (end-to-end encrypted with --encrypted)\n"
+    "  verify [@user [DEVICE]] [--wait] [--bootstrap]\n"
+    "                              verify another device by comparing emoji (SAS); set up cross-signing\n"
     "calls:\n"
     "  call <@user|!room|#alias>   place a call (finding or creating the DM for a user), stay connected\n"
     "                              --seconds N or until Ctrl-C, then hang up\n"
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
   if (command == "call") return run_call(args);
   if (command == "answer") return run_answer(args);
   if (command == "transfer") return run_transfer(args);
+  if (command == "verify") return run_verify(args);
   if (command == "demo") return run_demo(args);
 #endif
   if (command == "validate") return run_validate(args);

@@ -49,12 +49,7 @@ int run_whoami(const std::vector<std::string>& args) {
     out->error(why);
     return kExitUsage;
   }
-  PhoneConfig config;
-  config.homeserver = source.homeserver;
-  config.session_path = source.session_file;
-  config.access_token = source.access_token;
-  config.allow_insecure_http = source.allow_insecure_http;
-  config.encryption.passphrase = *passphrase;
+  PhoneConfig config = phone_config_for(source, *passphrase);
   auto identity = prepare_encryption(config, /*upload_keys=*/false);
   if (!identity) {
     out->error(store_error_hint(identity.error()), matrix::to_string(identity.error().code));

@@ -6,9 +6,11 @@
 //! a null or non-UTF-8 argument is an error, never undefined behaviour; a panic never crosses the ABI
 //! (`catch_unwind`, reported as code `panic`); calls on one handle are serialised by its mutex.
 
+mod cross_signing;
 mod error;
 mod machine;
 mod requests;
+mod verification;
 
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -168,6 +170,26 @@ pub unsafe extern "C" fn mxc_decrypt(
 }
 
 /// # Safety
+/// See mxcall_crypto.h.
+#[no_mangle]
+pub unsafe extern "C" fn mxc_verification(handle: *const MxcMachine, command_json: *const c_char) -> *mut c_char {
+    guarded(|| {
+        let command = json_arg(command_json, "command")?;
+        with_machine(handle, |m| m.verification(&command))
+    })
+}
+
+/// # Safety
+/// See mxcall_crypto.h.
+#[no_mangle]
+pub unsafe extern "C" fn mxc_cross_signing(handle: *const MxcMachine, command_json: *const c_char) -> *mut c_char {
+    guarded(|| {
+        let command = json_arg(command_json, "command")?;
+        with_machine(handle, |m| m.cross_signing(&command))
+    })
+}
+
+/// # Safety
 /// `text` is null or a string returned by a `mxc_` function, freed once.
 #[no_mangle]
 pub unsafe extern "C" fn mxc_string_free(text: *mut c_char) {
@@ -194,6 +216,72 @@ mod tests {
         assert!(handle.is_null());
         let result = take(unsafe { mxc_outgoing_requests(std::ptr::null()) });
         assert_eq!(result["error"]["code"], "bad_argument");
+    }
+
+    fn open_temp(name: &str) -> (*mut MxcMachine, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("mxcall-crypto-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let options = json!({"user_id": "@a:example.org", "device_id": "DEV", "store_path": dir, "create": true});
+        let options = CString::new(options.to_string()).unwrap();
+        let mut handle = std::ptr::null_mut();
+        let result = take(unsafe { mxc_open(options.as_ptr(), &mut handle) });
+        assert!(result.get("ok").is_some(), "{result}");
+        (handle, dir)
+    }
+
+    fn call(
+        f: unsafe extern "C" fn(*const MxcMachine, *const c_char) -> *mut c_char,
+        h: *mut MxcMachine,
+        text: &str,
+    ) -> Value {
+        let text = CString::new(text).unwrap();
+        take(unsafe { f(h, text.as_ptr()) })
+    }
+
+    #[test]
+    fn verification_commands_are_checked() {
+        let (handle, dir) = open_temp("verify");
+        assert_eq!(call(mxc_verification, handle, "not json")["error"]["code"], "bad_json");
+        assert_eq!(call(mxc_verification, handle, r#"{"action": "dance"}"#)["error"]["code"], "bad_argument");
+        assert_eq!(
+            call(mxc_verification, handle, r#"{"action": "accept", "user_id": "nobody"}"#)["error"]["code"],
+            "bad_argument"
+        );
+        let unknown =
+            call(mxc_verification, handle, r#"{"action": "confirm", "user_id": "@b:example.org", "flow_id": "f1"}"#);
+        assert_eq!(unknown["error"]["code"], "unknown_flow");
+        let long = format!(r#"{{"action": "state", "user_id": "@b:example.org", "flow_id": "{}"}}"#, "x".repeat(300));
+        assert_eq!(call(mxc_verification, handle, &long)["error"]["code"], "bad_argument");
+        let list = call(mxc_verification, handle, r#"{"action": "list"}"#);
+        assert_eq!(list["ok"]["flows"], json!([]));
+        // A user whose devices are not known yet: the answer is the key query to send first.
+        let first = call(mxc_verification, handle, r#"{"action": "request", "user_id": "@b:example.org"}"#);
+        let kinds: Vec<&str> =
+            first["ok"]["requests"].as_array().unwrap().iter().filter_map(|r| r["kind"].as_str()).collect();
+        assert!(kinds.contains(&"keys_query"), "{first}");
+        assert!(first["ok"].get("flow").is_none());
+        assert_eq!(call(mxc_cross_signing, handle, r#"{"action": "reset"}"#)["error"]["code"], "bad_argument");
+        assert_eq!(
+            call(mxc_cross_signing, std::ptr::null_mut(), r#"{"action": "status"}"#)["error"]["code"],
+            "bad_argument"
+        );
+        unsafe { mxc_close(handle) };
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn many_requesting_strangers_are_bounded() {
+        let (handle, dir) = open_temp("strangers");
+        let events: Vec<Value> = (0..100)
+            .map(|i| json!({"type": "m.key.verification.request", "sender": format!("@s{i}:example.org"), "content": {}}))
+            .collect();
+        let changes = json!({"to_device": events}).to_string();
+        let _ = call(mxc_receive_sync_changes, handle, &changes);
+        let machine = unsafe { handle.as_ref() }.unwrap().inner.lock().unwrap();
+        assert_eq!(machine.verification_users().len(), verification::MAX_VERIFICATION_USERS);
+        drop(machine);
+        unsafe { mxc_close(handle) };
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

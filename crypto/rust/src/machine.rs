@@ -5,10 +5,15 @@ use std::collections::BTreeMap;
 use std::mem::ManuallyDrop;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use matrix_sdk_crypto::{
-    types::events::room::encrypted::EncryptedEvent, CryptoStoreError, DecryptionSettings, EncryptionSettings,
-    EncryptionSyncChanges, MegolmError, OlmMachine, TrustRequirement,
+    types::{
+        events::room::encrypted::EncryptedEvent,
+        requests::{AnyIncomingResponse, AnyOutgoingRequest},
+    },
+    CryptoStoreError, DecryptionSettings, EncryptionSettings, EncryptionSyncChanges, MegolmError, OlmMachine,
+    TrustRequirement,
 };
 use matrix_sdk_sqlite::{OpenStoreError, SqliteCryptoStore};
 use ruma::{
@@ -42,24 +47,30 @@ pub struct Machine {
     olm: ManuallyDrop<OlmMachine>,
     runtime: tokio::runtime::Runtime,
     store_dir: PathBuf,
+    /// See verification::MAX_VERIFICATION_USERS.
+    verification_users: Mutex<Vec<OwnedUserId>>,
+    /// See verification::MAX_TRACKED_FLOWS.
+    tracked_flows: Mutex<Vec<crate::verification::TrackedFlow>>,
 }
 
 impl Drop for Machine {
     fn drop(&mut self) {
         let _context = self.runtime.enter();
+        // The kept verification objects hold store handles too.
+        self.tracked_flows().clear();
         // SAFETY: dropped once, here, and never used afterwards.
         unsafe { ManuallyDrop::drop(&mut self.olm) };
     }
 }
 
-fn str_field<'a>(value: &'a Value, key: &str) -> AbiResult<&'a str> {
+pub(crate) fn str_field<'a>(value: &'a Value, key: &str) -> AbiResult<&'a str> {
     value
         .get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| AbiError::bad_argument(format!("'{key}' is missing or not a string")))
 }
 
-fn parse_user(text: &str) -> AbiResult<OwnedUserId> {
+pub(crate) fn parse_user(text: &str) -> AbiResult<OwnedUserId> {
     UserId::parse(text).map_err(|e| AbiError::bad_argument(format!("'{text}' is not a Matrix user id: {e}")))
 }
 
@@ -173,7 +184,40 @@ impl Machine {
         let olm = runtime
             .block_on(OlmMachine::with_store(&user, device, store, None))
             .map_err(|e| machine_error(e, &store_dir, passphrase.is_some()))?;
-        Ok(Machine { olm: ManuallyDrop::new(olm), runtime, store_dir })
+        Ok(Machine {
+            olm: ManuallyDrop::new(olm),
+            runtime,
+            store_dir,
+            verification_users: Mutex::new(Vec::new()),
+            tracked_flows: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub(crate) fn olm(&self) -> &OlmMachine {
+        &self.olm
+    }
+
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+
+    pub(crate) fn verification_users(&self) -> MutexGuard<'_, Vec<OwnedUserId>> {
+        self.verification_users.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn tracked_flows(&self) -> MutexGuard<'_, Vec<crate::verification::TrackedFlow>> {
+        self.tracked_flows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whatever the machine has queued, when it holds a key query (a user's devices being fetched): the caller sends
+    /// these and asks again, so the answer that follows is about known devices.
+    pub(crate) fn pending_key_queries(&self) -> AbiResult<Option<Value>> {
+        let pending = self.runtime.block_on(self.olm.outgoing_requests()).map_err(AbiError::store)?;
+        if !pending.iter().any(|r| matches!(r.request(), AnyOutgoingRequest::KeysQuery(_))) {
+            return Ok(None);
+        }
+        let described: AbiResult<Vec<Value>> = pending.iter().map(requests::outgoing_json).collect();
+        Ok(Some(json!({"requests": described?})))
     }
 
     pub fn identity(&self) -> Value {
@@ -214,6 +258,9 @@ impl Machine {
                 serde_json::from_value(v.clone()).map_err(|e| AbiError::bad_json("'unused_fallback_key_types'", e))?,
             ),
         };
+        if let Some(events) = changes.get("to_device") {
+            self.note_verification_senders(events);
+        }
         let next_batch = changes.get("next_batch").and_then(Value::as_str).map(str::to_owned);
         let received = to_device.len();
         let sync_changes = EncryptionSyncChanges {
@@ -256,6 +303,9 @@ impl Machine {
                 R::ToDevice(r) => self.olm.mark_request_as_sent(&id, r).await,
                 R::SignatureUpload(r) => self.olm.mark_request_as_sent(&id, r).await,
                 R::RoomMessage(r) => self.olm.mark_request_as_sent(&id, r).await,
+                R::SigningKeysUpload(r) => {
+                    self.olm.mark_request_as_sent(&id, AnyIncomingResponse::SigningKeysUpload(r)).await
+                }
             }
         });
         result.map_err(|e| AbiError::new("response_rejected", format!("the {kind} response was not taken: {e}")))?;

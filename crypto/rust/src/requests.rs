@@ -1,10 +1,13 @@
 //! The OlmMachine's outgoing requests as plain HTTP descriptions (method, path, JSON body) for the C++ homeserver
 //! client to send, and the homeserver's answers turned back into the typed responses the machine expects.
 
-use matrix_sdk_crypto::types::requests::{AnyOutgoingRequest, OutgoingRequest, ToDeviceRequest};
+use matrix_sdk_crypto::types::requests::{
+    AnyOutgoingRequest, KeysQueryRequest, OutgoingRequest, OutgoingVerificationRequest, RoomMessageRequest,
+    ToDeviceRequest, UploadSigningKeysRequest,
+};
 use ruma::api::{
     client::{
-        keys::{claim_keys, get_keys, upload_keys, upload_signatures},
+        keys::{claim_keys, get_keys, upload_keys, upload_signatures, upload_signing_keys},
         message::send_message_event,
         to_device::send_event_to_device,
     },
@@ -65,37 +68,69 @@ pub fn outgoing_json(request: &OutgoingRequest) -> AbiResult<Value> {
             }
             Ok(describe(id, "keys_upload", "POST", format!("{API}/keys/upload"), Value::Object(body)))
         }
-        AnyOutgoingRequest::KeysQuery(r) => {
-            let mut body = json!({"device_keys": to_value("device list", &r.device_keys)?});
-            if let Some(timeout) = r.timeout {
-                body["timeout"] = json!(timeout.as_millis() as u64);
-            }
-            Ok(describe(id, "keys_query", "POST", format!("{API}/keys/query"), body))
-        }
+        AnyOutgoingRequest::KeysQuery(r) => keys_query_json(id, r),
         AnyOutgoingRequest::KeysClaim(r) => Ok(claim_json(id, r)?),
         AnyOutgoingRequest::ToDeviceRequest(r) => {
             let mut value = to_device_json(r)?;
             value["id"] = json!(id);
             Ok(value)
         }
-        AnyOutgoingRequest::SignatureUpload(r) => Ok(describe(
-            id,
-            "signature_upload",
-            "POST",
-            format!("{API}/keys/signatures/upload"),
-            to_value("signatures", &r.signed_keys)?,
-        )),
-        AnyOutgoingRequest::RoomMessage(r) => {
-            let event_type = ruma::events::MessageLikeEventContent::event_type(r.content.as_ref()).to_string();
-            let path = format!(
-                "{API}/rooms/{}/send/{}/{}",
-                segment(r.room_id.as_str()),
-                segment(&event_type),
-                segment(r.txn_id.as_str())
-            );
-            Ok(describe(id, "room_message", "PUT", path, to_value("room message", &r.content)?))
+        AnyOutgoingRequest::SignatureUpload(r) => signature_upload_json(id, r),
+        AnyOutgoingRequest::RoomMessage(r) => room_message_json(id, r),
+    }
+}
+
+fn room_message_json(id: &str, r: &RoomMessageRequest) -> AbiResult<Value> {
+    let event_type = ruma::events::MessageLikeEventContent::event_type(r.content.as_ref()).to_string();
+    let path = format!(
+        "{API}/rooms/{}/send/{}/{}",
+        segment(r.room_id.as_str()),
+        segment(&event_type),
+        segment(r.txn_id.as_str())
+    );
+    Ok(describe(id, "room_message", "PUT", path, to_value("room message", &r.content)?))
+}
+
+pub fn signature_upload_json(id: &str, r: &upload_signatures::v3::Request) -> AbiResult<Value> {
+    Ok(describe(
+        id,
+        "signature_upload",
+        "POST",
+        format!("{API}/keys/signatures/upload"),
+        to_value("signatures", &r.signed_keys)?,
+    ))
+}
+
+/// The cross-signing keys; the homeserver may answer 401 asking for user-interactive auth, which the caller adds as
+/// `auth` to this body.
+pub fn signing_keys_upload_json(id: &str, r: &UploadSigningKeysRequest) -> AbiResult<Value> {
+    let mut body = serde_json::Map::new();
+    for (name, key) in [
+        ("master_key", &r.master_key),
+        ("self_signing_key", &r.self_signing_key),
+        ("user_signing_key", &r.user_signing_key),
+    ] {
+        if let Some(key) = key {
+            body.insert(name.into(), to_value(name, key)?);
         }
     }
+    Ok(describe(id, "signing_keys_upload", "POST", format!("{API}/keys/device_signing/upload"), Value::Object(body)))
+}
+
+/// A verification message (request, ready, start, accept, key, mac, done, cancel) to send at once.
+pub fn verification_json(request: &OutgoingVerificationRequest) -> AbiResult<Value> {
+    match request {
+        OutgoingVerificationRequest::ToDevice(r) => to_device_json(r),
+        OutgoingVerificationRequest::InRoom(r) => room_message_json(r.txn_id.as_str(), r),
+    }
+}
+
+pub fn keys_query_json(id: &str, r: &KeysQueryRequest) -> AbiResult<Value> {
+    let mut body = json!({"device_keys": to_value("device list", &r.device_keys)?});
+    if let Some(timeout) = r.timeout {
+        body["timeout"] = json!(timeout.as_millis() as u64);
+    }
+    Ok(describe(id, "keys_query", "POST", format!("{API}/keys/query"), body))
 }
 
 pub fn claim_json(id: &str, request: &claim_keys::v3::Request) -> AbiResult<Value> {
@@ -114,6 +149,7 @@ pub enum Response {
     ToDevice(send_event_to_device::v3::Response),
     SignatureUpload(upload_signatures::v3::Response),
     RoomMessage(send_message_event::v3::Response),
+    SigningKeysUpload(upload_signing_keys::v3::Response),
 }
 
 fn parse<R: IncomingResponse>(kind: &str, body: &str) -> AbiResult<R> {
@@ -133,6 +169,7 @@ pub fn parse_response(kind: &str, body: &str) -> AbiResult<Response> {
         "to_device" => Response::ToDevice(parse(kind, body)?),
         "signature_upload" => Response::SignatureUpload(parse(kind, body)?),
         "room_message" => Response::RoomMessage(parse(kind, body)?),
+        "signing_keys_upload" => Response::SigningKeysUpload(parse(kind, body)?),
         other => return Err(AbiError::bad_argument(format!("unknown request kind '{other}'"))),
     })
 }

@@ -50,6 +50,9 @@ class Machine {
   Reply mark_request_sent(std::string_view id, std::string_view kind, std::string_view response_json) const;
   Reply encrypt(std::string_view input_json) const;
   Reply decrypt(std::string_view room_id, std::string_view event_json) const;
+  // Device verification and cross-signing (mxc_verification, mxc_cross_signing): a command object in.
+  Reply verification(std::string_view command_json) const;
+  Reply cross_signing(std::string_view command_json) const;
 
  private:
   explicit Machine(MxcMachine* handle) : handle_(handle) {}

@@ -39,6 +39,16 @@ class OlmCryptoHook final : public matrix::CryptoHook {
   // member leaving require it, on whichever event that is.
   void set_new_room_key_per_call(bool on) { new_key_per_call_ = on; }
 
+  // A device verification or cross-signing command (mxcall_crypto.h: mxc_verification, mxc_cross_signing): the
+  // answer's JSON and the requests it carries, to be sent now with matrix::Client::send_hook_requests.
+  struct CommandReply {
+    std::optional<std::string> value_json;
+    std::vector<matrix::CryptoRequest> requests;
+    CryptoError error;  // when value_json is empty
+  };
+  CommandReply verification(std::string_view command_json);
+  CommandReply cross_signing(std::string_view command_json);
+
   const Machine& machine() const { return *machine_; }
   // This device's Curve25519 identity key (base64): what other devices know it by.
   std::string curve25519_key() const;

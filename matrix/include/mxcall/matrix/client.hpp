@@ -153,6 +153,9 @@ class Client {
   Result<std::vector<std::string>> devices_with_keys(const std::string& user_id);
   // Sends what the hook asks for now (keys upload, key queries, ...); sync() does this after every response.
   Status flush_crypto_requests(const std::atomic<bool>* cancel = nullptr);
+  // Sends requests the hook handed out of band (a verification step's messages, to go now rather than after the
+  // next sync) and gives it the answers, as flush_crypto_requests does for its own.
+  Status send_hook_requests(const std::vector<CryptoRequest>& requests, const std::atomic<bool>* cancel = nullptr);
   // Whom a room key of an encrypted room goes to: its joined and invited members (GET /members, cached until a
   // membership event of the room is synced).
   Result<std::vector<std::string>> key_recipients(const std::string& room_id,
