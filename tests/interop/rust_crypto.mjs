@@ -5,6 +5,7 @@
 // in-memory one (`useIndexedDB: false`): keys live as long as the process, which is what a test device needs.
 import * as sdk from "matrix-js-sdk";
 import { AllDevicesIsolationMode } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { logger } from "matrix-js-sdk/lib/logger.js";
 
 // What Element sends by default: room keys go to every device of every member, verified or not (its setting "Never
 // send encrypted messages to unverified sessions" is off, and "exclude insecure devices" is a labs option). These are
@@ -51,4 +52,34 @@ export async function awaitDeviceKeys(client, userId, deviceId, timeoutMs = 1500
     if (Date.now() >= deadline) throw new Error(`the keys of ${userId}'s device ${deviceId} are not on the homeserver after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+// A logged-in client with Rust crypto on, after its first sync (the verification peer: no calls, no party).
+export async function startCryptoClient({ homeserver, user, password, device_id: deviceId }, emit) {
+  const login = sdk.createClient({ baseUrl: homeserver });
+  const session = await login.loginRequest({
+    type: "m.login.password",
+    identifier: { type: "m.id.user", user },
+    password,
+    ...(deviceId ? { device_id: deviceId } : {}),
+    initial_device_display_name: "js-sdk verification peer",
+  });
+  login.stopClient();
+  const client = sdk.createClient({
+    baseUrl: homeserver,
+    userId: session.user_id,
+    deviceId: session.device_id,
+    accessToken: session.access_token,
+    logger,
+  });
+  await enableRustCrypto(client, emit);
+  const synced = new Promise((resolve, reject) => {
+    client.on(sdk.ClientEvent.Sync, (state) => {
+      if (state === "PREPARED" || state === "SYNCING") resolve();
+      if (state === "ERROR") reject(new Error("the first sync failed"));
+    });
+  });
+  await client.startClient({ initialSyncLimit: 1 });
+  await synced;
+  return client;
 }

@@ -18,7 +18,7 @@ import { logger } from "matrix-js-sdk/lib/logger.js";
 import { CryptoEvent } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { VerificationPhase, VerificationRequestEvent, VerifierEvent } from "matrix-js-sdk/lib/crypto-api/verification.js";
 import { serveCommands } from "./command_lines.mjs";
-import { startCryptoClient } from "./verify_crypto.mjs";
+import { startCryptoClient } from "./rust_crypto.mjs";
 
 const debug = process.env.MXCALL_INTEROP_JS_LOG === "debug";
 // matrix-sdk-crypto-wasm traces at debug level through the console (INFO and below kept only when asked; js-sdk turns tracing on).
@@ -116,7 +116,7 @@ function follow(request) {
 async function run(command) {
   switch (command.cmd) {
     case "login": {
-      client = await startCryptoClient(command);
+      client = await startCryptoClient(command, emit);
       client.on(CryptoEvent.VerificationRequestReceived, (request) => {
         follow(request);
         request.accept().catch((e) => toStderr(`accept: ${e?.message ?? e}`));
