@@ -5,6 +5,7 @@
 
 #include "fake_key_server.hpp"
 #include "mxcall/crypto/machine.hpp"
+#include "test_devices.hpp"
 #include "test_dir.hpp"
 
 namespace mxcall::testing {
@@ -13,17 +14,7 @@ namespace {
 using crypto::Machine;
 using nlohmann::json;
 
-constexpr const char* kAlice = "@alice:example.org";
-constexpr const char* kBob = "@bob:example.org";
 constexpr const char* kRoom = "!call:example.org";
-
-std::unique_ptr<Machine> open(const std::string& user, const std::string& device, const std::string& path,
-                              bool create) {
-  crypto::CryptoError error;
-  auto machine = Machine::open({user, device, path, "", create}, &error);
-  EXPECT_TRUE(machine) << error.code << ": " << error.message;
-  return machine;
-}
 
 json invite_input(const std::string& call_id, bool call_start) {
   return {{"room_id", kRoom},
@@ -41,8 +32,8 @@ json room_event(const json& content, const std::string& event_id) {
 struct TwoDevices : ::testing::Test {
   TestDir dir;
   FakeKeyServer server;
-  std::unique_ptr<Machine> alice = open(kAlice, "ALICEDEV", dir / "alice", true);
-  std::unique_ptr<Machine> bob = open(kBob, "BOBDEV", dir / "bob", true);
+  std::unique_ptr<Machine> alice = open_machine(kAlice, "ALICEDEV", dir / "alice", true);
+  std::unique_ptr<Machine> bob = open_machine(kBob, "BOBDEV", dir / "bob", true);
 
   void SetUp() override {
     ASSERT_TRUE(alice && bob);
@@ -130,7 +121,7 @@ TEST_F(TwoDevices, KeysSurviveARestart) {
   bob_sync();
   ASSERT_TRUE(bob_decrypt(room_event(first, "$e3")).ok());
   bob.reset();
-  bob = open(kBob, "BOBDEV", dir / "bob", false);
+  bob = open_machine(kBob, "BOBDEV", dir / "bob", false);
   ASSERT_TRUE(bob);
   auto old_event = bob_decrypt(room_event(first, "$e3"));
   ASSERT_TRUE(old_event.ok()) << old_event.error.message;

@@ -6,6 +6,7 @@
 
 #include "fake_key_server.hpp"
 #include "mxcall/crypto/machine.hpp"
+#include "test_devices.hpp"
 #include "test_dir.hpp"
 
 namespace mxcall::testing {
@@ -14,27 +15,17 @@ namespace {
 using crypto::Machine;
 using nlohmann::json;
 
-constexpr const char* kAlice = "@alice:example.org";
-constexpr const char* kBob = "@bob:example.org";
-
 struct Side {
   std::unique_ptr<Machine> machine;
   std::string user;
   std::string device;
 };
 
-std::unique_ptr<Machine> open(const std::string& user, const std::string& device, const std::string& path) {
-  crypto::CryptoError error;
-  auto machine = Machine::open({user, device, path, "", true}, &error);
-  EXPECT_TRUE(machine) << error.code << ": " << error.message;
-  return machine;
-}
-
 struct Verification : ::testing::Test {
   TestDir dir;
   FakeKeyServer server;
-  Side alice{open(kAlice, "ALICEDEV", dir / "alice"), kAlice, "ALICEDEV"};
-  Side bob{open(kBob, "BOBDEV", dir / "bob"), kBob, "BOBDEV"};
+  Side alice{open_machine(kAlice, "ALICEDEV", dir / "alice"), kAlice, "ALICEDEV"};
+  Side bob{open_machine(kBob, "BOBDEV", dir / "bob"), kBob, "BOBDEV"};
 
   void SetUp() override {
     ASSERT_TRUE(alice.machine && bob.machine);
