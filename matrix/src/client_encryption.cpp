@@ -129,10 +129,6 @@ Result<std::string> Client::encrypt_for_room(CryptoHook& hook, const std::string
                                            " was not sent"};
 }
 
-}  // namespace mxcall::matrix
-
-namespace mxcall::matrix {
-
 Result<std::vector<std::string>> Client::devices_with_keys(const std::string& user_id) {
   constexpr std::size_t kMaxDevices = 1000;  // the homeserver's answer, bounded
   auto response =
