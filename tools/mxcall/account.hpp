@@ -32,6 +32,11 @@ std::string env(const char* name);
 // --session FILE, else MXCALL_SESSION, else $XDG_CONFIG_HOME/mxcall/session.json, else ~/.config/mxcall/session.json.
 std::string session_path(const ParsedOptions& options);
 
+// --session and --homeserver as the commands that use a saved session (or $MXCALL_ACCESS_TOKEN) describe them.
+inline constexpr OptionSpec kSessionOption = {"session", "FILE", "the session file (default: as for mxcall login)"};
+inline constexpr OptionSpec kTokenHomeserverOption = {
+    "homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"};
+
 // --insecure-http, for every command that talks to a homeserver. constexpr: the commands' option tables are
 // initialised from it at namespace scope in other files.
 inline constexpr OptionSpec kInsecureHttpOption = {"insecure-http", "",

@@ -10,8 +10,8 @@ namespace {
 
 const std::vector<OptionSpec> kOptions = {
     {"encrypted", "", "turn on end-to-end encryption in the room (it can never be turned off)"},
-    {"session", "FILE", "the session file (default: as for mxcall login)"},
-    {"homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"},
+    kSessionOption,
+    kTokenHomeserverOption,
     kInsecureHttpOption,
     {"json", "", "print the result as one JSON object (docs/cli.md)"},
     {"help", "", "show this help"},

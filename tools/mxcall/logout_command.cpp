@@ -14,7 +14,7 @@ namespace mxcall::tools {
 namespace {
 
 const std::vector<OptionSpec> kOptions = {
-    {"session", "FILE", "the session file (default: as for mxcall login)"},
+    kSessionOption,
     kInsecureHttpOption,
     {"json", "", "print the result as one JSON object (docs/cli.md)"},
     {"help", "", "show this help"},

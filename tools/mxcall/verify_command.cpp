@@ -24,8 +24,8 @@ const std::vector<OptionSpec> kOptions = {
     {"bootstrap", "", "set up cross-signing for this device first (keys made here, this device signed)"},
     {"yes", "", "confirm a match without asking (for scripts that compare the emoji elsewhere)"},
     {"timeout", "SECONDS", "give up after this long (default 120; at most 600)"},
-    {"session", "FILE", "the session file (default: as for mxcall login)"},
-    {"homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"},
+    kSessionOption,
+    kTokenHomeserverOption,
     {"password-file", "FILE",
      "the account password, if the homeserver asks for it to store cross-signing keys\n"
      "(default: $MXCALL_PASSWORD, else asked on the terminal)"},

@@ -11,8 +11,8 @@ namespace mxcall::tools {
 namespace {
 
 const std::vector<OptionSpec> kOptions = {
-    {"session", "FILE", "the session file (default: as for mxcall login)"},
-    {"homeserver", "URL", "with $MXCALL_ACCESS_TOKEN: the homeserver (default $MXCALL_HOMESERVER)"},
+    kSessionOption,
+    kTokenHomeserverOption,
     kPassphraseOption,
     kInsecureHttpOption,
     {"json", "", "print the result as one JSON object (docs/cli.md)"},
