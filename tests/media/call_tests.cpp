@@ -338,6 +338,24 @@ TEST(GstCall, VoiceCallUpgradesToVideoByRenegotiation) {
   EXPECT_GE(b_audio, kFlowing) << describe(call);
 }
 
+// The buffer grows during a call (jitter_buffer.cpp) by setting each jitter buffer itself, never rtpbin's latency
+// (that path can deadlock with a new stream and get-stats); a stream that starts later, here video added by
+// renegotiation, must still get the grown size rather than the one rtpbin was made with.
+TEST(GstCall, JitterBufferGrowthReachesAStreamStartedLater) {
+  constexpr std::uint32_t kStart = 10;  // any measured jitter grows it: 4 x jitter + a 20 ms frame is over 20
+  GstEngineOptions a = tone_options(kToneA), b = tone_options(kToneB);
+  a.jitter_buffer_ms = b.jitter_buffer_ms = kStart;
+  Pair call(a, b);
+  start_audio_call(call);
+  ASSERT_TRUE(call.pump_until([&] { return call.b.counters().jitter_buffer_ms > kStart; }, 10s)) << describe(call);
+  std::uint32_t grown = call.b.counters().jitter_buffer_ms;
+  call.a.wants.video = call.b.wants.video = true;
+  ASSERT_TRUE(call.negotiate(call.a)) << describe(call);
+  ASSERT_TRUE(call.pump_until([&] { return call.b.counters().video_frames_decoded >= 1; }, 15s)) << describe(call);
+  // counters() reads the smallest latency the buffers hold, the new video stream's included.
+  EXPECT_GE(call.b.counters().jitter_buffer_ms, grown) << describe(call);
+}
+
 TEST(GstCall, IceRestartRenegotiatesRechecksAndAudioContinues) {
   Pair call(tone_options(kToneA), tone_options(kToneB));
   start_audio_call(call);

@@ -1,10 +1,12 @@
 // Adapting webrtcbin's jitter buffers (rtpjitterbuffer inside its rtpbin) to the network during a call. GStreamer
-// 1.22's buffer has a fixed latency; this watches its statistics from the liveness watchdog and raises it.
+// 1.22's buffer has a fixed latency; this watches their statistics from the liveness watchdog and raises it.
 #include "jitter_buffer.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "gst_handles.hpp"
 #include "session.hpp"
@@ -20,12 +22,11 @@ std::uint32_t next_jitter_buffer_ms(std::uint32_t current, std::uint32_t max, co
   return std::clamp(rounded, current, max);
 }
 
-void Session::adapt_jitter_buffer() {
-  if (options_.jitter_buffer_max_ms <= jitter_buffer_ms_) return;
+// The session's jitter buffers, one per received stream, each inside rtpbin.
+std::vector<ElementRef> Session::jitter_buffers() const {
+  std::vector<ElementRef> found;
   ElementRef rtpbin{gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")};
-  if (!rtpbin) return;
-  std::uint64_t late_total = 0;
-  double jitter_ms = 0;
+  if (!rtpbin) return found;
   std::unique_ptr<GstIterator, decltype(&gst_iterator_free)> it(gst_bin_iterate_recurse(GST_BIN(rtpbin.get())),
                                                                 &gst_iterator_free);
   GValue item = G_VALUE_INIT;
@@ -33,17 +34,45 @@ void Session::adapt_jitter_buffer() {
     auto* element = GST_ELEMENT(g_value_get_object(&item));
     GstElementFactory* factory = gst_element_get_factory(element);  // borrowed
     if (factory && g_str_equal(GST_OBJECT_NAME(factory), "rtpjitterbuffer")) {
-      if (auto stats = object_property<StructureRef>(element, "stats")) {
-        guint64 late = 0, jitter_ns = 0;
-        gst_structure_get_uint64(stats.get(), "num-late", &late);
-        gst_structure_get_uint64(stats.get(), "avg-jitter", &jitter_ns);
-        late_total += late;
-        jitter_ms = std::max(jitter_ms, static_cast<double>(jitter_ns) / 1e6);
-      }
+      found.emplace_back(GST_ELEMENT(gst_object_ref(element)));
     }
     g_value_reset(&item);
   }
   g_value_unset(&item);
+  return found;
+}
+
+std::uint32_t Session::jitter_buffer_latency_ms() const {
+  std::optional<std::uint32_t> smallest;
+  for (const ElementRef& buffer : jitter_buffers()) {
+    guint latency = 0;
+    g_object_get(buffer.get(), "latency", &latency, nullptr);
+    smallest = std::min(smallest.value_or(latency), static_cast<std::uint32_t>(latency));
+  }
+  return smallest.value_or(jitter_buffer_ms_);
+}
+
+// rtpbin gives a new stream's buffer the latency it was made with; a stream that starts after the buffer grew (video
+// added by renegotiation, a new SSRC) gets the grown value here, before its first packet is queued. A streaming
+// thread, inside rtpbin's session lock: setting the buffer's own property takes only that buffer's lock.
+void Session::on_new_jitterbuffer(GstElement*, GstElement* jitterbuffer, guint, guint, Session* self) {
+  g_object_set(jitterbuffer, "latency", static_cast<guint>(self->jitter_buffer_ms_.load()), nullptr);
+}
+
+void Session::adapt_jitter_buffer() {
+  if (options_.jitter_buffer_max_ms <= jitter_buffer_ms_) return;
+  std::vector<ElementRef> buffers = jitter_buffers();
+  std::uint64_t late_total = 0;
+  double jitter_ms = 0;
+  for (const ElementRef& buffer : buffers) {
+    if (auto stats = object_property<StructureRef>(buffer.get(), "stats")) {
+      guint64 late = 0, jitter_ns = 0;
+      gst_structure_get_uint64(stats.get(), "num-late", &late);
+      gst_structure_get_uint64(stats.get(), "avg-jitter", &jitter_ns);
+      late_total += late;
+      jitter_ms = std::max(jitter_ms, static_cast<double>(jitter_ns) / 1e6);
+    }
+  }
 
   // A stream that went away takes its count with it; never read that as a negative number of late packets.
   JitterObservation seen{late_total > late_packets_seen_ ? late_total - late_packets_seen_ : 0, jitter_ms};
@@ -54,9 +83,13 @@ void Session::adapt_jitter_buffer() {
             config_.call.call_id.c_str(), jitter_buffer_ms_.load(), next, jitter_ms,
             static_cast<unsigned long long>(seen.late_packets));
   jitter_buffer_ms_ = next;
-  // webrtcbin hands the value to rtpbin, which sets it on every jitter buffer; then sinks that play in sync (a sound
-  // card) must hear of the new pipeline latency.
-  g_object_set(webrtc_, "latency", next, nullptr);
+  // Each buffer is set directly, never through webrtcbin's or rtpbin's `latency`: rtpbin hands that on under its own
+  // lock and then each RTP session's. A streaming thread that meets a new SSRC holds the session's lock while rtpbin
+  // calls into webrtcbin, which waits for webrtcbin's lock; webrtcbin's thread, inside get-stats, holds that lock and
+  // waits for rtpbin's. With us in the middle the three wait on each other for good: a video call hung that way
+  // under ASan about one run in 30. A buffer made after this gets the new value in on_new_jitterbuffer.
+  for (const ElementRef& buffer : buffers) g_object_set(buffer.get(), "latency", static_cast<guint>(next), nullptr);
+  // Sinks that play in sync (a sound card) must hear of the new pipeline latency.
   gst_bin_recalculate_latency(GST_BIN(pipeline_.get()));
 }
 

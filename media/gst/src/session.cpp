@@ -101,6 +101,7 @@ Session::Session(const GstEngineOptions& options, SessionConfig config, MediaEve
 
   if (ElementRef rtpbin{gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")}) {
     g_signal_connect(rtpbin.get(), "on-ssrc-active", G_CALLBACK(&Session::on_ssrc_active), this);
+    g_signal_connect(rtpbin.get(), "new-jitterbuffer", G_CALLBACK(&Session::on_new_jitterbuffer), this);
     install_dtmf_receiver(rtpbin.get());
   }
 
@@ -559,7 +560,7 @@ GstSessionCounters Session::counters() const {
   c.video_frames_decoded = frames_decoded_;
   c.screenshare_frames_decoded = screenshare_frames_decoded_;
   c.max_audio_gap_ms = static_cast<double>(max_gap_ns_.load()) / 1e6;
-  c.jitter_buffer_ms = jitter_buffer_ms_;
+  c.jitter_buffer_ms = jitter_buffer_latency_ms();
   c.send_audio_open = audio_ && audio_->open;
   c.send_video_open = video_ && video_->open;
   std::lock_guard lock(mu_);

@@ -120,6 +120,10 @@ class Session final : public GstMediaSession {
 
   // jitter_buffer.cpp
   void adapt_jitter_buffer();
+  std::vector<ElementRef> jitter_buffers() const;
+  std::uint32_t jitter_buffer_latency_ms() const;
+  static void on_new_jitterbuffer(GstElement* rtpbin, GstElement* jitterbuffer, guint session, guint ssrc,
+                                  Session* self);
 
   // ice_restart.cpp
   void restart_ice_streams();
@@ -217,7 +221,7 @@ class Session final : public GstMediaSession {
   bool rtcp_interval_set_ = false;
   std::uint64_t watchdog_packets_ = 0;  // watchdog thread only
   std::int64_t watchdog_seen_ns_ = 0;
-  // The receive jitter buffer now (jitter_buffer.cpp); late packets counted so far (watchdog thread only).
+  // The latency every jitter buffer is given (jitter_buffer.cpp); late packets counted so far (watchdog thread only).
   std::atomic<std::uint32_t> jitter_buffer_ms_{0};
   std::uint64_t late_packets_seen_ = 0;
 };

@@ -112,7 +112,9 @@ struct GstSessionCounters {
   // The greatest distance between consecutive decoded audio buffers' arrival since the last reset, in ms; the
   // benchmark calls a call "gapped" when this exceeds a threshold.
   double max_audio_gap_ms = 0;
-  std::uint32_t jitter_buffer_ms = 0;  // the receive jitter buffer now (see GstEngineOptions::jitter_buffer_ms)
+  // The receive jitter buffer now (see GstEngineOptions::jitter_buffer_ms), as the buffers themselves hold it: the
+  // smallest of the call's buffers (one per received stream, kept equal), or the starting value before any stream.
+  std::uint32_t jitter_buffer_ms = 0;
   bool send_audio_open = false;        // the audio valve state: false when held, muted or refused
   bool send_video_open = false;
   // Remote candidates kept from the ICE agent by check_remote_candidate, and the last one's reason (also logged).
