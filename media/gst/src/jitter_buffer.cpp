@@ -59,9 +59,31 @@ void Session::on_new_jitterbuffer(GstElement*, GstElement* jitterbuffer, guint, 
   g_object_set(jitterbuffer, "latency", static_cast<guint>(self->jitter_buffer_ms_.load()), nullptr);
 }
 
+// Every tick while connected: grow the target when the buffers' statistics ask for it, then give each buffer the
+// target. Giving it on every tick, not only on growth, also mends a buffer whose new-jitterbuffer handler read the
+// target just before it grew.
 void Session::adapt_jitter_buffer() {
-  if (options_.jitter_buffer_max_ms <= jitter_buffer_ms_) return;
   std::vector<ElementRef> buffers = jitter_buffers();
+  if (options_.jitter_buffer_max_ms > jitter_buffer_ms_) grow_jitter_buffer(buffers);
+  // Each buffer is set directly, never through webrtcbin's or rtpbin's `latency`: rtpbin hands that on under its own
+  // lock and then each RTP session's. A streaming thread that meets a new SSRC holds the session's lock while rtpbin
+  // calls into webrtcbin, which waits for webrtcbin's lock; webrtcbin's thread, inside get-stats, holds that lock and
+  // waits for rtpbin's. With us in the middle the three wait on each other for good: a video call hung that way
+  // under ASan about one run in 40.
+  auto target = static_cast<guint>(jitter_buffer_ms_.load());
+  bool changed = false;
+  for (const ElementRef& buffer : buffers) {
+    guint latency = 0;
+    g_object_get(buffer.get(), "latency", &latency, nullptr);
+    if (latency == target) continue;
+    g_object_set(buffer.get(), "latency", target, nullptr);
+    changed = true;
+  }
+  // Sinks that play in sync (a sound card) must hear of the new pipeline latency.
+  if (changed) gst_bin_recalculate_latency(GST_BIN(pipeline_.get()));
+}
+
+void Session::grow_jitter_buffer(const std::vector<ElementRef>& buffers) {
   std::uint64_t late_total = 0;
   double jitter_ms = 0;
   for (const ElementRef& buffer : buffers) {
@@ -73,7 +95,6 @@ void Session::adapt_jitter_buffer() {
       jitter_ms = std::max(jitter_ms, static_cast<double>(jitter_ns) / 1e6);
     }
   }
-
   // A stream that went away takes its count with it; never read that as a negative number of late packets.
   JitterObservation seen{late_total > late_packets_seen_ ? late_total - late_packets_seen_ : 0, jitter_ms};
   late_packets_seen_ = late_total;
@@ -83,14 +104,6 @@ void Session::adapt_jitter_buffer() {
             config_.call.call_id.c_str(), jitter_buffer_ms_.load(), next, jitter_ms,
             static_cast<unsigned long long>(seen.late_packets));
   jitter_buffer_ms_ = next;
-  // Each buffer is set directly, never through webrtcbin's or rtpbin's `latency`: rtpbin hands that on under its own
-  // lock and then each RTP session's. A streaming thread that meets a new SSRC holds the session's lock while rtpbin
-  // calls into webrtcbin, which waits for webrtcbin's lock; webrtcbin's thread, inside get-stats, holds that lock and
-  // waits for rtpbin's. With us in the middle the three wait on each other for good: a video call hung that way
-  // under ASan about one run in 30. A buffer made after this gets the new value in on_new_jitterbuffer.
-  for (const ElementRef& buffer : buffers) g_object_set(buffer.get(), "latency", static_cast<guint>(next), nullptr);
-  // Sinks that play in sync (a sound card) must hear of the new pipeline latency.
-  gst_bin_recalculate_latency(GST_BIN(pipeline_.get()));
 }
 
 }  // namespace mxcall::media::gst

@@ -120,6 +120,7 @@ class Session final : public GstMediaSession {
 
   // jitter_buffer.cpp
   void adapt_jitter_buffer();
+  void grow_jitter_buffer(const std::vector<ElementRef>& buffers);
   std::vector<ElementRef> jitter_buffers() const;
   std::uint32_t jitter_buffer_latency_ms() const;
   static void on_new_jitterbuffer(GstElement* rtpbin, GstElement* jitterbuffer, guint session, guint ssrc,
