@@ -115,7 +115,7 @@ struct GstSessionCounters {
   // The receive jitter buffer now (see GstEngineOptions::jitter_buffer_ms), as the buffers themselves hold it: the
   // smallest of the call's buffers (one per received stream, kept equal), or the starting value before any stream.
   std::uint32_t jitter_buffer_ms = 0;
-  bool send_audio_open = false;        // the audio valve state: false when held, muted or refused
+  bool send_audio_open = false;  // the audio valve state: false when held, muted or refused
   bool send_video_open = false;
   // Remote candidates kept from the ICE agent by check_remote_candidate, and the last one's reason (also logged).
   std::uint64_t remote_candidates_dropped = 0;
