@@ -94,7 +94,8 @@ Notice EncryptionState::lost(const Waiting& event, const std::string& why) {
                     (event.event_id.empty() ? "?" : one_line(event.event_id)) + " from " +
                     (event.sender.empty() ? "?" : one_line(event.sender)) +
                     ") could not be decrypted: " + one_line(why) +
-                    "; a call event in it is lost (ask the sender to verify this device or call again)"};
+                    "; a call event in it is lost (a sender that shares keys only with cross-signed devices needs "
+                    "this device cross-signed; otherwise ask them to call again)"};
 }
 
 bool EncryptionState::decrypt(CryptoHook& hook, const std::string& room_id, json& event, std::vector<Notice>& notices,
