@@ -2,13 +2,17 @@
 // Element Web runs it; tests/interop/rust_crypto.mjs) in end-to-end encrypted direct chats, both call directions:
 // js-sdk creates the chat as Element does and calls mxcall, and mxcall creates it as `mxcall create-dm --encrypted`
 // does and calls js-sdk (by room, and by user id while js-sdk is only invited); a js-sdk callee on two devices; mxcall
-// restarted between calls. Each test checks both sides' end state and reason, audio both ways by frequency, and that
-// the call really travelled encrypted: every call event js-sdk received from mxcall came as m.room.encrypted, and the
-// room as the homeserver stores it holds no plain m.call.* event.
+// restarted between calls; a js-sdk caller that shares keys only with cross-signed devices. Each test checks both
+// sides' end state and reason, audio both ways by frequency, and that the call really travelled encrypted: every call
+// event js-sdk received from mxcall came as m.room.encrypted, and the room as the homeserver stores it holds no plain
+// m.call.* event.
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <thread>
 
 #include "interop_fixture.hpp"
+#include "mxcall/verification.hpp"
 
 namespace mxcall::interop {
 namespace {
@@ -35,12 +39,14 @@ class Encrypted : public InteropTest {
   // with `resume` the device of that file (a restart: the file and the store are all that is left). Fails the test
   // when encryption did not come up.
   std::unique_ptr<MxParty> start_encrypted_mx(const std::string& name, double tone_hz, bool join_invites = false,
-                                              std::string session_file = {}, bool resume = false) {
+                                              std::string session_file = {}, bool resume = false,
+                                              std::chrono::milliseconds undecryptable_wait = 60s) {
     if (session_file.empty()) session_file = new_session_file(name);
     auto mx = std::make_unique<MxParty>(runtime(), name, homeserver(), mx_user_.localpart, mx_user_.password, tone_hz,
                                         Timeouts{}, [&](PhoneConfig& config) {
                                           config.session_path = session_file;
                                           config.join_invites = join_invites;
+                                          config.encryption.undecryptable_wait = undecryptable_wait;
                                           if (resume) {  // the session file alone
                                             config.user.clear();
                                             config.password.clear();
@@ -86,6 +92,16 @@ class Encrypted : public InteropTest {
             },
             15s)
         .has_value();
+  }
+
+  // Polls `done` every 100 ms for at most `timeout` (the runtime's loop runs on the fixture's own thread).
+  static bool within(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(100ms);
+    }
+    return true;
   }
 
   // The call events of `call_id` js-sdk received from mxcall, by type; fails the test for one that came unencrypted.
@@ -324,6 +340,68 @@ TEST_F(Encrypted, MxcallRestartedBetweenCallsStillTalksToJs) {
   no_encryption_trouble(*js, *after);
   after.reset();
   EXPECT_TRUE(encrypted_on_the_wire(room, 10));
+}
+
+// Element's "exclude insecure devices" (MSC4153), as js-sdk runs it (OnlySignedDevicesIsolationMode): room keys go
+// only to devices their owner cross-signed. An mxcall device that is not cross-signed cannot read such a caller's
+// invite and says what it needs; once `mxcall verify --bootstrap` has signed it (DeviceVerification, the same store
+// and session), the same caller's next call rings, connects and carries audio both ways.
+TEST_F(Encrypted, CallerThatExcludesInsecureDevicesNeedsMxcallCrossSigned) {
+  auto js = start_encrypted_js("js", kJsTone);
+  ASSERT_TRUE(js->command({{"cmd", "exclude_insecure_devices"}}));
+  const std::string session_file = new_session_file("mx");
+  std::string room, device_id;
+  {
+    auto mx = start_encrypted_mx("mx-unsigned", kMxTone, /*join_invites=*/true, session_file, false, 2s);
+    ASSERT_FALSE(::testing::Test::HasFailure());
+    device_id = mx->phone().device_id();
+    ASSERT_TRUE(js_sees_mx_device(*js, *mx));
+    auto created = js->command({{"cmd", "create_room"}, {"invite", {mx_user_.user_id}}, {"encrypted", true}});
+    ASSERT_TRUE(created);
+    room = (*created)["room_id"];
+    ASSERT_TRUE(js_saw_join(*js, room, mx_user_.user_id));
+    room_ = room;
+    const std::string call_id = js_call(*js);
+    ASSERT_FALSE(call_id.empty());
+    auto told = [&] {
+      for (const auto& notice : mx->notices()) {
+        if (notice.find("needs this device cross-signed") != std::string::npos) return true;
+      }
+      return false;
+    };
+    EXPECT_TRUE(within(20s, told)) << "mxcall did not say why js-sdk's invite never decrypts";
+    EXPECT_FALSE(mx->wait_incoming(1s)) << "mxcall rang for an invite whose room key js-sdk withheld";
+    ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call_id}}));
+  }
+
+  PhoneConfig config;
+  config.homeserver = homeserver();
+  config.session_path = session_file;
+  {
+    auto verification = DeviceVerification::open(config);
+    ASSERT_TRUE(verification) << verification.error().message;
+    auto signed_now = (*verification)->bootstrap_cross_signing(mx_user_.password);
+    ASSERT_TRUE(signed_now) << signed_now.error().message;
+    EXPECT_TRUE(signed_now->device_signed);
+  }
+  auto mx = start_encrypted_mx("mx-signed", kMxTone, /*join_invites=*/true, session_file, /*resume=*/true);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  auto js_knows_signed = [&] {
+    auto status =
+        js->command({{"cmd", "device_signed_by_owner"}, {"user_id", mx_user_.user_id}, {"device_id", device_id}});
+    return status && (*status)["signed"] == true;
+  };
+  ASSERT_TRUE(within(20s, js_knows_signed)) << "js-sdk never saw mxcall's device signed by its owner";
+
+  auto call = connected_call_from_js(*js, *mx);
+  ASSERT_TRUE(call) << "(did js-sdk share its room key with the signed device?)";
+  EXPECT_EQ(call->room_id, room);
+  EXPECT_TRUE(audio_both_ways(*mx, *call, kJsTone, *js, kMxTone));
+  ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call->call_id}}));
+  EXPECT_TRUE(mx->wait_ended(*call));
+  EXPECT_EQ(js_received_from_mx(*js, call->call_id)["m.call.answer"], 1);
+  mx.reset();  // every send handed over before the room is read back
+  EXPECT_TRUE(encrypted_on_the_wire(room, 5));
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ import * as sdk from "matrix-js-sdk";
 import { CallEvent } from "matrix-js-sdk/lib/webrtc/call.js";
 import { CallEventHandlerEvent } from "matrix-js-sdk/lib/webrtc/callEventHandler.js";
 import { CallFeedEvent } from "matrix-js-sdk/lib/webrtc/callFeed.js";
-import { awaitDeviceKeys, encryptionState } from "./rust_crypto.mjs";
+import { awaitDeviceKeys, encryptionState, excludeInsecureDevices } from "./rust_crypto.mjs";
 
 export function createParty(host) {
   const now = () => performance.timeOrigin + performance.now();
@@ -181,6 +181,20 @@ export function createParty(host) {
     async room_encrypted({ room_id }) {
       const crypto = client.getCrypto();
       return { encrypted: crypto ? await crypto.isEncryptionEnabledInRoom(room_id) : false };
+    },
+    async exclude_insecure_devices() {
+      const crypto = client.getCrypto();
+      if (!crypto) throw new Error("exclude_insecure_devices needs a party logged in with crypto");
+      // Sending in this mode needs cross-signing on our own account too, as Element sets up at sign-in. Synapse takes
+      // a user's first cross-signing keys without user-interactive auth (MSC3967).
+      await crypto.bootstrapCrossSigning({ authUploadDeviceSigningKeys: async (makeRequest) => { await makeRequest(null); } });
+      excludeInsecureDevices(crypto);
+      return {};
+    },
+    // What js-sdk's crypto knows of another device: whether its owner cross-signed it (null: not known yet).
+    async device_signed_by_owner({ user_id, device_id }) {
+      const status = await client.getCrypto()?.getDeviceVerificationStatus(user_id, device_id);
+      return { signed: status ? status.signedByOwner : null };
     },
     // Waits until the homeserver holds another device's keys (so that js-sdk can encrypt to it).
     async await_device_keys({ user_id, device_id }) {

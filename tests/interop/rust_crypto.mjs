@@ -4,7 +4,7 @@
 // .wasm file with fs, and Node 20 has WebCrypto as globalThis.crypto. Node has no IndexedDB, so the store is the
 // in-memory one (`useIndexedDB: false`): keys live as long as the process, which is what a test device needs.
 import * as sdk from "matrix-js-sdk";
-import { AllDevicesIsolationMode } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { AllDevicesIsolationMode, OnlySignedDevicesIsolationMode } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 
 // What Element sends by default: room keys go to every device of every member, verified or not (its setting "Never
@@ -14,6 +14,12 @@ import { logger } from "matrix-js-sdk/lib/logger.js";
 function sendLikeElement(crypto) {
   crypto.globalBlacklistUnverifiedDevices = false;
   crypto.setDeviceIsolationMode(new AllDevicesIsolationMode(false));
+}
+
+// Element's "exclude insecure devices" (MSC4153): room keys go only to devices their owner cross-signed, and events
+// are decrypted only from such devices (js-sdk's trust requirement CrossSignedOrLegacy).
+export function excludeInsecureDevices(crypto) {
+  crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
 }
 
 // Turns Rust crypto on for `client` (made with userId and deviceId, not started yet). `emit` reports decryption
