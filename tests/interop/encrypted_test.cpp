@@ -7,9 +7,7 @@
 // event js-sdk received from mxcall came as m.room.encrypted, and the room as the homeserver stores it holds no plain
 // m.call.* event.
 #include <filesystem>
-#include <functional>
 #include <map>
-#include <thread>
 
 #include "interop_fixture.hpp"
 #include "mxcall/verification.hpp"
@@ -92,16 +90,6 @@ class Encrypted : public InteropTest {
             },
             15s)
         .has_value();
-  }
-
-  // Polls `done` every 100 ms for at most `timeout` (the runtime's loop runs on the fixture's own thread).
-  static bool within(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(100ms);
-    }
-    return true;
   }
 
   // The call events of `call_id` js-sdk received from mxcall, by type; fails the test for one that came unencrypted.
@@ -363,13 +351,8 @@ TEST_F(Encrypted, CallerThatExcludesInsecureDevicesNeedsMxcallCrossSigned) {
     room_ = room;
     const std::string call_id = js_call(*js);
     ASSERT_FALSE(call_id.empty());
-    auto told = [&] {
-      for (const auto& notice : mx->notices()) {
-        if (notice.find("needs this device cross-signed") != std::string::npos) return true;
-      }
-      return false;
-    };
-    EXPECT_TRUE(within(20s, told)) << "mxcall did not say why js-sdk's invite never decrypts";
+    EXPECT_TRUE(mx->wait_notice("needs this device cross-signed", 20s))
+        << "mxcall did not say why js-sdk's invite never decrypts";
     EXPECT_FALSE(mx->wait_incoming(1s)) << "mxcall rang for an invite whose room key js-sdk withheld";
     ASSERT_TRUE(js->command({{"cmd", "hangup"}, {"call_id", call_id}}));
   }
@@ -386,12 +369,9 @@ TEST_F(Encrypted, CallerThatExcludesInsecureDevicesNeedsMxcallCrossSigned) {
   }
   auto mx = start_encrypted_mx("mx-signed", kMxTone, /*join_invites=*/true, session_file, /*resume=*/true);
   ASSERT_FALSE(::testing::Test::HasFailure());
-  auto js_knows_signed = [&] {
-    auto status =
-        js->command({{"cmd", "device_signed_by_owner"}, {"user_id", mx_user_.user_id}, {"device_id", device_id}});
-    return status && (*status)["signed"] == true;
-  };
-  ASSERT_TRUE(within(20s, js_knows_signed)) << "js-sdk never saw mxcall's device signed by its owner";
+  ASSERT_TRUE(
+      js->command({{"cmd", "await_device_signed_by_owner"}, {"user_id", mx_user_.user_id}, {"device_id", device_id}}))
+      << "js-sdk never saw mxcall's device signed by its owner";
 
   auto call = connected_call_from_js(*js, *mx);
   ASSERT_TRUE(call) << "(did js-sdk share its room key with the signed device?)";

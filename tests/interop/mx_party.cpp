@@ -290,8 +290,20 @@ void MxParty::on_signalling(const SignallingTrace& trace) {
 
 void MxParty::on_notice(const std::string& message) {
   if (std::getenv("MXCALL_INTEROP_TRACE")) std::fprintf(stderr, "[%s] notice: %s\n", name_.c_str(), message.c_str());
-  std::lock_guard lock(mutex_);
-  notices_.push_back(message);
+  {
+    std::lock_guard lock(mutex_);
+    notices_.push_back(message);
+  }
+  changed_.notify_all();
+}
+
+bool MxParty::wait_notice(const std::string& fragment, std::chrono::milliseconds timeout) const {
+  return wait(
+      [&] {
+        return std::any_of(notices_.begin(), notices_.end(),
+                           [&](const std::string& notice) { return notice.find(fragment) != std::string::npos; });
+      },
+      timeout);
 }
 
 std::vector<std::string> MxParty::notices() const {

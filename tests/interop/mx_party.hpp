@@ -67,6 +67,8 @@ class MxParty : public PhoneObserver {
   std::vector<DtmfReceived> wait_dtmf(const CallRef& call, std::size_t count, std::chrono::milliseconds timeout = 15s);
   bool rang(const CallRef& call) const;      // the call reached ringing here
   std::vector<std::string> notices() const;  // what the phone reported via on_notice (undecryptable events, ...)
+  // Whether a notice containing `fragment` came within `timeout`.
+  bool wait_notice(const std::string& fragment, std::chrono::milliseconds timeout = 15s) const;
 
   // The dominant frequency of the last half second recorded, polled until it is `hz` (2%) or `timeout` passes.
   bool hears(const CallRef& call, double hz, std::chrono::milliseconds timeout = 10s);

@@ -191,10 +191,16 @@ export function createParty(host) {
       excludeInsecureDevices(crypto);
       return {};
     },
-    // What js-sdk's crypto knows of another device: whether its owner cross-signed it (null: not known yet).
-    async device_signed_by_owner({ user_id, device_id }) {
-      const status = await client.getCrypto()?.getDeviceVerificationStatus(user_id, device_id);
-      return { signed: status ? status.signedByOwner : null };
+    // Waits until js-sdk's crypto sees another device as cross-signed by its owner: asked every 200 ms, at most 15 s
+    // (inside the 20 s a command may take).
+    async await_device_signed_by_owner({ user_id, device_id }) {
+      const deadline = Date.now() + 15000;
+      for (;;) {
+        const status = await client.getCrypto()?.getDeviceVerificationStatus(user_id, device_id);
+        if (status?.signedByOwner) return {};
+        if (Date.now() >= deadline) throw new Error(`${user_id}'s device ${device_id} is not signed by its owner after 15 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     },
     // Waits until the homeserver holds another device's keys (so that js-sdk can encrypt to it).
     async await_device_keys({ user_id, device_id }) {
